@@ -1,0 +1,73 @@
+package dev.firebreak.agent;
+
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.instrument.Instrumentation;
+import java.net.URL;
+import java.security.CodeSource;
+import java.util.Enumeration;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+
+/**
+ * Puts {@code dev.firebreak.bootstrap} on the bootstrap class path, so instrumented classes of
+ * any class loader (including a URLClassLoader whose parent is null) resolve the probe. Must run
+ * before anything loads a bootstrap class from the agent's own loader.
+ */
+final class BootstrapInjector {
+  static final String PREFIX = "dev/firebreak/bootstrap/";
+
+  private BootstrapInjector() {}
+
+  static void inject(Instrumentation inst) throws IOException {
+    if (alreadyOnBootstrap()) {
+      return;
+    }
+    CodeSource source = BootstrapInjector.class.getProtectionDomain().getCodeSource();
+    URL location = source == null ? null : source.getLocation();
+    if (location == null) {
+      throw new IOException("cannot locate the agent jar");
+    }
+    File agentJar;
+    try {
+      agentJar = new File(location.toURI());
+    } catch (Exception e) {
+      throw new IOException("cannot locate the agent jar: " + location, e);
+    }
+    File out = File.createTempFile("firebreak-bootstrap-", ".jar");
+    out.deleteOnExit();
+    int classes = 0;
+    try (JarFile jar = new JarFile(agentJar);
+        JarOutputStream jos = new JarOutputStream(new FileOutputStream(out))) {
+      Enumeration<JarEntry> entries = jar.entries();
+      while (entries.hasMoreElements()) {
+        JarEntry e = entries.nextElement();
+        if (e.getName().startsWith(PREFIX) && e.getName().endsWith(".class")) {
+          jos.putNextEntry(new JarEntry(e.getName()));
+          try (InputStream in = jar.getInputStream(e)) {
+            in.transferTo(jos);
+          }
+          jos.closeEntry();
+          classes++;
+        }
+      }
+    }
+    if (classes == 0) {
+      throw new IOException("no bootstrap classes in " + agentJar);
+    }
+    inst.appendToBootstrapClassLoaderSearch(new JarFile(out));
+  }
+
+  /** A second load of the agent (attach after -javaagent) finds the probe already there. */
+  private static boolean alreadyOnBootstrap() {
+    try {
+      Class<?> c = Class.forName("dev.firebreak.bootstrap.Probe", false, null);
+      return c.getClassLoader() == null;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.firebreak.bootstrap;
+
+/**
+ * What {@link Probe} calls. The agent installs one implementation; until then, and whenever the
+ * agent is stopped, {@link #NOOP} lets every call through untracked.
+ *
+ * <p>Lives in the bootstrap class loader with {@link Probe} so that instrumented classes of every
+ * class loader can reach it; it must depend on nothing outside {@code java.base}.
+ */
+public abstract class Dispatcher {
+
+  /** Token for a call that runs but is not tracked (no rules for it, or the agent is off). */
+  public static final long UNTRACKED = 1L;
+
+  /** Token for a call that is short-circuited: its body is skipped and the fallback applies. */
+  public static final long SHORT_CIRCUIT = 0L;
+
+  public static final Dispatcher NOOP =
+      new Dispatcher() {
+        @Override
+        public long enter(int methodId, Object firstArgument) {
+          return UNTRACKED;
+        }
+
+        @Override
+        public void exit(int methodId, long token) {}
+
+        @Override
+        public Object fallback(int methodId, Object argument) {
+          return null;
+        }
+      };
+
+  /**
+   * Called before the method body. Returns {@link #SHORT_CIRCUIT} to skip the body, {@link
+   * #UNTRACKED}, or any other value: a token that {@link #exit} gets back (a start time).
+   */
+  public abstract long enter(int methodId, Object firstArgument);
+
+  /** Called after the body returned or threw, for calls whose token was neither 0 nor 1. */
+  public abstract void exit(int methodId, long token);
+
+  /**
+   * The value a short-circuited call returns, or a {@link ShortCircuitException} that it throws.
+   *
+   * @param argument the argument named by a {@code return-arg:N} fallback, else null
+   */
+  public abstract Object fallback(int methodId, Object argument);
+}

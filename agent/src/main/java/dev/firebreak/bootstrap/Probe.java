@@ -1,0 +1,52 @@
+package dev.firebreak.bootstrap;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The static facade that inlined advice calls. Everything here is cheap, never throws, and never
+ * allocates: a failure inside the agent is counted and the call goes on untracked.
+ */
+public final class Probe {
+
+  private static volatile Dispatcher dispatcher = Dispatcher.NOOP;
+
+  /** Errors inside the agent caught on application threads; exported as agent errors. */
+  private static final AtomicLong errors = new AtomicLong();
+
+  private Probe() {}
+
+  public static void install(Dispatcher d) {
+    dispatcher = d == null ? Dispatcher.NOOP : d;
+  }
+
+  public static long errors() {
+    return errors.get();
+  }
+
+  public static long enter(int methodId, Object firstArgument) {
+    try {
+      return dispatcher.enter(methodId, firstArgument);
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+      return Dispatcher.UNTRACKED;
+    }
+  }
+
+  public static void exit(int methodId, long token) {
+    try {
+      dispatcher.exit(methodId, token);
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+    }
+  }
+
+  /** The fallback of a short-circuited call: a value to return, or a ShortCircuitException. */
+  public static Object fallback(int methodId, Object argument) {
+    try {
+      return dispatcher.fallback(methodId, argument);
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+      return null;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.firebreak.instrument;
+
+import dev.firebreak.bootstrap.Probe;
+import dev.firebreak.bootstrap.ShortCircuitException;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
+
+/**
+ * Inlined into every instrumented method. It only calls {@link Probe}: no fields, no allocation,
+ * every id a constant. The enter advice skips the body when it returns true; the token (a start
+ * time) travels to the exit advice in a local variable.
+ *
+ * <p>A failure inside the advice is suppressed: enter then returns false (the body runs) and
+ * leaves the token 0, which exit ignores. So a broken agent degrades to "not watching", never to
+ * skipping application code.
+ */
+public final class ProbeAdvice {
+
+  private ProbeAdvice() {}
+
+  @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class, suppress = Throwable.class)
+  public static boolean enter(
+      @MethodId int id,
+      @FirstArgument Object first,
+      @Advice.Local("firebreakToken") long token) {
+    token = Probe.enter(id, first);
+    return token == 0L;
+  }
+
+  @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+  public static void exit(
+      @MethodId int id,
+      @Advice.Enter boolean skipped,
+      @Advice.Local("firebreakToken") long token,
+      @FallbackArgument Object argument,
+      @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
+      @Advice.Thrown(readOnly = false, typing = Assigner.Typing.DYNAMIC) Throwable thrown) {
+    if (skipped) {
+      Object fallback = Probe.fallback(id, argument);
+      if (fallback instanceof ShortCircuitException) {
+        thrown = (ShortCircuitException) fallback;
+      } else {
+        returned = fallback;
+      }
+    } else if (token != 0L && token != 1L) {
+      Probe.exit(id, token);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package dev.firebreak.metrics;
+
+import dev.firebreak.alert.AlertDispatcher;
+import dev.firebreak.bootstrap.Probe;
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.runtime.MethodInfo;
+import dev.firebreak.runtime.Monitor;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+
+/** Every metric of SPEC section 3, computed at scrape time from the engine's state. */
+public final class FirebreakCollector extends Collector {
+
+  /** Bucket bounds in seconds: 1-2.5-5 per decade from 1 µs to 10 s. */
+  static final double[] BUCKETS = buckets();
+
+  private final Monitor monitor;
+  private final AlertDispatcher alerts;
+  private final Supplier<RuleSet> rulesInForce;
+  private final Map<String, LongAdder> reloads;
+
+  public FirebreakCollector(
+      Monitor monitor, AlertDispatcher alerts, Supplier<RuleSet> rulesInForce, Map<String, LongAdder> reloads) {
+    this.monitor = monitor;
+    this.alerts = alerts;
+    this.rulesInForce = rulesInForce;
+    this.reloads = reloads;
+  }
+
+  private static double[] buckets() {
+    List<Double> b = new ArrayList<>();
+    for (double decade = 1e-6; decade < 10; decade *= 10) {
+      b.add(decade);
+      b.add(decade * 2.5);
+      b.add(decade * 5);
+    }
+    b.add(10.0);
+    double[] out = new double[b.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Double.parseDouble(String.format(java.util.Locale.ROOT, "%.3g", b.get(i)));
+    }
+    return out;
+  }
+
+  @Override
+  public List<MetricFamilySamples> collect() {
+    List<MetricFamilySamples> out = new ArrayList<>();
+    try {
+      monitor.drain(System.nanoTime());
+      List<MethodInfo> methods = monitor.trackedMethods();
+
+      CounterMetricFamily calls =
+          new CounterMetricFamily(
+              "firebreak_calls_total", "Calls of instrumented methods, short-circuited ones included.", List.of("target", "method"));
+      for (MethodInfo m : methods) {
+        calls.addMetric(List.of(m.targetName(), m.label()), monitor.calls(m.id()));
+      }
+      out.add(calls);
+      out.add(durations(methods));
+
+      GaugeMetricFamily depth =
+          new GaugeMetricFamily("firebreak_call_depth_max", "Deepest call depth seen since the last scrape.", List.of("target"));
+      GaugeMetricFamily inflight =
+          new GaugeMetricFamily("firebreak_inflight_calls", "Calls in flight.", List.of("target"));
+      GaugeMetricFamily state =
+          new GaugeMetricFamily(
+              "firebreak_kill_switch_state", "Kill switch state: 0 closed, 1 open, 2 half-open.", List.of("target"));
+      CounterMetricFamily shorts =
+          new CounterMetricFamily(
+              "firebreak_short_circuits_total", "Calls short-circuited with the target's fallback.", List.of("target", "reason"));
+      for (Monitor.TargetMetrics t : monitor.targets()) {
+        depth.addMetric(List.of(t.name()), t.depthMax());
+        inflight.addMetric(List.of(t.name()), t.inflight());
+        state.addMetric(List.of(t.name()), t.killSwitchState());
+        shorts.addMetric(List.of(t.name(), "limit"), t.shortLimit());
+        shorts.addMetric(List.of(t.name(), "open"), t.shortOpen());
+        shorts.addMetric(List.of(t.name(), "forced"), t.shortForced());
+      }
+      out.add(depth);
+      out.add(inflight);
+      out.add(state);
+      out.add(shorts);
+
+      CounterMetricFamily triggers =
+          new CounterMetricFamily(
+              "firebreak_rule_triggers_total", "Times a rule's condition was met.", List.of("rule", "target", "action", "mode"));
+      for (Monitor.RuleMetrics r : monitor.rules()) {
+        triggers.addMetric(List.of(r.rule(), r.target(), r.action(), r.mode()), r.triggers());
+      }
+      out.add(triggers);
+
+      CounterMetricFamily alertCounts =
+          new CounterMetricFamily("firebreak_alerts_total", "Alert notifications by sink and result.", List.of("sink", "result"));
+      for (Map.Entry<String, LongAdder> e : new java.util.TreeMap<>(alerts.counts()).entrySet()) {
+        String[] k = e.getKey().split("\\|", 2);
+        alertCounts.addMetric(List.of(k[0], k[1]), e.getValue().sum());
+      }
+      out.add(alertCounts);
+
+      GaugeMetricFamily info =
+          new GaugeMetricFamily("firebreak_rules_info", "The rules file in force.", List.of("version", "sha256", "source"));
+      RuleSet rules = rulesInForce.get();
+      if (rules != null) {
+        info.addMetric(List.of(String.valueOf(rules.version()), rules.sha256(), rules.source()), 1);
+      }
+      out.add(info);
+
+      CounterMetricFamily reloadCounts =
+          new CounterMetricFamily("firebreak_rules_reloads_total", "Rules reloads by result.", List.of("result"));
+      for (String result : List.of("success", "failure")) {
+        LongAdder a = reloads.get(result);
+        reloadCounts.addMetric(List.of(result), a == null ? 0 : a.sum());
+      }
+      out.add(reloadCounts);
+    } catch (Throwable t) {
+      AgentErrors.report("metrics", "collecting metrics failed: " + AgentErrors.describe(t));
+    }
+    out.add(errors());
+    return out;
+  }
+
+  private MetricFamilySamples durations(List<MethodInfo> methods) {
+    List<MetricFamilySamples.Sample> samples = new ArrayList<>();
+    String name = "firebreak_call_duration_seconds";
+    List<String> names = List.of("target", "method");
+    List<String> bucketNames = List.of("target", "method", "le");
+    for (MethodInfo m : methods) {
+      Histogram h = monitor.cumulative(m.id());
+      long total = h == null ? 0 : h.getTotalCount();
+      for (double le : BUCKETS) {
+        long count = h == null ? 0 : h.getCountBetweenValues(0, (long) (le * 1e9));
+        samples.add(
+            new MetricFamilySamples.Sample(
+                name + "_bucket", bucketNames, List.of(m.targetName(), m.label(), doubleToGoString(le)), Math.min(count, total)));
+      }
+      samples.add(
+          new MetricFamilySamples.Sample(
+              name + "_bucket", bucketNames, List.of(m.targetName(), m.label(), "+Inf"), total));
+      samples.add(new MetricFamilySamples.Sample(name + "_count", names, List.of(m.targetName(), m.label()), total));
+      samples.add(
+          new MetricFamilySamples.Sample(name + "_sum", names, List.of(m.targetName(), m.label()), monitor.sumSeconds(m.id())));
+    }
+    return new MetricFamilySamples(name, Type.HISTOGRAM, "Duration of completed calls.", samples);
+  }
+
+  private static MetricFamilySamples errors() {
+    CounterMetricFamily errors =
+        new CounterMetricFamily("firebreak_agent_errors_total", "Errors inside the agent, by kind.", List.of("kind"));
+    Map<String, LongAdder> counts = new java.util.TreeMap<>(AgentErrors.counts());
+    for (Map.Entry<String, LongAdder> e : counts.entrySet()) {
+      errors.addMetric(List.of(e.getKey()), e.getValue().sum());
+    }
+    long advice = Probe.errors();
+    if (advice > 0 || !counts.containsKey("advice")) {
+      errors.addMetric(List.of("advice"), advice);
+    }
+    return errors;
+  }
+}

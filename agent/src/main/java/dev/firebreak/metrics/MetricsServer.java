@@ -1,0 +1,63 @@
+package dev.firebreak.metrics;
+
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.exporter.HTTPServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * /metrics on the agent's own daemon threads (a small bounded pool), never the application's.
+ * The underlying JDK server is exposed so more endpoints (admin) can share the port.
+ */
+public final class MetricsServer implements AutoCloseable {
+  private final HttpServer http;
+  private final HTTPServer prometheus;
+
+  private MetricsServer(HttpServer http, HTTPServer prometheus) {
+    this.http = http;
+    this.prometheus = prometheus;
+  }
+
+  public static MetricsServer start(String host, int port, CollectorRegistry registry) throws IOException {
+    HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 16);
+    ExecutorService pool =
+        new ThreadPoolExecutor(
+            1,
+            2,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(64),
+            r -> {
+              Thread t = new Thread(r, "firebreak-http");
+              t.setDaemon(true);
+              return t;
+            },
+            new ThreadPoolExecutor.DiscardPolicy());
+    HTTPServer prometheus =
+        new HTTPServer.Builder()
+            .withHttpServer(http)
+            .withExecutorService(pool)
+            .withRegistry(registry)
+            .withDaemonThreads(true)
+            .build();
+    return new MetricsServer(http, prometheus);
+  }
+
+  public HttpServer http() {
+    return http;
+  }
+
+  public int port() {
+    return http.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    prometheus.close();
+  }
+}

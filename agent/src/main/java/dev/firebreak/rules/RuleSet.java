@@ -1,0 +1,65 @@
+package dev.firebreak.rules;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One validated rules file, immutable. A reload builds a new one and swaps it in whole.
+ *
+ * @param source where the rules came from (a path, or a name for in-memory sources)
+ * @param sha256 hex sha256 of the file's bytes, shown in {@code firebreak_rules_info}
+ */
+public record RuleSet(
+    int version,
+    String source,
+    String sha256,
+    MetricsConfig metrics,
+    AlertsConfig alerts,
+    ReloadConfig reload,
+    AdminConfig admin,
+    KillSwitchConfig killSwitch,
+    Mode mode,
+    List<Target> targets) {
+
+  public RuleSet {
+    targets = List.copyOf(targets);
+  }
+
+  public Optional<Target> target(String name) {
+    return targets.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+
+  public record MetricsConfig(String host, int port) {
+    public static final MetricsConfig DEFAULT = new MetricsConfig("127.0.0.1", 9464);
+  }
+
+  /**
+   * @param log "stderr", "off" or a file path (JSON lines)
+   * @param alertmanager base URL or null
+   * @param webhook URL or null
+   */
+  public record AlertsConfig(
+      String log, String alertmanager, String webhook, Duration repeatInterval, Map<String, String> labels) {
+    public static final AlertsConfig DEFAULT =
+        new AlertsConfig("stderr", null, null, Duration.ofSeconds(30), Map.of());
+
+    public AlertsConfig {
+      labels = Map.copyOf(labels);
+    }
+  }
+
+  public record ReloadConfig(boolean watch, Duration interval) {
+    public static final ReloadConfig DEFAULT = new ReloadConfig(true, Duration.ofSeconds(2));
+  }
+
+  /** @param tokenFile null when the admin endpoints are off */
+  public record AdminConfig(String tokenFile) {
+    public static final AdminConfig DEFAULT = new AdminConfig(null);
+  }
+
+  public record KillSwitchConfig(Duration openFor, int halfOpenCalls) {
+    public static final KillSwitchConfig DEFAULT = new KillSwitchConfig(Duration.ofSeconds(60), 5);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.firebreak.rules;
+
+import java.util.List;
+
+/**
+ * A set of methods to watch, and the rules that watch them.
+ *
+ * @param classGlob {@code *} inside one package segment, {@code **} across segments
+ * @param methodGlob glob over method names, {@code *} any run of characters
+ * @param group null, or the name of the depth counter this target shares with others
+ */
+public record Target(
+    String name,
+    String classGlob,
+    String methodGlob,
+    boolean subtypes,
+    String group,
+    Fallback fallback,
+    Force force,
+    boolean captureArgument,
+    List<Rule> rules,
+    Position position) {
+
+  public Target {
+    rules = List.copyOf(rules);
+  }
+
+  /** The name of the per-thread depth counter: the group if set, else the target itself. */
+  public String depthCounter() {
+    return group != null ? "group:" + group : "target:" + name;
+  }
+
+  public enum Force {
+    CLOSED,
+    OPEN
+  }
+}

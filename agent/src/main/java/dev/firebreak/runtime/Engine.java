@@ -1,0 +1,411 @@
+package dev.firebreak.runtime;
+
+import dev.firebreak.alert.AlertDispatcher;
+import dev.firebreak.alert.AlertEvent;
+import dev.firebreak.bootstrap.Dispatcher;
+import dev.firebreak.bootstrap.ShortCircuitException;
+import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.rules.Mode;
+import dev.firebreak.rules.Rule;
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.rules.Target;
+import dev.firebreak.runtime.Plan.MethodPlan;
+import dev.firebreak.runtime.Plan.RulePlan;
+import dev.firebreak.runtime.Plan.RuleState;
+import dev.firebreak.runtime.Plan.TargetPlan;
+import dev.firebreak.runtime.Plan.TargetState;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The hot path: what {@link dev.firebreak.bootstrap.Probe} calls on every instrumented call.
+ *
+ * <p>{@link #enter} and {@link #exit} allocate nothing, take no lock and never block: they touch
+ * the calling thread's own {@link ThreadState}, read the immutable {@link Plan} in force, and only
+ * on the rare path of a rule firing build an alert event (at most one per rule and target per
+ * {@code repeat-interval}) for the alert thread.
+ */
+public final class Engine extends Dispatcher {
+  private final MethodRegistry methods = new MethodRegistry();
+  private final CounterRegistry counters = new CounterRegistry();
+  final List<ThreadState> threads = new CopyOnWriteArrayList<>();
+  private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
+  private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
+  private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();
+  private final AlertDispatcher alerts;
+  private volatile Plan plan = Plan.EMPTY;
+  private volatile long repeatNanos = 30_000_000_000L;
+
+  public Engine(AlertDispatcher alerts) {
+    this.alerts = alerts;
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  /** Swaps in new rules. Kill switches and counters of targets that stay keep their state. */
+  public synchronized void apply(RuleSet rules) {
+    repeatNanos = rules.alerts().repeatInterval().toNanos();
+    plan = build(rules, methods.all());
+  }
+
+  public RuleSet rules() {
+    return plan.rules;
+  }
+
+  private Plan build(RuleSet rules, List<MethodInfo> known) {
+    if (rules == null) {
+      return Plan.EMPTY;
+    }
+    long openFor = rules.killSwitch().openFor().toNanos();
+    int halfOpen = rules.killSwitch().halfOpenCalls();
+    boolean observeFile = rules.mode() == Mode.OBSERVE;
+    List<TargetPlan> targets = new ArrayList<>();
+    for (Target t : rules.targets()) {
+      int own = counters.id("target:" + t.name());
+      int counter = counters.id(t.depthCounter());
+      TargetState ts =
+          targetStates.computeIfAbsent(
+              t.name(), n -> new TargetState(new KillSwitch(openFor, halfOpen)));
+      ts.killSwitch.configure(openFor, halfOpen);
+      List<RulePlan> depth = new ArrayList<>();
+      List<RulePlan> latency = new ArrayList<>();
+      List<RulePlan> stuck = new ArrayList<>();
+      for (Rule r : t.rules()) {
+        RuleState rs = ruleStates.computeIfAbsent(r.name() + "|" + t.name(), k -> new RuleState());
+        RulePlan rp = new RulePlan(r, rules.mode(), rs);
+        if (r.condition() instanceof Rule.Depth) {
+          depth.add(rp);
+        } else if (r.condition() instanceof Rule.Latency) {
+          latency.add(rp);
+        } else if (r.condition() instanceof Rule.Stuck) {
+          stuck.add(rp);
+        }
+      }
+      depth.sort((a, b) -> Integer.compare(a.depthLimit, b.depthLimit));
+      targets.add(
+          new TargetPlan(
+              t,
+              own,
+              counter,
+              t.force() == Target.Force.OPEN && !observeFile,
+              depth.toArray(new RulePlan[0]),
+              latency.toArray(new RulePlan[0]),
+              stuck.toArray(new RulePlan[0]),
+              ts));
+    }
+    TargetPlan[] tp = targets.toArray(new TargetPlan[0]);
+    Plan partial = new Plan(rules, new MethodPlan[0], tp);
+    MethodPlan[] mp = new MethodPlan[known.size()];
+    for (MethodInfo m : known) {
+      TargetPlan t = partial.target(m.targetName());
+      mp[m.id()] = t == null ? null : new MethodPlan(m, t);
+    }
+    return new Plan(rules, mp, tp);
+  }
+
+  /** Registers a method being instrumented for {@code target}; its plan is in force at once. */
+  public synchronized MethodInfo register(
+      String className,
+      String name,
+      String descriptor,
+      String label,
+      String returnType,
+      List<String> parameterTypes,
+      String targetName) {
+    MethodInfo info =
+        methods.register(
+            className,
+            name,
+            descriptor,
+            id ->
+                new MethodInfo(
+                    id, className, name, descriptor, label, returnType, parameterTypes, targetName));
+    Plan p = plan;
+    if (info.id() >= p.methods.length || p.methods[info.id()] == null) {
+      MethodPlan[] mp = Arrays.copyOf(p.methods, Math.max(p.methods.length, methods.size()));
+      TargetPlan t = p.target(info.targetName());
+      if (t != null) {
+        mp[info.id()] = new MethodPlan(info, t);
+      }
+      plan = new Plan(p.rules, mp, p.targets);
+    }
+    return info;
+  }
+
+  public MethodRegistry methods() {
+    return methods;
+  }
+
+  // ---------------------------------------------------------------- hot path
+
+  private ThreadState newThreadState() {
+    ThreadState ts = new ThreadState(Thread.currentThread(), methods.size(), counters.size());
+    threads.add(ts);
+    return ts;
+  }
+
+  @Override
+  public long enter(int id, Object first) {
+    MethodPlan[] plans = plan.methods;
+    if (id >= plans.length) {
+      return UNTRACKED;
+    }
+    MethodPlan p = plans[id];
+    if (p == null) {
+      return UNTRACKED;
+    }
+    TargetPlan t = p.target;
+    ThreadState ts = local.get();
+    if (id >= ts.calls.length) {
+      ts.ensureMethod(id);
+    }
+    int own = t.ownCounter;
+    int counter = t.counter;
+    if (own >= ts.depth.length || counter >= ts.depth.length) {
+      ts.ensureCounter(Math.max(own, counter));
+    }
+    ts.countCall(id);
+    long now = System.nanoTime();
+    if (t.forcedOpen) {
+      return shortCircuit(ts, t, t.state.shortForced, "force: open", 0, false);
+    }
+    int[] depth = ts.depth;
+    KillSwitch ks = t.killSwitch;
+    int admission = ks.admit(now, depth[own] > 0);
+    if (admission == KillSwitch.REJECT) {
+      return shortCircuit(ts, t, t.state.shortOpen, ks.openedBy(), 0, true);
+    }
+    int d = depth[counter] + 1;
+    depth[counter] = d;
+    if (t.grouped) {
+      depth[own]++;
+    }
+    if (depth[own] == 1) {
+      ts.outerMethod[own] = id;
+      ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+    }
+    if (d > ts.maxDepth[own]) {
+      ts.maxDepth[own] = d;
+    }
+    RulePlan[] rules = t.depthRules;
+    for (int i = 0; i < rules.length; i++) {
+      RulePlan r = rules[i];
+      if (d > r.depthLimit) {
+        if (r.shortCircuits) {
+          fire(r, p, d, r.depthLimit, first, now, null);
+          depth[counter] = d - 1;
+          if (t.grouped) {
+            depth[own]--;
+          }
+          return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+        }
+        if (d == r.depthLimit + 1) {
+          fire(r, p, d, r.depthLimit, first, now, null);
+        }
+      }
+    }
+    long token = (now & ~1L) | (admission == KillSwitch.TRIAL ? 1L : 0L);
+    return token == 0L || token == 1L ? token + 2 : token;
+  }
+
+  private static long shortCircuit(
+      ThreadState ts,
+      TargetPlan t,
+      java.util.concurrent.atomic.LongAdder reason,
+      String rule,
+      int depth,
+      boolean open) {
+    reason.increment();
+    ts.lastRule = rule;
+    ts.lastTarget = t.name;
+    ts.lastDepth = depth;
+    ts.lastOpen = open;
+    return SHORT_CIRCUIT;
+  }
+
+  @Override
+  public void exit(int id, long token) {
+    long now = System.nanoTime();
+    MethodPlan[] plans = plan.methods;
+    if (id >= plans.length) {
+      return;
+    }
+    MethodPlan p = plans[id];
+    if (p == null) {
+      return;
+    }
+    TargetPlan t = p.target;
+    ThreadState ts = local.get();
+    int[] depth = ts.depth;
+    int counter = t.counter;
+    int own = t.ownCounter;
+    if (counter < depth.length && depth[counter] > 0) {
+      depth[counter]--;
+    }
+    if (t.grouped && own < depth.length && depth[own] > 0) {
+      depth[own]--;
+    }
+    if (id < ts.calls.length) {
+      ts.record(id, now - (token & ~1L));
+    }
+    if ((token & 1L) != 0L) {
+      t.killSwitch.trialSucceeded();
+    }
+  }
+
+  @Override
+  public Object fallback(int id, Object argument) {
+    MethodPlan[] plans = plan.methods;
+    MethodPlan p = id < plans.length ? plans[id] : null;
+    if (p == null) {
+      return null;
+    }
+    if (p.throwing) {
+      ThreadState ts = local.get();
+      String why =
+          ts.lastOpen
+              ? "kill switch of target " + ts.lastTarget + " is open (tripped by rule " + ts.lastRule + ")"
+              : ts.lastDepth > 0
+                  ? "rule " + ts.lastRule + " short-circuited target " + ts.lastTarget + " at depth " + ts.lastDepth
+                  : "target " + ts.lastTarget + " is forced open";
+      return new ShortCircuitException("firebreak: " + why + " in " + p.info.className() + "." + p.info.label());
+    }
+    if (p.argumentIndex >= 0) {
+      return argument;
+    }
+    return p.constant;
+  }
+
+  // ---------------------------------------------------------------- firing
+
+  /**
+   * A rule fired: count it, trip the switch if the rule says so, and (at most once per repeat
+   * interval) hand an event to the alert thread.
+   */
+  void fire(RulePlan r, MethodPlan p, double value, double threshold, Object first, long now, StackTraceElement[] stack) {
+    r.state.triggers.increment();
+    if (r.trips) {
+      p.target.killSwitch.trip(now, r.name);
+    }
+    if (!alerts.hasSinks() || !r.state.mayNotify(now, repeatNanos)) {
+      return;
+    }
+    if (stack == null) {
+      stack = Thread.currentThread().getStackTrace();
+    }
+    alerts.offer(event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
+  }
+
+  /** A rule fired on the agent's own thread (latency, watchdog) about another thread's calls. */
+  void fireFrom(RulePlan r, MethodPlan p, double value, double threshold, String thread, long now, StackTraceElement[] stack) {
+    r.state.triggers.increment();
+    if (r.trips) {
+      p.target.killSwitch.trip(now, r.name);
+    }
+    if (alerts.hasSinks() && r.state.mayNotify(now, repeatNanos)) {
+      alerts.offer(event(r, p, value, threshold, thread, stack, null, false));
+    }
+  }
+
+  AlertEvent event(
+      RulePlan r,
+      MethodPlan p,
+      double value,
+      double threshold,
+      String thread,
+      StackTraceElement[] stack,
+      Object first,
+      boolean resolved) {
+    RuleSet rules = plan.rules;
+    return new AlertEvent(
+        System.currentTimeMillis(),
+        r.name,
+        p.target.name,
+        p.info.label(),
+        r.actionLabel,
+        r.modeLabel,
+        value,
+        threshold,
+        thread,
+        rules == null ? Map.of() : rules.alerts().labels(),
+        rules == null ? "" : rules.sha256(),
+        stack,
+        describe(first, p.info, p.target.captureArgument),
+        resolved);
+  }
+
+  static AlertEvent.ArgumentInfo describe(Object arg, MethodInfo info, boolean capture) {
+    if (info.parameterTypes().isEmpty()) {
+      return null;
+    }
+    String declared = simpleName(info.parameterTypes().get(0));
+    if (arg == null) {
+      return new AlertEvent.ArgumentInfo(0, declared, -1, null, null);
+    }
+    String type = arg.getClass().getSimpleName();
+    long length = -1;
+    byte[] content = null;
+    if (arg instanceof CharSequence cs) {
+      length = cs.length();
+      content = cs.toString().getBytes(StandardCharsets.UTF_8);
+    } else if (arg instanceof byte[] b) {
+      length = b.length;
+      content = b;
+    } else if (arg.getClass().isArray()) {
+      length = java.lang.reflect.Array.getLength(arg);
+    } else if (arg instanceof Collection<?> c) {
+      length = c.size();
+    } else if (arg instanceof Map<?, ?> m) {
+      length = m.size();
+    }
+    String sha = null;
+    if (content != null) {
+      try {
+        sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+      } catch (Exception e) {
+        sha = null;
+      }
+    }
+    String value = null;
+    if (capture && arg instanceof CharSequence cs) {
+      String s = cs.toString();
+      value = s.length() > 200 ? s.substring(0, 200) : s;
+    }
+    return new AlertEvent.ArgumentInfo(0, type, length, sha, value);
+  }
+
+  static String simpleName(String type) {
+    int dot = type.lastIndexOf('.');
+    return dot < 0 ? type : type.substring(dot + 1);
+  }
+
+  // ---------------------------------------------------------------- reader side
+
+  Plan plan() {
+    return plan;
+  }
+
+  public AlertDispatcher alerts() {
+    return alerts;
+  }
+
+  Map<String, TargetState> targetStates() {
+    return targetStates;
+  }
+
+  Map<String, RuleState> ruleStates() {
+    return ruleStates;
+  }
+
+  CounterRegistry counters() {
+    return counters;
+  }
+}

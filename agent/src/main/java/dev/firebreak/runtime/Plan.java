@@ -1,0 +1,155 @@
+package dev.firebreak.runtime;
+
+import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.rules.Action;
+import dev.firebreak.rules.Fallback;
+import dev.firebreak.rules.Mode;
+import dev.firebreak.rules.Rule;
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.rules.Target;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The rules in force, resolved to what the hot path needs: arrays indexed by method id, counter
+ * ids instead of names. Immutable once published; a reload builds a new one and swaps it in.
+ */
+final class Plan {
+  static final Plan EMPTY = new Plan(null, new MethodPlan[0], new TargetPlan[0]);
+
+  final RuleSet rules;
+  final MethodPlan[] methods;
+  final TargetPlan[] targets;
+
+  Plan(RuleSet rules, MethodPlan[] methods, TargetPlan[] targets) {
+    this.rules = rules;
+    this.methods = methods;
+    this.targets = targets;
+  }
+
+  TargetPlan target(String name) {
+    for (TargetPlan t : targets) {
+      if (t.name.equals(name)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /** One instrumented method under the current rules. */
+  static final class MethodPlan {
+    final MethodInfo info;
+    final TargetPlan target;
+    final boolean throwing;
+    final int argumentIndex;
+    final Object constant;
+
+    MethodPlan(MethodInfo info, TargetPlan target) {
+      this.info = info;
+      this.target = target;
+      Fallback f = target.target.fallback();
+      this.throwing = f instanceof Fallback.Throw;
+      this.argumentIndex = f instanceof Fallback.ReturnArg a ? a.index() : -1;
+      Object c;
+      try {
+        c = Fallbacks.constant(f, info.returnType());
+      } catch (IllegalArgumentException e) {
+        c = Fallbacks.defaultValue(info.returnType());
+      }
+      this.constant = c;
+    }
+  }
+
+  /** Per-target state that outlives a reload (counters, kill switch), kept by target name. */
+  static final class TargetState {
+    final KillSwitch killSwitch;
+    final LongAdder shortLimit = new LongAdder();
+    final LongAdder shortOpen = new LongAdder();
+    final LongAdder shortForced = new LongAdder();
+
+    TargetState(KillSwitch killSwitch) {
+      this.killSwitch = killSwitch;
+    }
+  }
+
+  /** Per rule and target, outlives a reload. */
+  static final class RuleState {
+    final LongAdder triggers = new LongAdder();
+    /** nanoTime of the last notification; MIN_VALUE: never. */
+    final AtomicLong lastNotified = new AtomicLong(Long.MIN_VALUE);
+
+    boolean mayNotify(long now, long intervalNanos) {
+      long last = lastNotified.get();
+      if (last != Long.MIN_VALUE && now - last < intervalNanos) {
+        return false;
+      }
+      return lastNotified.compareAndSet(last, now);
+    }
+  }
+
+  static final class RulePlan {
+    final Rule rule;
+    final String name;
+    final Action action;
+    final Mode mode;
+    final String modeLabel;
+    final String actionLabel;
+    /** enforce and limit/trip: the offending call is short-circuited. */
+    final boolean shortCircuits;
+    final boolean trips;
+    final int depthLimit;
+    final RuleState state;
+
+    RulePlan(Rule rule, Mode fileMode, RuleState state) {
+      this.rule = rule;
+      this.name = rule.name();
+      this.action = rule.action();
+      this.mode = rule.effectiveMode(fileMode);
+      this.modeLabel = mode.label();
+      this.actionLabel = action.label();
+      this.shortCircuits = mode == Mode.ENFORCE && action != Action.ALERT;
+      this.trips = mode == Mode.ENFORCE && action == Action.TRIP;
+      this.depthLimit =
+          rule.condition() instanceof Rule.Depth d ? d.limit() : Integer.MAX_VALUE;
+      this.state = state;
+    }
+  }
+
+  static final class TargetPlan {
+    final Target target;
+    final String name;
+    final int ownCounter;
+    final int counter;
+    final boolean grouped;
+    final boolean forcedOpen;
+    final boolean captureArgument;
+    final RulePlan[] depthRules;
+    final RulePlan[] latencyRules;
+    final RulePlan[] stuckRules;
+    final TargetState state;
+    final KillSwitch killSwitch;
+
+    TargetPlan(
+        Target target,
+        int ownCounter,
+        int counter,
+        boolean forcedOpen,
+        RulePlan[] depthRules,
+        RulePlan[] latencyRules,
+        RulePlan[] stuckRules,
+        TargetState state) {
+      this.target = target;
+      this.name = target.name();
+      this.ownCounter = ownCounter;
+      this.counter = counter;
+      this.grouped = ownCounter != counter;
+      this.forcedOpen = forcedOpen;
+      this.captureArgument = target.captureArgument();
+      this.depthRules = depthRules;
+      this.latencyRules = latencyRules;
+      this.stuckRules = stuckRules;
+      this.state = state;
+      this.killSwitch = state.killSwitch;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.firebreak.instrument;
+
+import static dev.firebreak.instrument.TestRules.depth;
+import static dev.firebreak.instrument.TestRules.rules;
+import static dev.firebreak.instrument.TestRules.target;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.firebreak.alert.AlertDispatcher;
+import dev.firebreak.bootstrap.Probe;
+import dev.firebreak.bootstrap.ShortCircuitException;
+import dev.firebreak.rules.Action;
+import dev.firebreak.rules.Fallback;
+import dev.firebreak.rules.Mode;
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.runtime.Engine;
+import dev.firebreak.runtime.Monitor;
+import java.lang.instrument.Instrumentation;
+import net.bytebuddy.agent.ByteBuddyAgent;
+import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import testapp.inproc.Recurser;
+
+/** Layer 2: the advice installed in this JVM with ByteBuddyAgent, on a real recursive class. */
+class InstrumenterTest {
+  private static final Instrumentation INST = ByteBuddyAgent.install();
+
+  private ResettableClassFileTransformer transformer;
+  private Engine engine;
+  private Monitor monitor;
+
+  @BeforeEach
+  void setUp() {
+    engine = new Engine(new AlertDispatcher());
+    monitor = new Monitor(engine);
+  }
+
+  @AfterEach
+  void tearDown() {
+    Probe.install(null);
+    if (transformer != null) {
+      transformer.reset(INST, net.bytebuddy.agent.builder.AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+    }
+  }
+
+  private void install(RuleSet rs) {
+    engine.apply(rs);
+    Probe.install(engine);
+    transformer = new Instrumenter(engine, () -> rs).install(INST);
+  }
+
+  @Test
+  void depthTripReturnsTheArgumentInsteadOfOverflowingTheStack() {
+    install(
+        rules(
+            Mode.ENFORCE,
+            target("rec", "testapp.inproc.Recurser", "expand", new Fallback.ReturnArg(0), depth("deep", 32, Action.TRIP))));
+    assertThat(new Recurser().expand("hello", 0)).isEqualTo("hello");
+    int id = engine.methods().find("testapp.inproc.Recurser", "expand", "(Ljava/lang/String;I)Ljava/lang/String;").id();
+    // 32 calls ran, the 33rd was short-circuited
+    assertThat(monitor.calls(id)).isEqualTo(33);
+    // the switch is open now: the next call is short-circuited at once
+    assertThat(new Recurser().expand("again", 0)).isEqualTo("again");
+    assertThat(monitor.calls(id)).isEqualTo(34);
+    assertThat(monitor.targets().get(0).killSwitchState()).isEqualTo(1);
+    assertThat(monitor.targets().get(0).shortLimit()).isEqualTo(1);
+    assertThat(monitor.targets().get(0).shortOpen()).isEqualTo(1);
+  }
+
+  @Test
+  void limitOnPrimitiveReturnsDefaultAndVoidJustReturns() {
+    install(
+        rules(
+            Mode.ENFORCE,
+            target("count", "testapp.inproc.Recurser", "count", new Fallback.ReturnDefault(), depth("c", 10, Action.LIMIT)),
+            target("touch", "testapp.inproc.Recurser", "touch", new Fallback.ReturnDefault(), depth("t", 5, Action.LIMIT))));
+    // each of 10 levels adds 1 to the 0 the 11th call returns
+    assertThat(new Recurser().count(0)).isEqualTo(10);
+    assertThat(new Recurser().count(0)).isEqualTo(10);
+    StringBuilder sb = new StringBuilder();
+    new Recurser().touch(sb);
+    assertThat(sb.toString()).isEqualTo("xxxxx");
+  }
+
+  @Test
+  void throwFallbackNamesRuleTargetAndDepth() {
+    install(
+        rules(Mode.ENFORCE, target("rec", "testapp.inproc.Recurser", "expand", new Fallback.Throw(), depth("deep", 7, Action.LIMIT))));
+    assertThatThrownBy(() -> new Recurser().expand("x", 0))
+        .isInstanceOf(ShortCircuitException.class)
+        .hasMessageContaining("deep")
+        .hasMessageContaining("rec")
+        .hasMessageContaining("depth 8");
+  }
+
+  @Test
+  void observeModeNeverShortCircuits() {
+    install(
+        rules(Mode.OBSERVE, target("rec", "testapp.inproc.Recurser", "count", new Fallback.ReturnDefault(), depth("c", 10, Action.TRIP))));
+    assertThatThrownBy(() -> new Recurser().count(0)).isInstanceOf(StackOverflowError.class);
+    assertThat(monitor.rules().get(0).triggers()).isEqualTo(1);
+    assertThat(monitor.rules().get(0).mode()).isEqualTo("observe");
+    assertThat(monitor.targets().get(0).killSwitchState()).isZero();
+  }
+
+  @Test
+  void applicationExceptionsPassThroughAndDepthUnwinds() {
+    install(
+        rules(Mode.ENFORCE, target("boom", "testapp.inproc.Recurser", "boom", new Fallback.ReturnNull(), depth("b", 1, Action.LIMIT))));
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> new Recurser().boom("a")).isInstanceOf(IllegalStateException.class).hasMessage("boom a");
+    }
+    assertThat(monitor.targets().get(0).inflight()).isZero();
+    assertThat(monitor.targets().get(0).shortLimit()).isZero();
+  }
+}

@@ -1,0 +1,343 @@
+package com.acme.chat.load;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+
+import com.acme.chat.util.Clock;
+import com.acme.chat.util.Json;
+
+/**
+ * An open-loop load generator: messages are sent on a fixed schedule ({@code rate} a second)
+ * whatever the server does, so a stalled server shows up as errors and latency, not as a
+ * politely slowed client. A message counts as delivered only when it can be read back from its
+ * room within the deadline; its latency is from the moment it was scheduled to be sent to the
+ * moment the server made it readable (both clocks of this machine).
+ *
+ * <p>A run can be split into named phases ({@link #phase(String)}); each message belongs to
+ * the phase in which it was sent, and the result has one summary per phase.
+ */
+public final class LoadGenerator {
+    public record Options(URI target, double rate, Duration duration, int rooms, Duration deadline,
+                          Duration requestTimeout, long seed, double emojiPct, double celebrationPct) {
+        public static Options defaults(URI target) {
+            return new Options(target, 200, Duration.ofSeconds(60), 4, Duration.ofSeconds(5), Duration.ofSeconds(3),
+                    42, 25, 5);
+        }
+
+        public Options withRate(double r) {
+            return new Options(target, r, duration, rooms, deadline, requestTimeout, seed, emojiPct, celebrationPct);
+        }
+
+        public Options withDuration(Duration d) {
+            return new Options(target, rate, d, rooms, deadline, requestTimeout, seed, emojiPct, celebrationPct);
+        }
+    }
+
+    /** Counts and latencies of the messages sent in one phase. */
+    public static final class PhaseStats {
+        final String name;
+        long sent;
+        long delivered;
+        long rejected;   // the POST was answered with an error status (e.g. 503 queue full)
+        long errors;     // the POST failed or timed out
+        long late;       // readable, but after the deadline
+        long lost;       // accepted, never readable within the deadline
+        final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
+
+        PhaseStats(String name) { this.name = name; }
+
+        public synchronized Summary summary() {
+            long failed = rejected + errors + late + lost;
+            return new Summary(name, sent, delivered, failed, rejected, errors, late, lost,
+                    sent == 0 ? 0 : 100.0 * delivered / sent,
+                    ms(latencyMicros.getValueAtPercentile(50)), ms(latencyMicros.getValueAtPercentile(99)),
+                    ms(latencyMicros.getMaxValue()));
+        }
+
+        private static double ms(long micros) {
+            return Math.round(micros / 10.0) / 100.0;
+        }
+    }
+
+    /** The outcome of one phase (or of the whole run). */
+    public record Summary(String phase, long sent, long delivered, long failed, long rejected, long errors, long late,
+                          long lost, double successPct, double p50Ms, double p99Ms, double maxMs) {
+        /** The JSON line of {@code load --json}. */
+        public String json() {
+            return Json.write(Json.obj("sent", sent, "delivered", delivered, "failed", failed,
+                    "success_pct", round2(successPct), "p50_ms", p50Ms, "p99_ms", p99Ms, "max_ms", maxMs));
+        }
+
+        public String describe() {
+            return String.format("sent %d, delivered %d (%.2f %%), failed %d (rejected %d, errors %d, late %d, lost %d); "
+                            + "latency p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                    sent, delivered, successPct, failed, rejected, errors, late, lost, p50Ms, p99Ms, maxMs);
+        }
+
+        private static double round2(double d) {
+            return Math.round(d * 100) / 100.0;
+        }
+    }
+
+    /** The result of a run: one summary per phase in order, and the total. */
+    public record Result(Map<String, Summary> phases, Summary total) {}
+
+    private record Pending(long intendedMicros, PhaseStats phase) {}
+
+    private final Options options;
+    private final HttpClient client;
+    private final ExecutorService clientExecutor;
+    private final MessageMix mix;
+    private final Map<String, PhaseStats> phases = new LinkedHashMap<>();
+    private final PhaseStats total = new PhaseStats("total");
+    private volatile PhaseStats current;
+    private volatile boolean stop;
+
+    // Messages accepted by the server and not yet seen in their room, and messages seen in a
+    // room before the POST's answer arrived (the pipeline can be faster than the HTTP reply).
+    private final Map<String, Pending> awaiting = new HashMap<>();
+    private final Map<String, Long> seenEarly = new HashMap<>();
+    private final Object matchLock = new Object();
+    private final AtomicInteger postsInFlight = new AtomicInteger();
+    private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+
+    public LoadGenerator(Options options) {
+        this.options = options;
+        AtomicInteger n = new AtomicInteger();
+        this.clientExecutor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "load-http-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(options.requestTimeout())
+                .executor(clientExecutor)
+                .build();
+        this.mix = new MessageMix(options.seed(), options.rooms(), options.emojiPct(), options.celebrationPct());
+        phase("load");
+    }
+
+    /** Messages sent from now on belong to phase {@code name}. */
+    public synchronized void phase(String name) {
+        current = phases.computeIfAbsent(name, PhaseStats::new);
+    }
+
+    /** Ends the sending early (the run then drains as usual). */
+    public void stop() {
+        stop = true;
+    }
+
+    /** Counts so far of one phase (for progress lines); null if the phase has not started. */
+    public Summary snapshot(String phase) {
+        PhaseStats p;
+        synchronized (this) {
+            p = phases.get(phase);
+        }
+        return p == null ? null : p.summary();
+    }
+
+    /** Sends for the configured duration, then waits until every message is resolved. */
+    public Result run() throws InterruptedException {
+        Thread poller = new Thread(this::poll, "load-poller");
+        poller.setDaemon(true);
+        poller.start();
+        try {
+            long period = (long) (1_000_000_000L / options.rate());
+            long durationNanos = options.duration().toNanos();
+            long start = System.nanoTime();
+            long startMicros = Clock.nowMicros();
+            for (long i = 0; !stop; i++) {
+                long offset = i * period;
+                if (offset >= durationNanos) break;
+                long wait = start + offset - System.nanoTime();
+                if (wait > 0) LockSupport.parkNanos(wait);
+                send(startMicros + offset / 1000);
+            }
+            // drain: answers to the last POSTs, then the last deliveries (or their deadlines)
+            long drainUntil = System.nanoTime() + options.requestTimeout().toNanos() + options.deadline().toNanos() + 1_000_000_000L;
+            while (System.nanoTime() < drainUntil) {
+                boolean done;
+                synchronized (matchLock) {
+                    done = postsInFlight.get() == 0 && awaiting.isEmpty();
+                }
+                if (done) break;
+                Thread.sleep(20);
+            }
+        } finally {
+            stop = true;
+            poller.interrupt();
+            poller.join(2000);
+        }
+        synchronized (matchLock) {
+            for (Pending p : awaiting.values()) count(p.phase, s -> s.lost++);
+            awaiting.clear();
+        }
+        // POSTs still unanswered after the drain (only when the client itself is stuck)
+        int unanswered = postsInFlight.getAndSet(0);
+        if (unanswered > 0) System.err.println("load: " + unanswered + " requests still unanswered at the end");
+        clientExecutor.shutdownNow();
+        Map<String, Summary> out = new LinkedHashMap<>();
+        synchronized (this) {
+            for (PhaseStats p : phases.values()) {
+                if (p.sent > 0) out.put(p.name, p.summary());
+            }
+        }
+        return new Result(out, total.summary());
+    }
+
+    private interface Update { void apply(PhaseStats s); }
+
+    private void count(PhaseStats phase, Update u) {
+        synchronized (phase) { u.apply(phase); }
+        synchronized (total) { u.apply(total); }
+    }
+
+    private void send(long intendedMicros) {
+        PhaseStats phase = current;
+        count(phase, s -> s.sent++);
+        MessageMix.Post post = mix.next();
+        String body = Json.write(Json.obj("room", post.room(), "author", post.author(), "text", post.text()));
+        HttpRequest req = HttpRequest.newBuilder(options.target().resolve("/messages"))
+                .timeout(options.requestTimeout())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        postsInFlight.incrementAndGet();
+        client.sendAsync(req, HttpResponse.BodyHandlers.ofString()).whenComplete((resp, err) -> {
+            try {
+                if (err != null) {
+                    count(phase, s -> s.errors++);
+                } else if (resp.statusCode() != 202) {
+                    count(phase, s -> s.rejected++);
+                } else {
+                    String id = String.valueOf(Json.parseObject(resp.body()).get("id"));
+                    Pending p = new Pending(intendedMicros, phase);
+                    Long storedAt;
+                    synchronized (matchLock) {
+                        storedAt = seenEarly.remove(id);
+                        if (storedAt == null) awaiting.put(id, p);
+                    }
+                    if (storedAt != null) delivered(p, storedAt);
+                }
+            } catch (RuntimeException e) {
+                count(phase, s -> s.errors++);
+            } finally {
+                postsInFlight.decrementAndGet();
+            }
+        });
+    }
+
+    private void delivered(Pending p, long storedAtMicros) {
+        long latency = Math.max(0, storedAtMicros - p.intendedMicros);
+        if (latency > options.deadline().toNanos() / 1000) {
+            count(p.phase, s -> s.late++);
+        } else {
+            count(p.phase, s -> {
+                s.delivered++;
+                s.latencyMicros.recordValue(Math.min(latency, s.latencyMicros.getHighestTrackableValue()));
+            });
+        }
+    }
+
+    /** Reads the rooms back: every new message matched to what was sent. */
+    private void poll() {
+        List<String> rooms = mix.rooms();
+        while (!Thread.currentThread().isInterrupted()) {
+            long cycleStart = System.nanoTime();
+            for (String room : rooms) {
+                try {
+                    readRoom(room);
+                } catch (IOException | RuntimeException e) {
+                    // a failed read is retried on the next cycle; the deadline decides
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            expire();
+            long sleep = 100_000_000L - (System.nanoTime() - cycleStart);
+            if (sleep > 0) LockSupport.parkNanos(sleep);
+            if (stop && postsInFlight.get() == 0) {
+                synchronized (matchLock) {
+                    if (awaiting.isEmpty()) return;
+                }
+            }
+        }
+    }
+
+    private void readRoom(String room) throws IOException, InterruptedException {
+        while (true) {
+            long after = lastSeq.getOrDefault(room, 0L);
+            URI uri = options.target().resolve("/rooms/" + URLEncoder.encode(room, StandardCharsets.UTF_8)
+                    + "/messages?limit=2000&after=" + after);
+            HttpResponse<String> resp = client.send(HttpRequest.newBuilder(uri).timeout(options.requestTimeout()).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (resp.statusCode() != 200) return;
+            Map<String, Object> page = Json.parseObject(resp.body());
+            List<?> msgs = (List<?>) page.get("messages");
+            List<Object[]> matched = new ArrayList<>();
+            synchronized (matchLock) {
+                for (Object o : msgs) {
+                    Map<?, ?> entry = (Map<?, ?>) o;
+                    long storedAt = ((Number) entry.get("stored_at")).longValue();
+                    String id = String.valueOf(((Map<?, ?>) entry.get("message")).get("id"));
+                    Pending p = awaiting.remove(id);
+                    if (p != null) matched.add(new Object[] {p, storedAt});
+                    else seenEarly.put(id, storedAt);
+                }
+            }
+            for (Object[] m : matched) delivered((Pending) m[0], (Long) m[1]);
+            lastSeq.put(room, ((Number) page.get("last_seq")).longValue());
+            if (msgs.size() < 2000) return;
+        }
+    }
+
+    /** Accepted messages past their deadline are lost; stale early sightings are dropped. */
+    private void expire() {
+        long now = Clock.nowMicros();
+        long deadline = options.deadline().toNanos() / 1000;
+        List<Pending> lost = new ArrayList<>();
+        synchronized (matchLock) {
+            Iterator<Pending> it = awaiting.values().iterator();
+            while (it.hasNext()) {
+                Pending p = it.next();
+                if (now - p.intendedMicros > deadline + 500_000) { // half a second of grace for the poll cycle
+                    lost.add(p);
+                    it.remove();
+                }
+            }
+            if (seenEarly.size() > 100_000) seenEarly.clear(); // messages of other clients; never matched
+        }
+        for (Pending p : lost) count(p.phase, s -> s.lost++);
+    }
+
+    /** Closes the HTTP client's threads (when {@link #run} was never called). */
+    public void close() {
+        clientExecutor.shutdownNow();
+        try {
+            clientExecutor.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

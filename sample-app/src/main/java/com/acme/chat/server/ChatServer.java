@@ -1,0 +1,332 @@
+package com.acme.chat.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.acme.chat.model.Message;
+import com.acme.chat.pipeline.DeadLetters;
+import com.acme.chat.pipeline.MessageParser;
+import com.acme.chat.pipeline.MessageSerializer;
+import com.acme.chat.pipeline.MessageStore;
+import com.acme.chat.pipeline.Pipeline;
+import com.acme.chat.pipeline.Workers;
+import com.acme.chat.render.EmojiPack;
+import com.acme.chat.render.EmojiRenderer;
+import com.acme.chat.util.Clock;
+import com.acme.chat.util.Json;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * The chat service: an HTTP API on the JDK's built-in server in front of the message pipeline.
+ *
+ * <pre>
+ * POST /messages                      {"room":"general","author":"ana","text":"hi :wave:"} -> 202 {"id":"m-1"}
+ * GET  /rooms/{room}/messages?after=SEQ&amp;limit=N  delivered messages, oldest first
+ * GET  /health                        {"status":"ok"}
+ * GET  /dead-letters                  {"count":N,"recent":[...]}
+ * GET  /stats                         pipeline counters
+ * GET  /admin/emoji-pack              the live pack
+ * PUT  /admin/emoji-pack?name=NAME    deploy a shipped pack (default, bad-update, bad-update-loop)
+ * PUT  /admin/emoji-pack              deploy the pack in the body (YAML or JSON)
+ * </pre>
+ */
+public final class ChatServer implements AutoCloseable {
+    /** Settings of the service (the {@code serve} command line). */
+    public record Options(String host, int port, int workers, int queue, int maxRetries, Duration backoff,
+                          Duration backoffMax, Duration enqueueWait, Duration storeLatency, int httpThreads,
+                          String pack) {
+        /** The production configuration the outage happened with (max-retries is the misconfiguration). */
+        public static Options defaults() {
+            return new Options("127.0.0.1", 8080, 4, 256, DEFAULT_MAX_RETRIES, Duration.ofMillis(20),
+                    Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofMillis(1), 16, "default");
+        }
+    }
+
+    /**
+     * Retries per failed message. Production ran with this value; a sane one is 3. It is the
+     * second half of the outage: with it, every poisoned message comes back this many times.
+     */
+    public static final int DEFAULT_MAX_RETRIES = 50;
+
+    private final Options options;
+    private final EmojiRenderer renderer;
+    private final MessageStore store = new MessageStore();
+    private final DeadLetters deadLetters = new DeadLetters();
+    private final Workers workers;
+    private final HttpServer http;
+    private final ExecutorService httpExecutor;
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong badRequests = new AtomicLong();
+    private volatile String packSource;
+    private final long startedMicros = Clock.nowMicros();
+
+    public ChatServer(Options options) throws IOException {
+        this.options = options;
+        this.renderer = new EmojiRenderer(EmojiPack.shipped(options.pack()));
+        this.packSource = "shipped:" + options.pack();
+        Pipeline pipeline = new Pipeline(new MessageParser(), renderer, new MessageSerializer(), store, options.storeLatency());
+        this.workers = new Workers(pipeline, new Workers.Settings(options.workers(), options.queue(), options.maxRetries(),
+                options.backoff(), options.backoffMax()), deadLetters);
+        this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 512);
+        AtomicInteger n = new AtomicInteger();
+        this.httpExecutor = Executors.newFixedThreadPool(options.httpThreads(), r -> {
+            Thread t = new Thread(r, "http-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        http.setExecutor(httpExecutor);
+        http.createContext("/", this::handle);
+    }
+
+    public ChatServer start() {
+        http.start();
+        return this;
+    }
+
+    public int port() {
+        return http.getAddress().getPort();
+    }
+
+    public EmojiRenderer renderer() {
+        return renderer;
+    }
+
+    public Workers workers() {
+        return workers;
+    }
+
+    public DeadLetters deadLetters() {
+        return deadLetters;
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        workers.close();
+        httpExecutor.shutdownNow();
+        try {
+            httpExecutor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- routing
+
+    private void handle(HttpExchange ex) throws IOException {
+        try {
+            String path = ex.getRequestURI().getPath();
+            String method = ex.getRequestMethod();
+            Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+            if (path.equals("/messages")) {
+                if (!method.equals("POST")) { methodNotAllowed(ex, "POST"); return; }
+                postMessage(ex);
+            } else if (path.startsWith("/rooms/") && path.endsWith("/messages")) {
+                if (!method.equals("GET")) { methodNotAllowed(ex, "GET"); return; }
+                String room = path.substring("/rooms/".length(), path.length() - "/messages".length());
+                roomMessages(ex, room, query);
+            } else if (path.equals("/health")) {
+                send(ex, 200, Json.write(Json.obj("status", "ok")));
+            } else if (path.equals("/dead-letters")) {
+                deadLettersPage(ex);
+            } else if (path.equals("/stats")) {
+                send(ex, 200, Json.write(stats()));
+            } else if (path.equals("/admin/emoji-pack")) {
+                if (method.equals("GET")) send(ex, 200, Json.write(packInfo()));
+                else if (method.equals("PUT") || method.equals("POST")) deployPack(ex, query);
+                else methodNotAllowed(ex, "GET, PUT");
+            } else {
+                error(ex, 404, "no such resource: " + path);
+            }
+        } catch (RuntimeException e) {
+            error(ex, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(ex, 503, "shutting down");
+        } finally {
+            ex.close();
+        }
+    }
+
+    private void postMessage(HttpExchange ex) throws IOException, InterruptedException {
+        Map<String, Object> body;
+        try {
+            body = Json.parseObject(readBody(ex));
+        } catch (Json.JsonException e) {
+            badRequests.incrementAndGet();
+            error(ex, 400, "body must be a JSON object {room, author, text}: " + e.getMessage());
+            return;
+        }
+        Object room = body.get("room");
+        Object author = body.get("author");
+        Object text = body.get("text");
+        if (!(room instanceof String) || !(author instanceof String) || !(text instanceof String)) {
+            badRequests.incrementAndGet();
+            error(ex, 400, "room, author and text are required strings");
+            return;
+        }
+        Message m = new Message("m-" + ids.incrementAndGet(), (String) room, (String) author, (String) text,
+                null, Clock.nowMicros(), 0);
+        try {
+            new MessageParser().parse(m); // reject what can never be delivered before queueing it
+        } catch (MessageParser.InvalidMessageException e) {
+            badRequests.incrementAndGet();
+            error(ex, 400, e.getMessage());
+            return;
+        }
+        if (workers.submit(m, options.enqueueWait())) {
+            send(ex, 202, Json.write(Json.obj("id", m.id(), "status", "queued")));
+        } else {
+            ex.getResponseHeaders().set("Retry-After", "1");
+            error(ex, 503, "pipeline queue is full, try again later");
+        }
+    }
+
+    private void roomMessages(HttpExchange ex, String rawRoom, Map<String, String> query) throws IOException {
+        String room = URLDecoder.decode(rawRoom, StandardCharsets.UTF_8);
+        long after;
+        int limit;
+        try {
+            after = Long.parseLong(query.getOrDefault("after", "0"));
+            limit = Math.min(5000, Integer.parseInt(query.getOrDefault("limit", "1000")));
+        } catch (NumberFormatException e) {
+            error(ex, 400, "after and limit must be integers");
+            return;
+        }
+        List<MessageStore.Stored> msgs = store.read(room, after, limit);
+        StringBuilder b = new StringBuilder(64 + msgs.size() * 200);
+        b.append("{\"room\":");
+        Json.quote(b, room);
+        b.append(",\"messages\":[");
+        long last = after;
+        for (int i = 0; i < msgs.size(); i++) {
+            MessageStore.Stored s = msgs.get(i);
+            if (i > 0) b.append(',');
+            b.append("{\"seq\":").append(s.seq()).append(",\"stored_at\":").append(s.storedAtMicros())
+                    .append(",\"message\":").append(s.json()).append('}');
+            last = s.seq();
+        }
+        b.append("],\"last_seq\":").append(last).append('}');
+        send(ex, 200, b.toString());
+    }
+
+    private void deadLettersPage(HttpExchange ex) throws IOException {
+        List<Object> recent = new ArrayList<>();
+        for (DeadLetters.Entry e : deadLetters.recent()) {
+            recent.add(Json.obj("id", e.id(), "room", e.room(), "author", e.author(), "attempts", e.attempts(),
+                    "error", e.error(), "at", e.atMicros()));
+        }
+        send(ex, 200, Json.write(Json.obj("count", deadLetters.count(), "recent", recent)));
+    }
+
+    private Map<String, Object> stats() {
+        return Json.obj(
+                "accepted", workers.accepted(),
+                "rejected", workers.rejected(),
+                "bad_requests", badRequests.get(),
+                "delivered", workers.delivered(),
+                "failed_attempts", workers.failedAttempts(),
+                "retries_queued", workers.retriesQueued(),
+                "retries_deferred", workers.retriesDeferred(),
+                "retries_waiting", workers.retriesWaiting(),
+                "dead_lettered", deadLetters.count(),
+                "queue_depth", workers.queueDepth(),
+                "queue_capacity", options.queue(),
+                "in_flight", workers.inFlight(),
+                "workers", options.workers(),
+                "max_retries", options.maxRetries(),
+                "rooms", store.roomCount(),
+                "pack", renderer.pack().toString(),
+                "uptime_s", (Clock.nowMicros() - startedMicros) / 1_000_000);
+    }
+
+    private Map<String, Object> packInfo() {
+        EmojiPack p = renderer.pack();
+        return Json.obj("name", p.name(), "version", p.version(), "source", packSource,
+                "max_alias_depth", p.maxAliasDepth(), "alias_resolution", p.resolution().name().toLowerCase(),
+                "emojis", p.emojis().size(), "aliases", p.aliases().size());
+    }
+
+    private void deployPack(HttpExchange ex, Map<String, String> query) throws IOException {
+        String name = query.get("name");
+        EmojiPack pack;
+        String source;
+        try {
+            if (name != null) {
+                pack = EmojiPack.shipped(name);
+                source = "shipped:" + name;
+            } else {
+                String body = readBody(ex);
+                if (body.isBlank()) {
+                    error(ex, 400, "give ?name=PACK (one of " + String.join(", ", EmojiPack.SHIPPED) + ") or a pack document as the body");
+                    return;
+                }
+                pack = EmojiPack.parse(body);
+                source = "uploaded";
+            }
+        } catch (EmojiPack.PackException e) {
+            error(ex, 400, e.getMessage());
+            return;
+        }
+        EmojiPack previous = renderer.deploy(pack);
+        packSource = source;
+        System.err.printf("emoji pack deployed: %s (%s), replacing %s%n", pack, source, previous);
+        Map<String, Object> info = packInfo();
+        info.put("previous", previous.toString());
+        send(ex, 200, Json.write(info));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static String readBody(HttpExchange ex) throws IOException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] b = in.readNBytes(1 << 20);
+            return new String(b, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> q = new HashMap<>();
+        if (raw == null || raw.isEmpty()) return q;
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            String k = eq < 0 ? part : part.substring(0, eq);
+            String v = eq < 0 ? "" : part.substring(eq + 1);
+            q.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
+        }
+        return q;
+    }
+
+    private static void methodNotAllowed(HttpExchange ex, String allowed) throws IOException {
+        ex.getResponseHeaders().set("Allow", allowed);
+        error(ex, 405, "method not allowed; use " + allowed);
+    }
+
+    private static void error(HttpExchange ex, int status, String message) throws IOException {
+        send(ex, status, Json.write(Json.obj("error", message)));
+    }
+
+    private static void send(HttpExchange ex, int status, String json) throws IOException {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+}
