@@ -38,13 +38,15 @@ public final class MetricsServer implements AutoCloseable {
               return t;
             },
             new ThreadPoolExecutor.DiscardPolicy());
-    HTTPServer prometheus =
-        new HTTPServer.Builder()
-            .withHttpServer(http)
-            .withExecutorService(pool)
-            .withRegistry(registry)
-            .withDaemonThreads(true)
-            .build();
+    http.setExecutor(pool);
+    HTTPServer prometheus;
+    try {
+      prometheus = new HTTPServer.Builder().withHttpServer(http).withRegistry(registry).build();
+    } catch (IOException | RuntimeException e) {
+      http.stop(0);
+      pool.shutdownNow();
+      throw e;
+    }
     return new MetricsServer(http, prometheus);
   }
 

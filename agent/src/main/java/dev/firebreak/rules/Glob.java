@@ -2,50 +2,180 @@ package dev.firebreak.rules;
 
 import java.util.regex.Pattern;
 
-/** TEMPORARY stub until the parser lands. */
+/**
+ * A class or method name glob of a target.
+ *
+ * <p>Class globs: {@code *} any run of characters inside one package segment (no '.'), {@code **}
+ * any run of characters across segments, {@code ?} one character inside a segment. Method globs:
+ * {@code *} any run of characters, {@code ?} one character. Class names are binary names ({@code
+ * com.acme.Outer$Inner}).
+ */
 public final class Glob {
-  private final Pattern pattern;
-  private final String prefix;
-
-  private Glob(Pattern pattern, String prefix) {
-    this.pattern = pattern;
-    this.prefix = prefix;
+  public enum Kind {
+    CLASS,
+    METHOD
   }
 
-  public static Glob forClass(String glob) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < glob.length(); i++) {
-      char c = glob.charAt(i);
-      if (c == '*' && i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
-        b.append(".*");
+  private static final String CLASS_EXAMPLE = "expected a class glob like com.acme.*Service or com.acme.**";
+  private static final String METHOD_EXAMPLE = "expected a method glob like expand* or *";
+
+  private final Kind kind;
+  private final String text;
+  private final Pattern pattern;
+  private final String literalPrefix;
+
+  private Glob(Kind kind, String text, Pattern pattern, String literalPrefix) {
+    this.kind = kind;
+    this.text = text;
+    this.pattern = pattern;
+    this.literalPrefix = literalPrefix;
+  }
+
+  /** @throws IllegalArgumentException if {@code text} is not a valid class glob, saying why */
+  public static Glob forClass(String text) {
+    validate(text, Kind.CLASS);
+    StringBuilder regex = new StringBuilder();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '*' && i + 1 < text.length() && text.charAt(i + 1) == '*') {
+        regex.append(".*");
         i++;
       } else if (c == '*') {
-        b.append("[^.]*");
+        regex.append("[^.]*");
+      } else if (c == '?') {
+        regex.append("[^.]");
       } else {
-        b.append(Pattern.quote(String.valueOf(c)));
+        appendLiteral(regex, c);
       }
     }
-    return new Glob(Pattern.compile(b.toString()), prefix(glob));
+    return new Glob(Kind.CLASS, text, Pattern.compile(regex.toString()), prefix(text));
   }
 
-  public static Glob forMethod(String glob) {
-    StringBuilder b = new StringBuilder();
-    for (char c : glob.toCharArray()) {
-      b.append(c == '*' ? ".*" : Pattern.quote(String.valueOf(c)));
+  /** @throws IllegalArgumentException if {@code text} is not a valid method glob, saying why */
+  public static Glob forMethod(String text) {
+    validate(text, Kind.METHOD);
+    StringBuilder regex = new StringBuilder();
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '*') {
+        regex.append(".*");
+      } else if (c == '?') {
+        regex.append('.');
+      } else {
+        appendLiteral(regex, c);
+      }
     }
-    return new Glob(Pattern.compile(b.toString()), prefix(glob));
+    return new Glob(Kind.METHOD, text, Pattern.compile(regex.toString()), prefix(text));
   }
 
-  private static String prefix(String glob) {
-    int i = glob.indexOf('*');
-    return i < 0 ? glob : glob.substring(0, i);
+  /** The error message for {@code text}, or null when it is a valid glob of this kind. */
+  public static String problem(String text, Kind kind) {
+    try {
+      validate(text, kind);
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
+    }
   }
 
-  public boolean matches(String s) {
-    return pattern.matcher(s).matches();
+  private static void validate(String text, Kind kind) {
+    String expected = kind == Kind.CLASS ? CLASS_EXAMPLE : METHOD_EXAMPLE;
+    if (text == null || text.isEmpty()) {
+      throw new IllegalArgumentException(expected + ", found an empty glob");
+    }
+    String found = ", found " + Text.quote(text);
+    if (text.contains("***")) {
+      throw new IllegalArgumentException(expected + found + " ('***' is not a wildcard)");
+    }
+    if (kind == Kind.METHOD && text.contains("**")) {
+      throw new IllegalArgumentException(expected + found + " ('**' is for class globs; use '*')");
+    }
+    boolean segmentStart = true;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      i += Character.charCount(cp);
+      if (cp == '.') {
+        if (kind == Kind.METHOD) {
+          throw new IllegalArgumentException(expected + found + " ('.' is not allowed in a method name)");
+        }
+        if (segmentStart) {
+          throw new IllegalArgumentException(expected + found + " (empty package segment)");
+        }
+        segmentStart = true;
+        continue;
+      }
+      if (cp == '*' || cp == '?') {
+        segmentStart = false;
+        continue;
+      }
+      boolean ok = segmentStart ? Character.isJavaIdentifierStart(cp) : Character.isJavaIdentifierPart(cp);
+      if (!ok || Character.isIdentifierIgnorable(cp)) {
+        String what = Character.isDigit(cp) && segmentStart
+            ? "a name cannot start with a digit"
+            : Text.name(new String(Character.toChars(cp))) + " is not allowed in a Java name";
+        throw new IllegalArgumentException(expected + found + " (" + what + ")");
+      }
+      segmentStart = false;
+    }
+    if (segmentStart) {
+      throw new IllegalArgumentException(expected + found + " (empty package segment at the end)");
+    }
   }
 
+  private static void appendLiteral(StringBuilder regex, char c) {
+    // only ASCII punctuation can be a regex metacharacter
+    if (c >= 128 || Character.isLetterOrDigit(c) || c == '_') {
+      regex.append(c);
+    } else {
+      regex.append('\\').append(c);
+    }
+  }
+
+  private static String prefix(String text) {
+    int i = 0;
+    while (i < text.length() && text.charAt(i) != '*' && text.charAt(i) != '?') {
+      i++;
+    }
+    return text.substring(0, i);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public String text() {
+    return text;
+  }
+
+  public Pattern pattern() {
+    return pattern;
+  }
+
+  public boolean matches(String name) {
+    return name != null && pattern.matcher(name).matches();
+  }
+
+  /** The text before the first wildcard: the whole glob when it is literal. */
   public String literalPrefix() {
-    return prefix;
+    return literalPrefix;
+  }
+
+  public boolean isLiteral() {
+    return literalPrefix.length() == text.length();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Glob g && g.kind == kind && g.text.equals(text);
+  }
+
+  @Override
+  public int hashCode() {
+    return kind.hashCode() * 31 + text.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return text;
   }
 }

@@ -192,9 +192,6 @@ public final class Engine extends Dispatcher {
       ts.outerMethod[own] = id;
       ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
     }
-    if (d > ts.maxDepth[own]) {
-      ts.maxDepth[own] = d;
-    }
     RulePlan[] rules = t.depthRules;
     for (int i = 0; i < rules.length; i++) {
       RulePlan r = rules[i];
@@ -211,6 +208,9 @@ public final class Engine extends Dispatcher {
           fire(r, p, d, r.depthLimit, first, now, null);
         }
       }
+    }
+    if (d > ts.maxDepth[own]) {
+      ts.maxDepth[own] = d;
     }
     long token = (now & ~1L) | (admission == KillSwitch.TRIAL ? 1L : 0L);
     return token == 0L || token == 1L ? token + 2 : token;

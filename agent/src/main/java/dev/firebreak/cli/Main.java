@@ -1,0 +1,46 @@
+package dev.firebreak.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code java -jar firebreak-agent.jar VERB ...}. Exit codes (SPEC section 6): 0 success, 1 the
+ * rules are invalid or the JVM refused the attach, 2 wrong usage.
+ */
+public final class Main {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: java -jar firebreak-agent.jar <verb> ...",
+          "  validate RULES.yaml [MORE.yaml ...]       check rules files; exit 0 valid, 1 invalid",
+          "  attach <pid> RULES.yaml                   load the agent into a running JVM",
+          "  export-prometheus-rules RULES.yaml        Prometheus alerting rules on stdout",
+          "as an agent: java -javaagent:firebreak-agent.jar=rules=RULES.yaml[,port=9464][,host=127.0.0.1] -jar app.jar");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(Arrays.asList(args), System.out, System.err));
+  }
+
+  static int run(List<String> args, PrintStream out, PrintStream err) {
+    if (args.isEmpty() || args.get(0).equals("-h") || args.get(0).equals("--help") || args.get(0).equals("help")) {
+      (args.isEmpty() ? err : out).println(USAGE);
+      return args.isEmpty() ? 2 : 0;
+    }
+    List<String> rest = args.subList(1, args.size());
+    switch (args.get(0)) {
+      case "validate":
+        return ValidateCommand.run(rest, out, err);
+      case "attach":
+      case "export-prometheus-rules":
+        err.println("firebreak: '" + args.get(0) + "' is not available in this build yet");
+        return 2;
+      default:
+        err.println("firebreak: unknown verb '" + args.get(0) + "'");
+        err.println(USAGE);
+        return 2;
+    }
+  }
+}
