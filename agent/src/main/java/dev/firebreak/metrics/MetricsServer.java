@@ -23,7 +23,38 @@ public final class MetricsServer implements AutoCloseable {
     this.prometheus = prometheus;
   }
 
+  /**
+   * Starts the server from a daemon thread: the JDK server's dispatcher thread inherits the
+   * daemon flag of the thread that starts it, and a non-daemon one would keep the application's
+   * JVM alive after its main method returns.
+   */
   public static MetricsServer start(String host, int port, CollectorRegistry registry) throws IOException {
+    java.util.concurrent.CompletableFuture<MetricsServer> result = new java.util.concurrent.CompletableFuture<>();
+    Thread starter =
+        new Thread(
+            () -> {
+              try {
+                result.complete(startHere(host, port, registry));
+              } catch (Throwable t) {
+                result.completeExceptionally(t);
+              }
+            },
+            "firebreak-http-start");
+    starter.setDaemon(true);
+    starter.start();
+    try {
+      return result.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(e.getCause());
+    } catch (Exception e) {
+      throw new IOException("the metrics server did not start: " + e, e);
+    }
+  }
+
+  private static MetricsServer startHere(String host, int port, CollectorRegistry registry) throws IOException {
     HttpServer http = HttpServer.create(new InetSocketAddress(host, port), 16);
     ExecutorService pool =
         new ThreadPoolExecutor(
@@ -41,7 +72,7 @@ public final class MetricsServer implements AutoCloseable {
     http.setExecutor(pool);
     HTTPServer prometheus;
     try {
-      prometheus = new HTTPServer.Builder().withHttpServer(http).withRegistry(registry).build();
+      prometheus = new HTTPServer.Builder().withHttpServer(http).withRegistry(registry).withDaemonThreads(true).build();
     } catch (IOException | RuntimeException e) {
       http.stop(0);
       pool.shutdownNow();

@@ -248,8 +248,10 @@ final class ChildJvm implements AutoCloseable {
     } catch (IOException ignored) {
       // already gone
     }
-    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+    // the app's main returns after "quit": the agent's threads must not keep the JVM alive
+    if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
       process.destroyForcibly();
+      throw new AssertionError("the child JVM did not exit after its main returned\n" + describe());
     }
   }
 
