@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,14 +14,14 @@ import com.acme.chat.model.Message;
 
 /**
  * The worker pool that runs the {@link Pipeline}: a fixed number of worker threads taking
- * messages from one bounded queue. A failed attempt is retried after an exponential backoff
- * (capped), by putting the message back on the same queue; after {@code maxRetries} retries
- * the message is dead-lettered. Retries that find the queue full wait another backoff period
- * and try again: they are never dropped, exactly like the at-least-once pipelines this models.
+ * messages from one bounded queue. A failed attempt is retried by the same worker after an
+ * exponential backoff (capped), the way a synchronous retry policy does it; after
+ * {@code maxRetries} retries the message is dead-lettered.
  *
- * <p>That is also how a poisoned message becomes an outage when {@code maxRetries} is set too
- * high: each one comes back {@code maxRetries} times, the retries fill the queue, and fresh
- * messages can no longer get in.
+ * <p>That is how a poisoned message becomes an outage when {@code maxRetries} is set too high:
+ * each one holds a worker for the whole retry schedule ({@code maxRetries} backoff periods),
+ * a handful of them occupy every worker, the queue fills up behind them, and fresh messages,
+ * harmless or not, can no longer get through.
  */
 public class Workers implements AutoCloseable {
     /** Settings of the pool (all from the {@code serve} command line). */
@@ -34,17 +32,15 @@ public class Workers implements AutoCloseable {
     private final DeadLetters deadLetters;
     private final BlockingQueue<Message> queue;
     private final List<Thread> threads = new ArrayList<>();
-    private final ScheduledExecutorService retryTimer;
     private volatile boolean running = true;
 
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong failedAttempts = new AtomicLong();
-    private final AtomicLong retriesQueued = new AtomicLong();
-    private final AtomicLong retriesDeferred = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final AtomicInteger retriesWaiting = new AtomicInteger();
+    private final AtomicInteger backingOff = new AtomicInteger();
     private final FailureLog failureLog = new FailureLog();
 
     public Workers(Pipeline pipeline, Settings settings, DeadLetters deadLetters) {
@@ -52,11 +48,6 @@ public class Workers implements AutoCloseable {
         this.settings = settings;
         this.deadLetters = deadLetters;
         this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
-        this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "retry-timer");
-            t.setDaemon(true);
-            return t;
-        });
         for (int i = 1; i <= settings.workers(); i++) {
             Thread t = new Thread(this::work, "worker-" + i);
             t.setDaemon(true);
@@ -77,36 +68,47 @@ public class Workers implements AutoCloseable {
 
     private void work() {
         while (running) {
-            Message m;
             try {
-                m = queue.take();
+                Message m = queue.take();
+                inFlight.incrementAndGet();
+                try {
+                    deliver(m);
+                } finally {
+                    inFlight.decrementAndGet();
+                }
             } catch (InterruptedException e) {
                 return;
-            }
-            inFlight.incrementAndGet();
-            try {
-                pipeline.process(m);
-                delivered.incrementAndGet();
-            } catch (Throwable t) { // StackOverflowError included: one bad message must not kill the worker
-                failed(m, t);
-            } finally {
-                inFlight.decrementAndGet();
             }
         }
     }
 
-    private void failed(Message m, Throwable t) {
-        failedAttempts.incrementAndGet();
-        int attempt = m.attempts() + 1;
-        boolean permanent = t instanceof MessageParser.InvalidMessageException;
-        if (permanent || attempt > settings.maxRetries()) {
-            deadLetters.add(m, attempt, t);
-            failureLog.log(m, attempt, t, true);
-            return;
+    /** Runs the pipeline for one message until it succeeds or is dead-lettered. */
+    private void deliver(Message m) throws InterruptedException {
+        while (true) {
+            try {
+                pipeline.process(m);
+                delivered.incrementAndGet();
+                return;
+            } catch (Throwable t) { // StackOverflowError included: one bad message must not kill the worker
+                failedAttempts.incrementAndGet();
+                int attempt = m.attempts() + 1;
+                boolean permanent = t instanceof MessageParser.InvalidMessageException;
+                if (permanent || attempt > settings.maxRetries()) {
+                    deadLetters.add(m, attempt, t);
+                    failureLog.log(m, attempt, t, true);
+                    return;
+                }
+                failureLog.log(m, attempt, t, false);
+                retries.incrementAndGet();
+                backingOff.incrementAndGet();
+                try {
+                    TimeUnit.NANOSECONDS.sleep(backoff(attempt));
+                } finally {
+                    backingOff.decrementAndGet();
+                }
+                m = m.nextAttempt();
+            }
         }
-        failureLog.log(m, attempt, t, false);
-        retriesWaiting.incrementAndGet();
-        schedule(m.nextAttempt(), backoff(attempt));
     }
 
     private long backoff(int attempt) {
@@ -116,34 +118,20 @@ public class Workers implements AutoCloseable {
         return (long) (d * ThreadLocalRandom.current().nextDouble(0.8, 1.2)); // jitter
     }
 
-    private void schedule(Message retry, long delayNanos) {
-        if (!running) return;
-        retryTimer.schedule(() -> {
-            if (queue.offer(retry)) {
-                retriesWaiting.decrementAndGet();
-                retriesQueued.incrementAndGet();
-            } else {
-                retriesDeferred.incrementAndGet();
-                schedule(retry, backoff(retry.attempts()));
-            }
-        }, delayNanos, TimeUnit.NANOSECONDS);
-    }
-
     public Settings settings() { return settings; }
     public long accepted() { return accepted.get(); }
     public long rejected() { return rejected.get(); }
     public long delivered() { return delivered.get(); }
     public long failedAttempts() { return failedAttempts.get(); }
-    public long retriesQueued() { return retriesQueued.get(); }
-    public long retriesDeferred() { return retriesDeferred.get(); }
-    public int retriesWaiting() { return retriesWaiting.get(); }
+    public long retries() { return retries.get(); }
+    /** Workers sleeping in a retry backoff right now. */
+    public int backingOff() { return backingOff.get(); }
     public int queueDepth() { return queue.size(); }
     public int inFlight() { return inFlight.get(); }
 
     @Override
     public void close() {
         running = false;
-        retryTimer.shutdownNow();
         for (Thread t : threads) t.interrupt();
     }
 
@@ -160,7 +148,7 @@ public class Workers implements AutoCloseable {
             }
             lastNanos = now;
             System.err.printf("pipeline: message %s in %s failed (attempt %d): %s%s%s%n", m.id(), m.room(), attempt,
-                    t.getClass().getName(), dead ? " -> dead-lettered" : " -> retry scheduled",
+                    t.getClass().getName(), dead ? " -> dead-lettered" : " -> retrying",
                     suppressed > 0 ? " (" + suppressed + " more failures not shown)" : "");
             suppressed = 0;
         }

@@ -46,14 +46,19 @@ import com.sun.net.httpserver.HttpServer;
  * </pre>
  */
 public final class ChatServer implements AutoCloseable {
+    static {
+        // Send small responses at once (no Nagle delay); must be set before the JDK server loads its config.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     /** Settings of the service (the {@code serve} command line). */
     public record Options(String host, int port, int workers, int queue, int maxRetries, Duration backoff,
                           Duration backoffMax, Duration enqueueWait, Duration storeLatency, int httpThreads,
                           String pack) {
         /** The production configuration the outage happened with (max-retries is the misconfiguration). */
         public static Options defaults() {
-            return new Options("127.0.0.1", 8080, 4, 256, DEFAULT_MAX_RETRIES, Duration.ofMillis(20),
-                    Duration.ofMillis(200), Duration.ofMillis(500), Duration.ofMillis(1), 16, "default");
+            return new Options("127.0.0.1", 8080, 8, 256, DEFAULT_MAX_RETRIES, Duration.ofMillis(20),
+                    Duration.ofMillis(200), Duration.ofMillis(50), Duration.ofMillis(1), 32, "default");
         }
     }
 
@@ -241,9 +246,8 @@ public final class ChatServer implements AutoCloseable {
                 "bad_requests", badRequests.get(),
                 "delivered", workers.delivered(),
                 "failed_attempts", workers.failedAttempts(),
-                "retries_queued", workers.retriesQueued(),
-                "retries_deferred", workers.retriesDeferred(),
-                "retries_waiting", workers.retriesWaiting(),
+                "retries", workers.retries(),
+                "workers_backing_off", workers.backingOff(),
                 "dead_lettered", deadLetters.count(),
                 "queue_depth", workers.queueDepth(),
                 "queue_capacity", options.queue(),

@@ -1,0 +1,151 @@
+package com.acme.chat.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.acme.chat.MainAccess;
+import com.acme.chat.server.ChatServer;
+import com.acme.chat.util.Json;
+
+/** The HTTP API end to end, against a service in this JVM (good packs only). */
+class ChatServiceIT {
+    static ChatServer server;
+    static HttpClient http = HttpClient.newHttpClient();
+    static URI base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ChatServer.Options d = ChatServer.Options.defaults();
+        server = new ChatServer(new ChatServer.Options("127.0.0.1", 0, 2, 64, 3, d.backoff(), d.backoffMax(), d.enqueueWait(),
+                d.storeLatency(), 4, "default")).start();
+        base = URI.create("http://127.0.0.1:" + server.port() + "/");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5));
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> room(String room) throws Exception {
+        HttpResponse<String> r = send("GET", "/rooms/" + room + "/messages", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        return (List<Map<String, Object>>) Json.parseObject(r.body()).get("messages");
+    }
+
+    @Test
+    void health() throws Exception {
+        HttpResponse<String> r = send("GET", "/health", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("{\"status\":\"ok\"}");
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void postedMessagesCanBeReadBackWithEmojisRendered() throws Exception {
+        HttpResponse<String> r = send("POST", "/messages", "{\"room\":\"launch\",\"author\":\"ana\",\"text\":\"we shipped :rocket: :tada: :rofl: :nope:\"}");
+        assertThat(r.statusCode()).isEqualTo(202);
+        String id = (String) Json.parseObject(r.body()).get("id");
+        send("POST", "/messages", "{\"room\":\"launch\",\"author\":\"bo\",\"text\":\"second\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> room("launch").size() == 2);
+        List<Map<String, Object>> msgs = room("launch");
+        Map<String, Object> first = (Map<String, Object>) msgs.get(0).get("message");
+        assertThat(first).containsEntry("id", id).containsEntry("room", "launch").containsEntry("author", "ana")
+                .containsEntry("text", "we shipped 🚀 🎉 😂 :nope:").containsEntry("raw", "we shipped :rocket: :tada: :rofl: :nope:");
+        assertThat(msgs.get(0)).containsEntry("seq", 1L).containsKey("stored_at");
+        assertThat(((Map<String, Object>) msgs.get(1).get("message"))).containsEntry("text", "second");
+        // paging
+        HttpResponse<String> after = send("GET", "/rooms/launch/messages?after=1", null);
+        assertThat((List<?>) Json.parseObject(after.body()).get("messages")).hasSize(1);
+        assertThat(Json.parseObject(after.body())).containsEntry("last_seq", 2L);
+        assertThat(room("empty-room")).isEmpty();
+    }
+
+    @Test
+    void badRequestsAreRejected() throws Exception {
+        assertThat(send("POST", "/messages", "{not json").statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/messages", "{\"room\":\"a\",\"author\":\"b\"}").statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/messages", "{\"room\":\"a b\",\"author\":\"b\",\"text\":\"x\"}").statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/messages", "{\"room\":\"a\",\"author\":\"b\",\"text\":\"   \"}").statusCode()).isEqualTo(400);
+        assertThat(send("GET", "/messages", null).statusCode()).isEqualTo(405);
+        assertThat(send("GET", "/nowhere", null).statusCode()).isEqualTo(404);
+        assertThat(send("GET", "/rooms/a/messages?after=x", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void statsAndDeadLetters() throws Exception {
+        Map<String, Object> dl = Json.parseObject(send("GET", "/dead-letters", null).body());
+        assertThat(dl).containsEntry("count", 0L).containsEntry("recent", List.of());
+        Map<String, Object> stats = Json.parseObject(send("GET", "/stats", null).body());
+        assertThat(stats).containsKeys("accepted", "rejected", "delivered", "failed_attempts", "retries", "dead_lettered",
+                "queue_depth", "queue_capacity", "in_flight", "workers", "max_retries", "pack");
+        assertThat(stats).containsEntry("max_retries", 3L).containsEntry("queue_capacity", 64L);
+    }
+
+    @Test
+    void packsCanBeDeployedAtRuntime() throws Exception {
+        try {
+            HttpResponse<String> custom = send("PUT", "/admin/emoji-pack",
+                    "name: custom\nversion: 7\nemojis: {ok: \"👌\"}\naliases: {fine: ok}\n");
+            assertThat(custom.statusCode()).isEqualTo(200);
+            assertThat(Json.parseObject(custom.body())).containsEntry("name", "custom").containsEntry("source", "uploaded");
+            send("POST", "/messages", "{\"room\":\"packs\",\"author\":\"ana\",\"text\":\":fine: :smile:\"}");
+            await().atMost(Duration.ofSeconds(5)).until(() -> room("packs").size() == 1);
+            assertThat(room("packs").get(0).get("message").toString()).contains("text=👌 :smile:");
+
+            assertThat(send("PUT", "/admin/emoji-pack", "name: broken\naliases: {a: b}").statusCode()).isEqualTo(400);
+            assertThat(send("PUT", "/admin/emoji-pack?name=nope", null).statusCode()).isEqualTo(400);
+            assertThat(send("PUT", "/admin/emoji-pack", "").statusCode()).isEqualTo(400);
+        } finally {
+            HttpResponse<String> back = send("PUT", "/admin/emoji-pack?name=default", null);
+            assertThat(back.statusCode()).isEqualTo(200);
+            assertThat(Json.parseObject(send("GET", "/admin/emoji-pack", null).body()))
+                    .containsEntry("version", "2024.11.0").containsEntry("source", "shipped:default").containsEntry("max_alias_depth", 8L);
+        }
+    }
+
+    @Test
+    void theLoadCommandPrintsASummaryAndAJsonLine() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int rc;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            rc = MainAccess.load(List.of("--target", base.toString(), "--rate", "100", "--duration", "3s", "--deadline", "3s", "--json"));
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        System.out.print(out);
+        assertThat(rc).isZero();
+        List<String> lines = out.lines().toList();
+        Map<String, Object> json = Json.parseObject(lines.get(lines.size() - 1));
+        assertThat(json.keySet()).containsExactly("sent", "delivered", "failed", "success_pct", "p50_ms", "p99_ms", "max_ms");
+        assertThat(((Number) json.get("sent")).longValue()).isEqualTo(300);
+        assertThat(((Number) json.get("success_pct")).doubleValue()).isEqualTo(100.0);
+        assertThat(((Number) json.get("p99_ms")).doubleValue()).isPositive();
+        assertThat(out).contains("success     100.00 %");
+    }
+}
