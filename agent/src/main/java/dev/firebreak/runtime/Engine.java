@@ -78,6 +78,7 @@ public final class Engine extends Dispatcher {
       List<RulePlan> depth = new ArrayList<>();
       List<RulePlan> latency = new ArrayList<>();
       List<RulePlan> stuck = new ArrayList<>();
+      List<RulePlan> budget = new ArrayList<>();
       for (Rule r : t.rules()) {
         RuleState rs = ruleStates.computeIfAbsent(r.name() + "|" + t.name(), k -> new RuleState());
         RulePlan rp = new RulePlan(r, rules.mode(), rs);
@@ -87,6 +88,10 @@ public final class Engine extends Dispatcher {
           latency.add(rp);
         } else if (r.condition() instanceof Rule.Stuck) {
           stuck.add(rp);
+        } else if (r.condition() instanceof Rule.CallsPerInvocation c) {
+          rp.budgetSlot = counters.id("budget:" + r.name() + "|" + t.name());
+          rp.budgetOf = counters.id("target:" + c.of());
+          budget.add(rp);
         }
       }
       depth.sort((a, b) -> Integer.compare(a.depthLimit, b.depthLimit));
@@ -99,9 +104,21 @@ public final class Engine extends Dispatcher {
               depth.toArray(new RulePlan[0]),
               latency.toArray(new RulePlan[0]),
               stuck.toArray(new RulePlan[0]),
+              budget.toArray(new RulePlan[0]),
               ts));
     }
     TargetPlan[] tp = targets.toArray(new TargetPlan[0]);
+    for (TargetPlan of : tp) {
+      List<Integer> resets = new ArrayList<>();
+      for (TargetPlan t : tp) {
+        for (RulePlan r : t.budgetRules) {
+          if (r.budgetOf == of.ownCounter) {
+            resets.add(r.budgetSlot);
+          }
+        }
+      }
+      of.budgetResets = resets.stream().mapToInt(Integer::intValue).toArray();
+    }
     Plan partial = new Plan(rules, new MethodPlan[0], tp);
     MethodPlan[] mp = new MethodPlan[known.size()];
     for (MethodInfo m : known) {
@@ -169,8 +186,8 @@ public final class Engine extends Dispatcher {
     }
     int own = t.ownCounter;
     int counter = t.counter;
-    if (own >= ts.depth.length || counter >= ts.depth.length) {
-      ts.ensureCounter(Math.max(own, counter));
+    if (t.maxCounter >= ts.depth.length) {
+      ts.ensureCounter(t.maxCounter);
     }
     ts.countCall(id);
     long now = System.nanoTime();
@@ -191,6 +208,10 @@ public final class Engine extends Dispatcher {
     if (depth[own] == 1) {
       ts.outerMethod[own] = id;
       ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+      int[] resets = t.budgetResets;
+      for (int i = 0; i < resets.length; i++) {
+        ts.budget[resets[i]] = 0;
+      }
     }
     RulePlan[] rules = t.depthRules;
     for (int i = 0; i < rules.length; i++) {
@@ -206,6 +227,27 @@ public final class Engine extends Dispatcher {
         }
         if (d == r.depthLimit + 1) {
           fire(r, p, d, r.depthLimit, first, now, null);
+        }
+      }
+    }
+    RulePlan[] budgets = t.budgetRules;
+    for (int i = 0; i < budgets.length; i++) {
+      RulePlan r = budgets[i];
+      if (depth[r.budgetOf] <= 0) {
+        continue;
+      }
+      long n = ++ts.budget[r.budgetSlot];
+      if (n > r.budgetLimit) {
+        if (r.shortCircuits) {
+          fire(r, p, n, r.budgetLimit, first, now, null);
+          depth[counter] = d - 1;
+          if (t.grouped) {
+            depth[own]--;
+          }
+          return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+        }
+        if (n == r.budgetLimit + 1) {
+          fire(r, p, n, r.budgetLimit, first, now, null);
         }
       }
     }

@@ -293,7 +293,7 @@ public final class Monitor {
   public List<RuleMetrics> rules() {
     List<RuleMetrics> out = new ArrayList<>();
     for (TargetPlan t : engine.plan().targets) {
-      for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules)) {
+      for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
         for (RulePlan r : group) {
           out.add(new RuleMetrics(r.name, t.name, r.actionLabel, r.modeLabel, r.state.triggers.sum()));
         }

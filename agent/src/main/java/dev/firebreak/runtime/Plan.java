@@ -98,6 +98,10 @@ final class Plan {
     final boolean shortCircuits;
     final boolean trips;
     final int depthLimit;
+    /** calls-per-invocation: the limit, the counter slot, and the own counter of target `of`. */
+    final long budgetLimit;
+    int budgetSlot = -1;
+    int budgetOf = -1;
     final RuleState state;
 
     RulePlan(Rule rule, Mode fileMode, RuleState state) {
@@ -111,6 +115,8 @@ final class Plan {
       this.trips = mode == Mode.ENFORCE && action == Action.TRIP;
       this.depthLimit =
           rule.condition() instanceof Rule.Depth d ? d.limit() : Integer.MAX_VALUE;
+      this.budgetLimit =
+          rule.condition() instanceof Rule.CallsPerInvocation c ? c.limit() : Long.MAX_VALUE;
       this.state = state;
     }
   }
@@ -126,6 +132,11 @@ final class Plan {
     final RulePlan[] depthRules;
     final RulePlan[] latencyRules;
     final RulePlan[] stuckRules;
+    final RulePlan[] budgetRules;
+    /** The highest counter id the hot path touches for this target: per-thread arrays grow to it. */
+    final int maxCounter;
+    /** Budget slots to reset when an outermost call of this target starts (it is their `of`). */
+    int[] budgetResets = new int[0];
     final TargetState state;
     final KillSwitch killSwitch;
 
@@ -137,6 +148,7 @@ final class Plan {
         RulePlan[] depthRules,
         RulePlan[] latencyRules,
         RulePlan[] stuckRules,
+        RulePlan[] budgetRules,
         TargetState state) {
       this.target = target;
       this.name = target.name();
@@ -148,6 +160,12 @@ final class Plan {
       this.depthRules = depthRules;
       this.latencyRules = latencyRules;
       this.stuckRules = stuckRules;
+      this.budgetRules = budgetRules;
+      int max = Math.max(ownCounter, counter);
+      for (RulePlan r : budgetRules) {
+        max = Math.max(max, Math.max(r.budgetSlot, r.budgetOf));
+      }
+      this.maxCounter = max;
       this.state = state;
       this.killSwitch = state.killSwitch;
     }

@@ -34,6 +34,8 @@ final class ThreadState {
   int[] maxDepth;
   /** By counter id: the start time of the outermost call in flight (for the watchdog). */
   long[] outerStart;
+  /** By counter id ("budget:" slots): calls counted inside the current invocation of `of`. */
+  long[] budget;
   /** By counter id: the method id of the outermost call in flight. */
   int[] outerMethod;
 
@@ -54,6 +56,7 @@ final class ThreadState {
     maxDepth = new int[c];
     outerStart = new long[c];
     outerMethod = new int[c];
+    budget = new long[c];
   }
 
   static Histogram newHistogram() {
@@ -75,6 +78,7 @@ final class ThreadState {
       maxDepth = Arrays.copyOf(maxDepth, n);
       outerStart = Arrays.copyOf(outerStart, n);
       outerMethod = Arrays.copyOf(outerMethod, n);
+      budget = Arrays.copyOf(budget, n);
       depth = Arrays.copyOf(depth, n);
     }
   }

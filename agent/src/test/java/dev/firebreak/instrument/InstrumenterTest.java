@@ -106,6 +106,44 @@ class InstrumenterTest {
   }
 
   @Test
+  void aCallBudgetTripsALoopThatNeverRecursesAtTheLimit() {
+    dev.firebreak.rules.Rule budget =
+        new dev.firebreak.rules.Rule(
+            "loop-budget", new dev.firebreak.rules.Rule.CallsPerInvocation(1000, "outer"), Action.TRIP, null, TestRules.POS);
+    install(
+        rules(
+            Mode.ENFORCE,
+            target("outer", "testapp.inproc.Looper", "outer", new Fallback.ReturnDefault()),
+            target("inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
+    testapp.inproc.Looper.bodies = 0;
+    // 1000 calls run and return 1; the 1001st trips the switch and every later call returns 0
+    assertThat(new testapp.inproc.Looper().outer(1_000_000)).isEqualTo(1000);
+    assertThat(testapp.inproc.Looper.bodies).isEqualTo(1000);
+    Monitor.RuleMetrics rule = monitor.rules().stream().filter(r -> r.rule().equals("loop-budget")).findFirst().orElseThrow();
+    assertThat(rule.triggers()).isEqualTo(1);
+    assertThat(monitor.targets().get(1).killSwitchState()).isEqualTo(1);
+    // calls outside an invocation of `outer` are not counted against the budget
+    assertThat(new testapp.inproc.Looper().inner(0)).isZero(); // the switch is still open
+  }
+
+  @Test
+  void aCallBudgetResetsWithEachInvocationOfItsOuterTarget() {
+    dev.firebreak.rules.Rule budget =
+        new dev.firebreak.rules.Rule(
+            "loop-budget", new dev.firebreak.rules.Rule.CallsPerInvocation(100, "outer"), Action.LIMIT, null, TestRules.POS);
+    install(
+        rules(
+            Mode.ENFORCE,
+            target("outer", "testapp.inproc.Looper", "outer", new Fallback.ReturnDefault()),
+            target("inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
+    for (int k = 0; k < 5; k++) {
+      assertThat(new testapp.inproc.Looper().outer(100)).isEqualTo(100);
+    }
+    assertThat(new testapp.inproc.Looper().outer(150)).isEqualTo(100);
+    assertThat(monitor.targets().get(1).shortLimit()).isEqualTo(50);
+  }
+
+  @Test
   void applicationExceptionsPassThroughAndDepthUnwinds() {
     install(
         rules(Mode.ENFORCE, target("boom", "testapp.inproc.Recurser", "boom", new Fallback.ReturnNull(), depth("b", 1, Action.LIMIT))));
