@@ -1,8 +1,7 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.alert.AlertSink;
-import dev.firebreak.alert.LogSink;
+import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.instrument.Instrumenter;
 import dev.firebreak.metrics.FirebreakCollector;
@@ -16,8 +15,6 @@ import dev.firebreak.runtime.Monitor;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -66,7 +63,7 @@ public final class AgentRuntime {
     Probe.install(engine);
     if (loaded != null) {
       engine.apply(loaded);
-      alerts.setSinks(sinks(loaded));
+      alerts.setSinks(Sinks.create(loaded));
     }
     startMetrics(loaded);
     monitor.start();
@@ -96,25 +93,6 @@ public final class AgentRuntime {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + options.rules() + ": " + AgentErrors.describe(e));
       return null;
     }
-  }
-
-  private List<AlertSink> sinks(RuleSet rs) {
-    List<AlertSink> out = new ArrayList<>();
-    String log = rs.alerts().log();
-    if (log == null || log.equals("off")) {
-      return out;
-    }
-    if (log.equals("stderr")) {
-      out.add(LogSink.stderr());
-    } else {
-      try {
-        out.add(LogSink.file(log));
-      } catch (Exception e) {
-        AgentErrors.report("alerts", "cannot open the alert log " + log + ", alerts go to stderr: " + AgentErrors.describe(e));
-        out.add(LogSink.stderr());
-      }
-    }
-    return out;
   }
 
   private void startMetrics(RuleSet rs) {

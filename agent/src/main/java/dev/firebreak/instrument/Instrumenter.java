@@ -48,6 +48,10 @@ public final class Instrumenter {
   static final List<String> PROTECTED =
       List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "net.bytebuddy.", "dev.firebreak.", "org.graalvm.");
 
+  /** The methods a method glob can select: concrete, declared in source, no bridges. */
+  public static final ElementMatcher.Junction<MethodDescription> INSTRUMENTABLE =
+      isMethod().and(not(isAbstract())).and(not(isNative())).and(not(isBridge())).and(not(isSynthetic()));
+
   private final Engine engine;
   private final Supplier<RuleSet> rules;
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
@@ -152,9 +156,7 @@ public final class Instrumenter {
   }
 
   private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type) {
-    ElementMatcher.Junction<MethodDescription> base =
-        isMethod().and(not(isAbstract())).and(not(isNative())).and(not(isBridge())).and(not(isSynthetic()));
-    return m -> base.matches(m) && targetFor(type, m) != null;
+    return m -> INSTRUMENTABLE.matches(m) && targetFor(type, m) != null;
   }
 
   /** The first target (in file order) that covers this method and whose fallback fits it. */
@@ -179,7 +181,8 @@ public final class Instrumenter {
     return null;
   }
 
-  static String incompatibility(Target t, MethodDescription m) {
+  /** Why the target's fallback cannot serve this method, or null. Shared with {@code validate --classpath}. */
+  public static String incompatibility(Target t, MethodDescription m) {
     String returnType = m.getReturnType().asErasure().getName();
     List<String> params = parameterTypes(m);
     String problem = Fallbacks.incompatibility(t.fallback(), returnType, params);
@@ -196,7 +199,7 @@ public final class Instrumenter {
     return null;
   }
 
-  static List<String> parameterTypes(MethodDescription m) {
+  public static List<String> parameterTypes(MethodDescription m) {
     List<String> out = new ArrayList<>();
     for (TypeDescription p : m.getParameters().asTypeList().asErasures()) {
       out.add(p.getName());

@@ -335,7 +335,7 @@ public final class Engine extends Dispatcher {
   void fire(RulePlan r, MethodPlan p, double value, double threshold, Object first, long now, StackTraceElement[] stack) {
     r.state.triggers.increment();
     if (r.trips) {
-      p.target.killSwitch.trip(now, r.name);
+      trip(r, p, now);
     }
     if (!alerts.hasSinks() || !r.state.mayNotify(now, repeatNanos)) {
       return;
@@ -346,11 +346,18 @@ public final class Engine extends Dispatcher {
     alerts.offer(event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
   }
 
+  private static void trip(RulePlan r, MethodPlan p, long now) {
+    TargetState ts = p.target.state;
+    ts.lastTripRule = r;
+    ts.lastTripMethod = p;
+    p.target.killSwitch.trip(now, r.name);
+  }
+
   /** A rule fired on the agent's own thread (latency, watchdog) about another thread's calls. */
   void fireFrom(RulePlan r, MethodPlan p, double value, double threshold, String thread, long now, StackTraceElement[] stack) {
     r.state.triggers.increment();
     if (r.trips) {
-      p.target.killSwitch.trip(now, r.name);
+      trip(r, p, now);
     }
     if (alerts.hasSinks() && r.state.mayNotify(now, repeatNanos)) {
       alerts.offer(event(r, p, value, threshold, thread, stack, null, false));

@@ -88,6 +88,7 @@ public final class Monitor {
     Plan plan = engine.plan();
     for (TargetPlan t : plan.targets) {
       t.killSwitch.poll(now);
+      resolveWhenClosed(t);
     }
     evaluateLatency(plan, now);
     watchStuck(plan, now);
@@ -156,6 +157,37 @@ public final class Monitor {
       windows.put(id, w);
     }
     return w;
+  }
+
+  /** A switch that closed again resolves the alert of the rule that tripped it. */
+  private void resolveWhenClosed(TargetPlan t) {
+    dev.firebreak.detect.KillSwitch.State now = t.killSwitch.state();
+    Plan.TargetState st = t.state;
+    if (now == dev.firebreak.detect.KillSwitch.State.CLOSED
+        && st.seen != dev.firebreak.detect.KillSwitch.State.CLOSED) {
+      RulePlan r = st.lastTripRule;
+      MethodPlan mp = st.lastTripMethod;
+      if (r != null && mp != null) {
+        engine.alerts().offer(engine.event(r, mp, 0, thresholdOf(r), "", new StackTraceElement[0], null, true));
+      }
+    }
+    st.seen = now;
+  }
+
+  private static double thresholdOf(RulePlan r) {
+    if (r.rule.condition() instanceof Rule.Depth d) {
+      return d.limit();
+    }
+    if (r.rule.condition() instanceof Rule.CallsPerInvocation c) {
+      return c.limit();
+    }
+    if (r.rule.condition() instanceof Rule.Stuck s) {
+      return s.limit().toMillis();
+    }
+    if (r.rule.condition() instanceof Rule.Latency l) {
+      return l.above().toNanos() / 1e6;
+    }
+    return 0;
   }
 
   private void evaluateLatency(Plan plan, long now) {

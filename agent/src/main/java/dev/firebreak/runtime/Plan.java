@@ -66,6 +66,11 @@ final class Plan {
     final LongAdder shortLimit = new LongAdder();
     final LongAdder shortOpen = new LongAdder();
     final LongAdder shortForced = new LongAdder();
+    /** The rule and method of the last trip, for the "resolved" event when the switch closes. */
+    volatile RulePlan lastTripRule;
+    volatile MethodPlan lastTripMethod;
+    /** The switch state the evaluator saw last. */
+    KillSwitch.State seen = KillSwitch.State.CLOSED;
 
     TargetState(KillSwitch killSwitch) {
       this.killSwitch = killSwitch;

@@ -1,0 +1,29 @@
+package dev.firebreak.alert;
+
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.runtime.AgentErrors;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The sinks a rules file asks for ({@code alerts.log}, {@code alertmanager}, {@code webhook}). */
+public final class Sinks {
+  private Sinks() {}
+
+  public static List<AlertSink> create(RuleSet rs) {
+    List<AlertSink> out = new ArrayList<>();
+    String log = rs.alerts().log();
+    if (log != null && !log.equals("off")) {
+      if (log.equals("stderr")) {
+        out.add(LogSink.stderr());
+      } else {
+        try {
+          out.add(LogSink.file(log));
+        } catch (Exception e) {
+          AgentErrors.report("alerts", "cannot open the alert log " + log + ", alerts go to stderr: " + AgentErrors.describe(e));
+          out.add(LogSink.stderr());
+        }
+      }
+    }
+    return out;
+  }
+}
