@@ -68,6 +68,9 @@ public final class App {
       } else if (line.equals("good")) {
         bad = false;
         System.out.println("OK good");
+      } else if (line.equals("once")) {
+        bad = true;
+        recurse(1);
       } else if (line.equals("calls")) {
         System.out.println("CALLS " + CALLS.sum());
       }

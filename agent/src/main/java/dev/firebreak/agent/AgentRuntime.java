@@ -1,8 +1,11 @@
 package dev.firebreak.agent;
 
+import dev.firebreak.admin.AdminEndpoints;
 import dev.firebreak.alert.AlertDispatcher;
+import dev.firebreak.alert.Json;
 import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
+import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.instrument.Instrumenter;
 import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
@@ -12,31 +15,40 @@ import dev.firebreak.rules.RulesParser;
 import dev.firebreak.runtime.AgentErrors;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
+import dev.firebreak.runtime.TargetSummary;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The running agent: loads the rules, starts the engine, the evaluator, the alert thread and
- * /metrics, and installs the instrumentation. Every failure is reported and counted; none stops
- * the application.
+ * The running agent: loads the rules, starts the engine, the evaluator, the alert thread,
+ * /metrics (and the admin endpoints), installs the instrumentation, and swaps in new rules when
+ * the file changes. Every failure is reported and counted; none stops the application, and a
+ * rules file that fails validation changes nothing.
  */
-public final class AgentRuntime {
+public final class AgentRuntime implements AdminEndpoints.Actions {
   private static volatile AgentRuntime instance;
 
   private final AgentOptions options;
+  private final Instrumentation inst;
   private final AlertDispatcher alerts = new AlertDispatcher();
   private final Engine engine = new Engine(alerts);
   private final Monitor monitor = new Monitor(engine);
   private final Map<String, LongAdder> reloads = new ConcurrentHashMap<>();
   private volatile RuleSet rules;
+  private volatile String rulesText;
+  private volatile byte[] adminToken;
+  private Instrumenter instrumenter;
   private MetricsServer metrics;
 
-  private AgentRuntime(AgentOptions options) {
+  private AgentRuntime(AgentOptions options, Instrumentation inst) {
     this.options = options;
+    this.inst = inst;
   }
 
   static synchronized void start(String args, Instrumentation inst, boolean attached) {
@@ -45,36 +57,38 @@ public final class AgentRuntime {
       AgentErrors.report("options", "the agent is already running in this JVM; this load is ignored");
       return;
     }
-    AgentRuntime rt = new AgentRuntime(options);
+    AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot(inst);
+    rt.boot();
   }
 
   public static AgentRuntime instance() {
     return instance;
   }
 
-  private void boot(Instrumentation inst) {
+  private void boot() {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report("options", "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
     }
-    RuleSet loaded = load();
-    rules = loaded;
     Probe.install(engine);
+    RuleSet loaded = loadInitial();
     if (loaded != null) {
-      engine.apply(loaded);
-      alerts.setSinks(Sinks.create(loaded));
+      swapIn(loaded);
     }
     startMetrics(loaded);
     monitor.start();
+    instrumenter = new Instrumenter(engine, () -> rules);
     try {
-      new Instrumenter(engine, () -> rules).install(inst);
+      instrumenter.install(inst);
     } catch (Throwable t) {
       AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
     }
+    if (options.rules() != null) {
+      new RulesWatcher(Path.of(options.rules()), this).start();
+    }
   }
 
-  private RuleSet load() {
+  private RuleSet loadInitial() {
     if (options.rules() == null) {
       AgentErrors.report("rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
       return null;
@@ -82,17 +96,107 @@ public final class AgentRuntime {
     try {
       return RulesParser.parse(Path.of(options.rules()));
     } catch (RulesException e) {
-      int more = e.errors().size() - 1;
-      AgentErrors.report(
-          "rules",
-          "rules not loaded, nothing is watched: "
-              + e.errors().get(0)
-              + (more > 0 ? " (and " + more + " more; run: java -jar firebreak-agent.jar validate " + options.rules() + ")" : ""));
+      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
       return null;
     } catch (RuntimeException e) {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + options.rules() + ": " + AgentErrors.describe(e));
       return null;
     }
+  }
+
+  private String summary(RulesException e) {
+    int more = e.errors().size() - 1;
+    return e.errors().get(0)
+        + (more > 0 ? " (and " + more + " more; run: java -jar firebreak-agent.jar validate " + options.rules() + ")" : "");
+  }
+
+  /** Puts a validated rule set in force: engine, sinks, admin token, the file's text for /rules. */
+  private void swapIn(RuleSet next) {
+    engine.apply(next);
+    rules = next;
+    alerts.setSinks(Sinks.create(next));
+    adminToken = readToken(next);
+    rulesText = readText(next);
+  }
+
+  private static String readText(RuleSet rs) {
+    try {
+      byte[] bytes = Files.readAllBytes(Path.of(rs.source()));
+      return RulesParser.sha256(bytes).equals(rs.sha256()) ? new String(bytes, StandardCharsets.UTF_8) : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static byte[] readToken(RuleSet rs) {
+    String file = rs.admin().tokenFile();
+    if (file == null) {
+      return null;
+    }
+    try {
+      String token = Files.readString(Path.of(file), StandardCharsets.UTF_8).trim();
+      if (token.isEmpty()) {
+        AgentErrors.report("admin", "admin token file " + file + " is empty; the admin endpoints stay off");
+        return null;
+      }
+      return AdminEndpoints.digest(token);
+    } catch (Exception e) {
+      AgentErrors.report("admin", "cannot read the admin token file " + file + " (" + AgentErrors.describe(e) + "); the admin endpoints stay off");
+      return null;
+    }
+  }
+
+  /**
+   * Re-reads the rules file. A file that fails validation changes nothing: the rules in force
+   * stay, the failure is counted and one line says why. An identical file is a no-op.
+   */
+  @Override
+  public synchronized AdminEndpoints.Result reload() {
+    RuleSet next;
+    try {
+      next = RulesParser.parse(Path.of(options.rules()));
+    } catch (RulesException e) {
+      count("failure");
+      RuleSet current = rules;
+      String kept = current == null ? "no rules are in force" : "the rules in force stay (sha256 " + shortSha(current) + ")";
+      AgentErrors.log("rules reload failed, " + kept + ": " + summary(e));
+      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":" + Json.quote(e.errors().get(0).toString()) + "}");
+    } catch (RuntimeException e) {
+      count("failure");
+      AgentErrors.log("rules reload failed, the rules in force stay: " + AgentErrors.describe(e));
+      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":" + Json.quote(AgentErrors.describe(e)) + "}");
+    }
+    RuleSet old = rules;
+    if (old != null && old.sha256().equals(next.sha256())) {
+      return new AdminEndpoints.Result(true, "{\"result\":\"unchanged\",\"sha256\":\"" + next.sha256() + "\"}");
+    }
+    swapIn(next);
+    int classes = 0;
+    try {
+      classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, next);
+    } catch (Throwable t) {
+      AgentErrors.report("instrument", "retransformation after the reload failed: " + AgentErrors.describe(t));
+    }
+    count("success");
+    AgentErrors.log(
+        "rules reloaded from " + next.source() + " (sha256 " + shortSha(next) + ", " + next.targets().size() + " targets, "
+            + classes + " classes retransformed)");
+    if (old != null && !old.metrics().equals(next.metrics())) {
+      AgentErrors.log("the metrics host and port apply at the next restart");
+    }
+    return new AdminEndpoints.Result(true, "{\"result\":\"success\",\"sha256\":\"" + next.sha256() + "\",\"classes_retransformed\":" + classes + "}");
+  }
+
+  private void count(String result) {
+    reloads.computeIfAbsent(result, k -> new LongAdder()).increment();
+  }
+
+  private static String shortSha(RuleSet rs) {
+    return rs.sha256().substring(0, Math.min(12, rs.sha256().length()));
+  }
+
+  RuleSet rules() {
+    return rules;
   }
 
   private void startMetrics(RuleSet rs) {
@@ -106,10 +210,78 @@ public final class AgentRuntime {
     registry.register(new FirebreakCollector(monitor, alerts, () -> rules, reloads));
     try {
       metrics = MetricsServer.start(host, port, registry);
+      AdminEndpoints.register(metrics.http(), this);
     } catch (Exception e) {
       AgentErrors.report(
           "metrics", "cannot serve /metrics on " + host + ":" + port + " (" + AgentErrors.describe(e) + "); the agent runs without it");
     }
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  @Override
+  public byte[] tokenDigest() {
+    return adminToken;
+  }
+
+  @Override
+  public String rulesJson() {
+    RuleSet rs = rules;
+    if (rs == null) {
+      return "{\"rules\":null}";
+    }
+    StringBuilder b = new StringBuilder("{\"source\":");
+    Json.quote(b, rs.source());
+    b.append(",\"sha256\":\"").append(rs.sha256()).append("\",\"version\":").append(rs.version());
+    b.append(",\"mode\":\"").append(rs.mode().label()).append("\",\"targets\":[");
+    for (int i = 0; i < rs.targets().size(); i++) {
+      b.append(i > 0 ? "," : "");
+      Json.quote(b, rs.targets().get(i).name());
+    }
+    b.append("],\"content\":");
+    Json.quote(b, rulesText);
+    return b.append('}').toString();
+  }
+
+  @Override
+  public String targetsJson() {
+    StringBuilder b = new StringBuilder("[");
+    boolean first = true;
+    for (TargetSummary t : TargetSummary.of(engine, monitor)) {
+      b.append(first ? "" : ",");
+      first = false;
+      b.append("{\"name\":");
+      Json.quote(b, t.name());
+      b.append(",\"kill_switch\":\"").append(t.killSwitch()).append("\",\"opened_by\":");
+      Json.quote(b, t.openedBy());
+      b.append(",\"calls\":").append(t.calls()).append(",\"inflight\":").append(t.inflight());
+      b.append(",\"depth_max\":").append(t.depthMax());
+      b.append(",\"short_circuits\":{\"limit\":").append(t.shortLimit()).append(",\"open\":").append(t.shortOpen());
+      b.append(",\"forced\":").append(t.shortForced()).append("}}");
+    }
+    return b.append(']').toString();
+  }
+
+  @Override
+  public boolean open(String target) {
+    KillSwitch ks = engine.killSwitch(target);
+    if (ks == null) {
+      return false;
+    }
+    ks.forceOpen(System.nanoTime());
+    AgentErrors.log("kill switch of target " + target + " opened by an admin request");
+    return true;
+  }
+
+  @Override
+  public boolean close(String target) {
+    KillSwitch ks = engine.killSwitch(target);
+    if (ks == null) {
+      return false;
+    }
+    ks.forceClose();
+    AgentErrors.log("kill switch of target " + target + " closed by an admin request");
+    return true;
   }
 
   public Engine engine() {

@@ -87,6 +87,86 @@ public final class Instrumenter {
         .installOn(inst);
   }
 
+  /**
+   * After a reload: retransforms every loaded class that the old or the new rules match, so
+   * added targets get the advice, removed ones get their original bytecode back, and changed
+   * fallbacks are rebound. Returns how many classes were retransformed.
+   */
+  public int retransform(Instrumentation inst, RuleSet old, RuleSet next) {
+    List<Target> targets = new ArrayList<>();
+    if (old != null) {
+      targets.addAll(old.targets());
+    }
+    if (next != null) {
+      targets.addAll(next.targets());
+    }
+    if (targets.isEmpty()) {
+      return 0;
+    }
+    List<Class<?>> classes = new ArrayList<>();
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      if (c.isArray() || c.isPrimitive() || c.isSynthetic() || !inst.isModifiableClass(c)) {
+        continue;
+      }
+      String name = c.getName();
+      if (name.startsWith("dev.firebreak.") || name.contains("$$Lambda")) {
+        continue;
+      }
+      if (matchesLoaded(c, targets)) {
+        classes.add(c);
+      }
+    }
+    int done = 0;
+    for (Class<?> c : classes) {
+      try {
+        inst.retransformClasses(c);
+        done++;
+      } catch (Throwable t) {
+        AgentErrors.report("instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+      }
+    }
+    return done;
+  }
+
+  private boolean matchesLoaded(Class<?> c, List<Target> targets) {
+    for (Target t : targets) {
+      Glob g = glob(t.classGlob(), true);
+      if (g.matches(c.getName())) {
+        return true;
+      }
+      if (t.subtypes() && !c.isInterface() && hasSuperTypeNamed(c, g)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasSuperTypeNamed(Class<?> c, Glob g) {
+    for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+      if (g.matches(k.getName())) {
+        return true;
+      }
+      for (Class<?> i : k.getInterfaces()) {
+        if (interfaceNamed(i, g)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean interfaceNamed(Class<?> i, Glob g) {
+    if (g.matches(i.getName())) {
+      return true;
+    }
+    for (Class<?> s : i.getInterfaces()) {
+      if (interfaceNamed(s, g)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // ------------------------------------------------------------------ matching
 
   private Glob glob(String pattern, boolean classGlob) {

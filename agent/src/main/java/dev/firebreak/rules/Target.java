@@ -25,6 +25,15 @@ public record Target(
     rules = List.copyOf(rules);
   }
 
+  /** This target with every position blanked: equal when only the file's layout changed. */
+  public Target withoutPositions() {
+    java.util.List<Rule> rs = new java.util.ArrayList<>();
+    for (Rule r : rules) {
+      rs.add(new Rule(r.name(), r.condition(), r.action(), r.mode(), null));
+    }
+    return new Target(name, classGlob, methodGlob, subtypes, group, fallback, force, captureArgument, rs, null);
+  }
+
   /** The name of the per-thread depth counter: the group if set, else the target itself. */
   public String depthCounter() {
     return group != null ? "group:" + group : "target:" + name;

@@ -23,6 +23,15 @@ public final class AgentErrors {
     }
   }
 
+  /** One {@code firebreak:} line on stderr that is news, not an error (a reload that worked). */
+  public static void log(String message) {
+    try {
+      System.err.println("firebreak: " + message);
+    } catch (Throwable ignored) {
+      // stderr closed
+    }
+  }
+
   public static void count(String kind) {
     COUNTS.computeIfAbsent(kind, k -> new LongAdder()).increment();
   }

@@ -52,8 +52,27 @@ public final class Engine extends Dispatcher {
 
   /** Swaps in new rules. Kill switches and counters of targets that stay keep their state. */
   public synchronized void apply(RuleSet rules) {
+    Plan old = plan;
     repeatNanos = rules.alerts().repeatInterval().toNanos();
-    plan = build(rules, methods.all());
+    Plan next = build(rules, methods.all());
+    // a target whose definition changed starts over with a closed switch; unchanged ones keep theirs
+    for (TargetPlan t : next.targets) {
+      TargetPlan before = old.target(t.name);
+      if (before != null && !sameDefinition(before.target, t.target)) {
+        t.killSwitch.forceClose();
+      }
+    }
+    plan = next;
+  }
+
+  private static boolean sameDefinition(Target a, Target b) {
+    return a.withoutPositions().equals(b.withoutPositions());
+  }
+
+  /** The kill switch of a target in force, or null: for the admin endpoints. */
+  public KillSwitch killSwitch(String target) {
+    TargetPlan t = plan.target(target);
+    return t == null ? null : t.killSwitch;
   }
 
   public RuleSet rules() {
@@ -142,11 +161,14 @@ public final class Engine extends Dispatcher {
             className,
             name,
             descriptor,
+            targetName,
             id ->
                 new MethodInfo(
                     id, className, name, descriptor, label, returnType, parameterTypes, targetName));
     Plan p = plan;
-    if (info.id() >= p.methods.length || p.methods[info.id()] == null) {
+    if (info.id() >= p.methods.length
+        || p.methods[info.id()] == null
+        || p.methods[info.id()].info != info) {
       MethodPlan[] mp = Arrays.copyOf(p.methods, Math.max(p.methods.length, methods.size()));
       TargetPlan t = p.target(info.targetName());
       if (t != null) {

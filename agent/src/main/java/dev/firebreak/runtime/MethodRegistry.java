@@ -11,12 +11,25 @@ public final class MethodRegistry {
   private final Map<String, MethodInfo> byKey = new ConcurrentHashMap<>();
   private volatile MethodInfo[] byId = new MethodInfo[0];
 
-  /** Returns the method's id, registering it on first sight. */
+  /**
+   * Returns the method's id, registering it on first sight. A method re-instrumented for another
+   * target (after a reload) keeps its id and gets the new target.
+   */
   public synchronized MethodInfo register(
-      String className, String name, String descriptor, IntFunction<MethodInfo> create) {
+      String className, String name, String descriptor, String targetName, IntFunction<MethodInfo> create) {
     MethodInfo known = byKey.get(MethodInfo.key(className, name, descriptor));
     if (known != null) {
-      return known;
+      if (known.targetName().equals(targetName)) {
+        return known;
+      }
+      MethodInfo moved =
+          new MethodInfo(
+              known.id(), className, name, descriptor, known.label(), known.returnType(), known.parameterTypes(), targetName);
+      MethodInfo[] copy = byId.clone();
+      copy[known.id()] = moved;
+      byKey.put(moved.key(), moved);
+      byId = copy;
+      return moved;
     }
     MethodInfo[] old = byId;
     MethodInfo info = create.apply(old.length);

@@ -1,0 +1,54 @@
+package dev.firebreak.runtime;
+
+import dev.firebreak.runtime.Plan.MethodPlan;
+import dev.firebreak.runtime.Plan.TargetPlan;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code GET /targets} shows for one target. Unlike the {@code firebreak_call_depth_max}
+ * gauge, reading it resets nothing.
+ */
+public record TargetSummary(
+    String name,
+    String killSwitch,
+    String openedBy,
+    long calls,
+    int inflight,
+    int depthMax,
+    long shortLimit,
+    long shortOpen,
+    long shortForced) {
+
+  public static List<TargetSummary> of(Engine engine, Monitor monitor) {
+    Plan plan = engine.plan();
+    List<TargetSummary> out = new ArrayList<>();
+    for (TargetPlan t : plan.targets) {
+      long calls = 0;
+      for (MethodPlan mp : plan.methods) {
+        if (mp != null && mp.target == t) {
+          calls += monitor.calls(mp.info.id());
+        }
+      }
+      int depthMax = 0;
+      for (ThreadState ts : engine.threads) {
+        int[] m = ts.maxDepth;
+        if (t.ownCounter < m.length) {
+          depthMax = Math.max(depthMax, (int) ThreadState.INTS.getOpaque(m, t.ownCounter));
+        }
+      }
+      out.add(
+          new TargetSummary(
+              t.name,
+              t.killSwitch.state().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+              t.killSwitch.openedBy(),
+              calls,
+              monitor.inflight(t.ownCounter),
+              depthMax,
+              t.state.shortLimit.sum(),
+              t.state.shortOpen.sum(),
+              t.state.shortForced.sum()));
+    }
+    return out;
+  }
+}
