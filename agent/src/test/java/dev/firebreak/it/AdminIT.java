@@ -1,0 +1,100 @@
+package dev.firebreak.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** SPEC section 5: bearer token, 401 changes nothing, manual open/close, /rules, /reload. */
+class AdminIT {
+  private static final String JAVA = ChildJvm.javas().findFirst().orElseThrow();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private HttpResponse<String> call(int port, String method, String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    b.method(method, method.equals("POST") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.noBody());
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String rules(int port, String admin) {
+    return "version: 1\n"
+        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "alerts: {log: off}\n"
+        + "reload: {watch: false}\n"
+        + admin
+        + "targets:\n"
+        + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
+        + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n";
+  }
+
+  @Test
+  void theRightTokenOpensAndClosesAKillSwitchAndAWrongOneChangesNothing() throws Exception {
+    int port = ChildJvm.freePort();
+    Path token = Files.createTempFile("admin-token", "");
+    Files.writeString(token, "s3cret-token\n");
+    Path file = ChildJvm.writeRules(rules(port, "admin: {token-file: " + token + "}\n"));
+    Map<String, String> target = Map.of("target", "emoji");
+    try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
+      app.awaitLine("READY");
+      assertThat(call(port, "POST", "/targets/emoji/open", null).statusCode()).isEqualTo(401);
+      assertThat(call(port, "POST", "/targets/emoji/open", "wrong").statusCode()).isEqualTo(401);
+      assertThat(call(port, "POST", "/targets/emoji/open", "s3cret-token-but-longer").statusCode()).isEqualTo(401);
+      assertThat(call(port, "GET", "/rules", "").statusCode()).isEqualTo(401);
+      assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isZero();
+      // /metrics never needs a token
+      assertThat(call(port, "GET", "/metrics", null).statusCode()).isEqualTo(200);
+
+      HttpResponse<String> opened = call(port, "POST", "/targets/emoji/open", "s3cret-token");
+      assertThat(opened.statusCode()).isEqualTo(200);
+      assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isEqualTo(1);
+      app.send("once");
+      app.awaitLine("RESULT hi :a:");
+      assertThat(app.sample(port, "firebreak_short_circuits_total", Map.of("target", "emoji", "reason", "open"))).isEqualTo(1);
+
+      HttpResponse<String> targets = call(port, "GET", "/targets", "s3cret-token");
+      assertThat(targets.statusCode()).isEqualTo(200);
+      assertThat(targets.body()).contains("\"name\":\"emoji\"", "\"kill_switch\":\"open\"", "\"opened_by\":\"admin\"");
+
+      assertThat(call(port, "POST", "/targets/emoji/close", "s3cret-token").statusCode()).isEqualTo(200);
+      assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isZero();
+      assertThat(call(port, "POST", "/targets/nope/open", "s3cret-token").statusCode()).isEqualTo(404);
+      assertThat(call(port, "GET", "/targets/emoji/open", "s3cret-token").statusCode()).isEqualTo(405);
+
+      HttpResponse<String> rules = call(port, "GET", "/rules", "s3cret-token");
+      assertThat(rules.statusCode()).isEqualTo(200);
+      assertThat(rules.body()).contains("\"source\":\"" + file + "\"", "\"targets\":[\"emoji\"]", "emoji-recursion");
+
+      HttpResponse<String> reload = call(port, "POST", "/reload", "s3cret-token");
+      assertThat(reload.statusCode()).isEqualTo(200);
+      assertThat(reload.body()).contains("\"result\":\"unchanged\"");
+      Files.writeString(file, rules(port, "admin: {token-file: " + token + "}\n").replace("depth: 16", "depth: 17"));
+      assertThat(call(port, "POST", "/reload", "s3cret-token").body()).contains("\"result\":\"success\"");
+      Files.writeString(file, "version: 1\ntargets: [\n");
+      HttpResponse<String> failed = call(port, "POST", "/reload", "s3cret-token");
+      assertThat(failed.statusCode()).isEqualTo(422);
+      assertThat(failed.body()).contains("\"result\":\"failure\"");
+      assertThat(app.sample(port, "firebreak_rules_reloads_total", Map.of("result", "failure"))).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void withoutATokenFileTheAdminEndpointsAreOff() throws Exception {
+    int port = ChildJvm.freePort();
+    Path file = ChildJvm.writeRules(rules(port, ""));
+    try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
+      app.awaitLine("READY");
+      assertThat(call(port, "POST", "/targets/emoji/open", "anything").statusCode()).isEqualTo(404);
+      assertThat(call(port, "GET", "/rules", null).statusCode()).isEqualTo(404);
+      assertThat(app.sample(port, "firebreak_kill_switch_state", Map.of("target", "emoji"))).isZero();
+    }
+  }
+}
