@@ -5,14 +5,16 @@ import java.util.Map;
 
 /**
  * {@code -javaagent:firebreak-agent.jar=rules=/path,port=9464,host=127.0.0.1}: key=value pairs
- * separated by commas. {@code rules} may also come from {@code FIREBREAK_RULES}.
+ * separated by commas. {@code rules} may also come from {@code FIREBREAK_RULES}. {@code detach}
+ * (from {@code attach --detach}) removes every rule from an agent already running.
  */
-public record AgentOptions(String rules, Integer port, String host, Map<String, String> unknown) {
+public record AgentOptions(String rules, Integer port, String host, boolean detach, Map<String, String> unknown) {
 
   public static AgentOptions parse(String args, Map<String, String> env) {
     String rules = null;
     Integer port = null;
     String host = null;
+    boolean detach = false;
     Map<String, String> unknown = new LinkedHashMap<>();
     if (args != null && !args.isBlank()) {
       for (String pair : args.split(",")) {
@@ -40,6 +42,9 @@ public record AgentOptions(String rules, Integer port, String host, Map<String, 
           case "host":
             host = value;
             break;
+          case "detach":
+            detach = value.isEmpty() || Boolean.parseBoolean(value);
+            break;
           default:
             unknown.put(key, value);
         }
@@ -49,6 +54,6 @@ public record AgentOptions(String rules, Integer port, String host, Map<String, 
       String fromEnv = env.get("FIREBREAK_RULES");
       rules = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
     }
-    return new AgentOptions(rules, port, host, Map.copyOf(unknown));
+    return new AgentOptions(rules, port, host, detach, Map.copyOf(unknown));
   }
 }

@@ -41,6 +41,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private final Monitor monitor = new Monitor(engine);
   private final Map<String, LongAdder> reloads = new ConcurrentHashMap<>();
   private volatile RuleSet rules;
+  private volatile String rulesPath;
+  private RulesWatcher watcher;
   private volatile String rulesText;
   private volatile byte[] adminToken;
   private Instrumenter instrumenter;
@@ -49,12 +51,14 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
     this.options = options;
     this.inst = inst;
+    this.rulesPath = options.rules();
   }
 
   static synchronized void start(String args, Instrumentation inst, boolean attached) {
-    AgentOptions options = AgentOptions.parse(args, System.getenv());
+    AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
     if (instance != null) {
-      AgentErrors.report("options", "the agent is already running in this JVM; this load is ignored");
+      // a second attach: new rules (or --detach) for the agent already running, never a second agent
+      instance.reattach(options);
       return;
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
@@ -83,23 +87,64 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     } catch (Throwable t) {
       AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
     }
-    if (options.rules() != null) {
-      new RulesWatcher(Path.of(options.rules()), this).start();
+    startWatcher();
+    status();
+  }
+
+  private synchronized void startWatcher() {
+    if (watcher == null && rulesPath != null) {
+      watcher = new RulesWatcher(this);
+      watcher.start();
     }
   }
 
+  /** What {@code attach} reads back from the target JVM's system properties. */
+  private void status() {
+    RuleSet rs = rules;
+    System.setProperty("firebreak.status", rs == null ? "running, no rules in force" : "running");
+    System.setProperty("firebreak.rules.sha256", rs == null ? "" : rs.sha256());
+    System.setProperty("firebreak.rules.source", rs == null ? "" : rs.source());
+  }
+
+  /** {@code attach} into a JVM that already runs the agent: swap the rules, or drop them all. */
+  synchronized void reattach(AgentOptions next) {
+    if (next.detach()) {
+      RuleSet old = rules;
+      rulesPath = null;
+      RuleSet none = RuleSet.empty(old);
+      swapIn(none);
+      int classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, none);
+      AgentErrors.log("detached: no rules in force, " + classes + " classes restored to their original bytecode");
+      System.setProperty("firebreak.status", "detached");
+      System.setProperty("firebreak.rules.sha256", "");
+      return;
+    }
+    if (next.rules() == null) {
+      AgentErrors.report("options", "attach without a rules file; the rules in force stay");
+      return;
+    }
+    rulesPath = next.rules();
+    reload();
+    startWatcher();
+    status();
+  }
+
+  String rulesPath() {
+    return rulesPath;
+  }
+
   private RuleSet loadInitial() {
-    if (options.rules() == null) {
+    if (rulesPath == null) {
       AgentErrors.report("rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
       return null;
     }
     try {
-      return RulesParser.parse(Path.of(options.rules()));
+      return RulesParser.parse(Path.of(rulesPath));
     } catch (RulesException e) {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
       return null;
     } catch (RuntimeException e) {
-      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + options.rules() + ": " + AgentErrors.describe(e));
+      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + rulesPath + ": " + AgentErrors.describe(e));
       return null;
     }
   }
@@ -107,7 +152,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private String summary(RulesException e) {
     int more = e.errors().size() - 1;
     return e.errors().get(0)
-        + (more > 0 ? " (and " + more + " more; run: java -jar firebreak-agent.jar validate " + options.rules() + ")" : "");
+        + (more > 0 ? " (and " + more + " more; run: java -jar firebreak-agent.jar validate " + rulesPath + ")" : "");
   }
 
   /** Puts a validated rule set in force: engine, sinks, admin token, the file's text for /rules. */
@@ -153,8 +198,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   @Override
   public synchronized AdminEndpoints.Result reload() {
     RuleSet next;
+    String path = rulesPath;
+    if (path == null) {
+      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":\"no rules file (detached)\"}");
+    }
     try {
-      next = RulesParser.parse(Path.of(options.rules()));
+      next = RulesParser.parse(Path.of(path));
     } catch (RulesException e) {
       count("failure");
       RuleSet current = rules;
@@ -184,6 +233,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     if (old != null && !old.metrics().equals(next.metrics())) {
       AgentErrors.log("the metrics host and port apply at the next restart");
     }
+    status();
     return new AdminEndpoints.Result(true, "{\"result\":\"success\",\"sha256\":\"" + next.sha256() + "\",\"classes_retransformed\":" + classes + "}");
   }
 

@@ -18,13 +18,13 @@ final class RulesWatcher {
   static final Duration DEFAULT_INTERVAL = RuleSet.ReloadConfig.DEFAULT.interval();
   private static final long MAX_BYTES = 1 << 20;
 
-  private final Path file;
   private final AgentRuntime runtime;
+  private Path file;
   private String lastSeen;
 
-  RulesWatcher(Path file, AgentRuntime runtime) {
-    this.file = file;
+  RulesWatcher(AgentRuntime runtime) {
     this.runtime = runtime;
+    this.file = Path.of(runtime.rulesPath());
     RuleSet rs = runtime.rules();
     this.lastSeen = rs != null ? rs.sha256() : digest();
   }
@@ -54,6 +54,16 @@ final class RulesWatcher {
   }
 
   private void check(Duration interval) throws InterruptedException {
+    String path = runtime.rulesPath();
+    if (path == null) {
+      return; // detached
+    }
+    if (!Path.of(path).equals(file)) {
+      file = Path.of(path); // a new attach named another file, already loaded
+      RuleSet rs = runtime.rules();
+      lastSeen = rs != null ? rs.sha256() : digest();
+      return;
+    }
     String now = digest();
     if (now == null || now.equals(lastSeen)) {
       return;

@@ -10,24 +10,31 @@ import java.nio.charset.StandardCharsets;
 public final class LogSink implements AlertSink {
   private final PrintStream out;
   private final boolean ownsStream;
+  private final String where;
 
-  private LogSink(PrintStream out, boolean ownsStream) {
+  private LogSink(PrintStream out, boolean ownsStream, String where) {
     this.out = out;
     this.ownsStream = ownsStream;
+    this.where = where;
   }
 
   public static LogSink stderr() {
-    return new LogSink(System.err, false);
+    return new LogSink(System.err, false, "stderr");
   }
 
   public static LogSink file(String path) throws IOException {
     OutputStream os = new FileOutputStream(path, true);
-    return new LogSink(new PrintStream(os, true, StandardCharsets.UTF_8), true);
+    return new LogSink(new PrintStream(os, true, StandardCharsets.UTF_8), true, path);
   }
 
   @Override
   public String name() {
     return "log";
+  }
+
+  @Override
+  public String destination() {
+    return "log " + where;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.firebreak.alert;
 
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.AgentErrors;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +23,22 @@ public final class Sinks {
           AgentErrors.report("alerts", "cannot open the alert log " + log + ", alerts go to stderr: " + AgentErrors.describe(e));
           out.add(LogSink.stderr());
         }
+      }
+    }
+    String alertmanager = rs.alerts().alertmanager();
+    if (alertmanager != null) {
+      try {
+        out.add(new AlertmanagerSink(URI.create(alertmanager), rs));
+      } catch (RuntimeException e) {
+        AgentErrors.report("alerts", "alerts.alertmanager " + alertmanager + " is not usable, no alerts go there: " + AgentErrors.describe(e));
+      }
+    }
+    String webhook = rs.alerts().webhook();
+    if (webhook != null) {
+      try {
+        out.add(new WebhookSink(URI.create(webhook)));
+      } catch (RuntimeException e) {
+        AgentErrors.report("alerts", "alerts.webhook " + webhook + " is not usable, no alerts go there: " + AgentErrors.describe(e));
       }
     }
     return out;

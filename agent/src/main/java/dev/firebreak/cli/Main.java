@@ -34,9 +34,9 @@ public final class Main {
       case "validate":
         return ValidateCommand.run(rest, out, err);
       case "attach":
+        return AttachCommand.run(rest, out, err);
       case "export-prometheus-rules":
-        err.println("firebreak: '" + args.get(0) + "' is not available in this build yet");
-        return 2;
+        return ExportPrometheusRulesCommand.run(rest, out, err);
       default:
         err.println("firebreak: unknown verb '" + args.get(0) + "'");
         err.println(USAGE);

@@ -27,6 +27,21 @@ public record RuleSet(
     targets = List.copyOf(targets);
   }
 
+  /** No targets, everything else as {@code like} (or the defaults): what {@code attach --detach} leaves. */
+  public static RuleSet empty(RuleSet like) {
+    return new RuleSet(
+        1,
+        "detached",
+        "",
+        like == null ? MetricsConfig.DEFAULT : like.metrics(),
+        like == null ? AlertsConfig.DEFAULT : like.alerts(),
+        ReloadConfig.DEFAULT,
+        like == null ? AdminConfig.DEFAULT : like.admin(),
+        KillSwitchConfig.DEFAULT,
+        Mode.ENFORCE,
+        List.of());
+  }
+
   public Optional<Target> target(String name) {
     return targets.stream().filter(t -> t.name().equals(name)).findFirst();
   }

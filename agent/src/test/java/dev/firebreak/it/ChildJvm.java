@@ -120,9 +120,15 @@ final class ChildJvm implements AutoCloseable {
   }
 
   static ChildJvm start(String java, String agentArgs, Map<String, String> env, String... appArgs) throws IOException {
+    return start(java, List.of(), agentArgs, env, appArgs);
+  }
+
+  static ChildJvm start(String java, List<String> jvmArgs, String agentArgs, Map<String, String> env, String... appArgs)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("-Xss512k");
+    cmd.addAll(jvmArgs);
     if (agentArgs != null) {
       cmd.add("-javaagent:" + agentJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }
@@ -233,6 +239,10 @@ final class ChildJvm implements AutoCloseable {
       throw new AssertionError("child did not exit\n" + describe());
     }
     return process.exitValue();
+  }
+
+  long pid() {
+    return process.pid();
   }
 
   boolean alive() {

@@ -1,0 +1,7 @@
+package cpcheck.other;
+
+public class Renderer {
+  public String render(String s) {
+    return s;
+  }
+}
