@@ -13,9 +13,11 @@ public final class Main {
       String.join(
           "\n",
           "usage: java -jar firebreak-agent.jar <verb> ...",
-          "  validate RULES.yaml [MORE.yaml ...]       check rules files; exit 0 valid, 1 invalid",
-          "  attach <pid> RULES.yaml                   load the agent into a running JVM",
-          "  export-prometheus-rules RULES.yaml        Prometheus alerting rules on stdout",
+          "  validate [--classpath PATH] RULES.yaml [MORE.yaml ...]   check rules files; exit 0 valid, 1 invalid",
+          "  attach                                    list the JVMs this user can attach to",
+          "  attach <pid> RULES.yaml | <pid> --detach  load the agent into a running JVM, or drop its rules",
+          "  export-prometheus-rules [--selector 'job=\"chat\"'] [--window 5m] RULES.yaml",
+          "                                            Prometheus alerting and recording rules on stdout",
           "as an agent: java -javaagent:firebreak-agent.jar=rules=RULES.yaml[,port=9464][,host=127.0.0.1] -jar app.jar");
 
   private Main() {}
