@@ -211,6 +211,7 @@ final class ClasspathCheck implements Closeable {
         continue;
       }
       int matched = 0;
+      Set<String> methodNames = new TreeSet<>();
       for (TypeDescription type : types) {
         int before = matched;
         List<MethodDescription.InDefinedShape> declared;
@@ -222,7 +223,11 @@ final class ClasspathCheck implements Closeable {
           continue;
         }
         for (MethodDescription m : declared) {
-          if (!methodGlob.matches(m.getName()) || !instrumentable(m)) {
+          if (!instrumentable(m)) {
+            continue;
+          }
+          methodNames.add(m.getName());
+          if (!methodGlob.matches(m.getName())) {
             continue;
           }
           matched++;
@@ -246,8 +251,7 @@ final class ClasspathCheck implements Closeable {
       methods += matched;
       if (matched == 0) {
         errors.add(error(at, "target " + quote(t.name()) + ": method " + quote(t.methodGlob())
-            + " matches no instrumentable method of " + classList(types)
-            + " (abstract, native, bridge and synthetic methods and constructors are never instrumented)"));
+            + " matches no instrumentable method of " + classList(types) + nearMethods(methodGlob, methodNames)));
       }
     }
     return new Result(errors, warnings, allClasses.size(), methods);
@@ -373,6 +377,42 @@ final class ClasspathCheck implements Closeable {
     }
     return " (did you mean " + String.join(" or ", same.subList(0, Math.min(MAX_LISTED, same.size())))
         + (same.size() > MAX_LISTED ? " or " + (same.size() - MAX_LISTED) + " more" : "") + "?)";
+  }
+
+  /** "did you mean" for a literal method glob, else what is never instrumented. */
+  private static String nearMethods(Glob glob, Set<String> names) {
+    if (glob.isLiteral()) {
+      List<String> near = new ArrayList<>();
+      for (String n : names) {
+        if (Math.abs(n.length() - glob.text().length()) <= 2 && distance(n, glob.text()) <= 2) {
+          near.add("'" + n + "'");
+        }
+      }
+      if (!near.isEmpty()) {
+        return " (did you mean " + String.join(" or ", near.subList(0, Math.min(MAX_LISTED, near.size()))) + "?)";
+      }
+    }
+    return " (abstract, native, bridge and synthetic methods and constructors are never instrumented)";
+  }
+
+  /** Levenshtein distance. */
+  static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
   }
 
   private static String classList(List<TypeDescription> types) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -61,11 +62,32 @@ public final class RulesParser {
   /** Reads and validates {@code file}; {@link RuleSet#source()} is {@code file.toString()}. */
   public static RuleSet parse(Path file) throws RulesException {
     String name = String.valueOf(file);
+    if (file == null) {
+      throw single(name, "cannot read the rules file: no file given");
+    }
+    // Look before reading: a directory, or a file too large, is refused without reading it.
+    BasicFileAttributes attributes;
+    try {
+      attributes = Files.readAttributes(file, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      throw single(name, "cannot read the rules file: no such file");
+    } catch (IOException | RuntimeException e) {
+      throw single(name, "cannot read the rules file: " + describe(e));
+    }
+    if (attributes.isDirectory()) {
+      throw single(name, "cannot read the rules file: it is a directory, expected a YAML file");
+    }
+    if (attributes.isRegularFile() && attributes.size() > MAX_BYTES) {
+      throw single(name, "rules file is " + attributes.size() + " bytes, the limit is " + MAX_BYTES);
+    }
     byte[] content;
+    // Bounded even if the file grows meanwhile, or is not a regular file (a pipe, /dev/zero).
     try (InputStream in = Files.newInputStream(file)) {
       content = in.readNBytes(MAX_BYTES + 1);
     } catch (NoSuchFileException e) {
       throw single(name, "cannot read the rules file: no such file");
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw single(name, "cannot read the rules file: permission denied");
     } catch (IOException | RuntimeException e) {
       throw single(name, "cannot read the rules file: " + describe(e));
     }

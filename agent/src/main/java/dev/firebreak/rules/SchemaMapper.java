@@ -54,6 +54,8 @@ final class SchemaMapper {
   private static final String DURATION = "a duration like 250ms, 30s, 5m or 1h";
   private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+  /** Name comparisons spent on "did you mean" hints for {@code of}, per file. */
+  private static final long MAX_SUGGESTION_WORK = 200_000;
 
   private final String file;
   private final String sha256;
@@ -119,11 +121,16 @@ final class SchemaMapper {
         }
       }
     }
+    List<String> knownTargets = List.copyOf(targetNames.keySet());
+    long suggestionWork = 0;
     for (OfReference ref : ofReferences) {
       if (ref.of().equals(ref.ownTarget())) {
         err(ref.node(), ref.path(), "expected another target than the rule's own, found " + Text.name(ref.of()));
       } else if (!targetNames.containsKey(ref.of())) {
-        String hint = suggestion(ref.of(), List.copyOf(targetNames.keySet()));
+        // "did you mean" compares with every target: bounded, so that thousands of bad
+        // references to thousands of targets stay linear (the hints stop, the errors do not)
+        suggestionWork += knownTargets.size();
+        String hint = suggestionWork <= MAX_SUGGESTION_WORK ? suggestion(ref.of(), knownTargets) : "";
         err(ref.node(), ref.path(), "expected the name of a target in this file, found "
             + Text.name(ref.of()) + hint);
       }

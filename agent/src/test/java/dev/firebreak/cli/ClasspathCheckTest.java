@@ -128,6 +128,7 @@ class ClasspathCheckTest {
           - {name: render, class: cpcheck.render.Renderer, method: "render*", rules: []}
           - {name: widget, class: cpcheck.render.AbstractWidget, method: "*", rules: []}
           - {name: shape, class: cpcheck.render.Shape, method: draw, rules: []}
+          - {name: typo, class: "cpcheck.render.*Circle", method: drow, rules: []}
         """);
 
     int code = validate(file, "--classpath", classes.toString());
@@ -137,7 +138,9 @@ class ClasspathCheckTest {
     assertThat(out().lines()).containsExactly(
         file + ":3:5: target 'render': method 'render*' matches no instrumentable method of the class cpcheck.render.Renderer" + never,
         file + ":4:5: target 'widget': method '*' matches no instrumentable method of the class cpcheck.render.AbstractWidget" + never,
-        file + ":5:5: target 'shape': method 'draw' matches no instrumentable method of the class cpcheck.render.Shape" + never);
+        file + ":5:5: target 'shape': method 'draw' matches no instrumentable method of the class cpcheck.render.Shape" + never,
+        file + ":6:5: target 'typo': method 'drow' matches no instrumentable method of the 2 classes cpcheck.render.Circle,"
+            + " cpcheck.render.FancyCircle (did you mean 'draw'?)");
   }
 
   @Test

@@ -84,6 +84,33 @@ class ValidateCommandTest {
   }
 
   @Test
+  void hostileFilesAreEachOneClearErrorAndTheRestAreStillChecked() throws Exception {
+    Path empty = Files.createFile(dir.resolve("empty.yaml"));
+    Path big = dir.resolve("big.yaml");
+    try (java.io.OutputStream o = Files.newOutputStream(big)) {
+      byte[] chunk = new byte[1024 * 1024];
+      java.util.Arrays.fill(chunk, (byte) '#');
+      for (int i = 0; i < 50; i++) {
+        o.write(chunk);
+      }
+    }
+    Path binary = dir.resolve("image.yaml");
+    Files.write(binary, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+
+    int code = ValidateCommand.run(
+        List.of(dir.toString(), empty.toString(), big.toString(), binary.toString(), good.toString()), out, err);
+
+    assertThat(code).isEqualTo(1);
+    assertThat(out().lines()).containsExactly(
+        dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file",
+        empty + ":1:1: empty rules file, expected a mapping with 'version: 1'",
+        big + ":1:1: rules file is 52428800 bytes, the limit is 1048576",
+        binary + ":1:1: expected UTF-8 text, found the byte 0x89 at offset 0; is this a binary file?",
+        good + ": valid (2 targets, 3 rules, sha256 " + RulesParser.sha256(readBytes(good)).substring(0, 8) + "…)");
+    assertThat(errBytes.size()).isZero();
+  }
+
+  @Test
   void noFilesIsWrongUsage() {
     assertThat(ValidateCommand.run(List.of(), out, err)).isEqualTo(2);
     assertThat(errBytes.toString(StandardCharsets.UTF_8)).startsWith("usage: ");

@@ -86,6 +86,22 @@ class GlobTest {
   }
 
   @Test
+  void everyMessageExactly() {
+    String c = "expected a class glob like com.acme.*Service or com.acme.**";
+    String m = "expected a method glob like expand* or *";
+    assertThat(Glob.problem("", Glob.Kind.CLASS)).isEqualTo(c + ", found an empty glob");
+    assertThat(Glob.problem(null, Glob.Kind.METHOD)).isEqualTo(m + ", found an empty glob");
+    assertThat(Glob.problem("a.***", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.***\" ('***' is not a wildcard)");
+    assertThat(Glob.problem("a**", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a**\" ('**' is for class globs; use '*')");
+    assertThat(Glob.problem("a.b", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a.b\" ('.' is not allowed in a method name)");
+    assertThat(Glob.problem(".a", Glob.Kind.CLASS)).isEqualTo(c + ", found \".a\" (empty package segment)");
+    assertThat(Glob.problem("a.", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.\" (empty package segment at the end)");
+    assertThat(Glob.problem("a.1b", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.1b\" (a name cannot start with a digit)");
+    assertThat(Glob.problem("a b", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a b\" (' ' is not allowed in a Java name)");
+    assertThat(Glob.problem("a\u0000b", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a\\u0000b\" ('\\u0000' is not allowed in a Java name)");
+  }
+
+  @Test
   void unicodeJavaNamesAreAllowed() {
     assertThat(Glob.forClass("com.acme.Café*").matches("com.acme.CaféBar")).isTrue();
   }

@@ -30,7 +30,9 @@ class RulesParserFuzzTest {
       for (String name : List.of("valid/spec-example.yaml", "valid/block-style.yaml", "valid/minimal.yaml",
           "invalid/alias-bomb.yaml", "invalid/merge-key.yaml",
           "invalid/of-unknown-target.yaml", "invalid/two-conditions.yaml", "invalid/latency-missing-window.yaml",
-          "invalid/bad-label-name.yaml", "invalid/java-tag.yaml", "invalid/multi-document.yaml")) {
+          "invalid/bad-label-name.yaml", "invalid/java-tag.yaml", "invalid/multi-document.yaml",
+          "invalid/deep-nesting.yaml", "invalid/complex-key.yaml", "invalid/calls-missing-of.yaml",
+          "invalid/unknown-rule-key.yaml", "invalid/duration-too-long.yaml")) {
         bases.add(Files.readAllBytes(RulesParserTest.resources(name.substring(0, name.indexOf('/')))
             .resolve(name.substring(name.indexOf('/') + 1))));
       }

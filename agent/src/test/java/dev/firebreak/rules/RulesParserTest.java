@@ -241,7 +241,10 @@ class RulesParserTest {
         .hasMessage(file + ":1:1: cannot read the rules file: no such file");
     assertThatThrownBy(() -> RulesParser.parse(dir))
         .isInstanceOf(RulesException.class)
-        .hasMessageStartingWith(dir + ":1:1: cannot read the rules file: ");
+        .hasMessage(dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file");
+    assertThatThrownBy(() -> RulesParser.parse((Path) null))
+        .isInstanceOf(RulesException.class)
+        .hasMessage("null:1:1: cannot read the rules file: no file given");
   }
 
   @Test
