@@ -45,11 +45,10 @@ final class ClasspathCheck implements Closeable {
   }
 
   /**
-   * Packages the agent leaves alone unless a glob's literal prefix reaches into them
-   * (mirrors Instrumenter's PROTECTED list); dev.firebreak is never instrumented.
+   * Packages the agent leaves alone unless a glob's literal prefix reaches into them; the
+   * agent's own dev.firebreak is never instrumented.
    */
-  private static final List<String> PROTECTED =
-      List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "net.bytebuddy.", "org.graalvm.");
+  private static final List<String> PROTECTED = dev.firebreak.instrument.Instrumenter.PROTECTED;
 
   private static final int MAX_LISTED = 3;
 

@@ -45,7 +45,7 @@ import net.bytebuddy.utility.JavaModule;
 public final class Instrumenter {
 
   /** Never instrumented unless a rule names a class inside them explicitly. */
-  static final List<String> PROTECTED =
+  public static final List<String> PROTECTED =
       List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "net.bytebuddy.", "dev.firebreak.", "org.graalvm.");
 
   /** The methods a method glob can select: concrete, declared in source, no bridges. */
