@@ -27,14 +27,15 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li>A condition the agent sees end (an enforcing {@code trip}: its kill switch closes; a
- *       {@code latency} rule: back under its threshold) is re-posted every
- *       {@code min(repeat-interval, 60s)} with {@code endsAt} three such periods ahead, and posted
+ *       {@code latency} rule: back under its threshold) is re-posted every repeat-interval (at
+ *       least 5 s, at most 60 s apart) with {@code endsAt} three such periods ahead, and posted
  *       with {@code endsAt = now} when the resolved event arrives. If the agent dies, the alert
  *       resolves within three periods instead of firing forever.
  *   <li>A one-off event ({@code alert}/{@code limit} of a depth, duration or call-budget rule,
  *       and anything in observe mode) has no end the agent could report: it gets {@code endsAt} two
- *       {@code repeat-interval}s ahead. The engine re-notifies at most once per repeat-interval
- *       while the rule keeps firing, which extends it; once it stops, the alert resolves.
+ *       {@code repeat-interval}s (at least a minute) ahead. The engine re-notifies at most once
+ *       per repeat-interval while the rule keeps firing, which extends it; once it stops, the
+ *       alert resolves.
  * </ul>
  *
  * <p>Leaving {@code endsAt} out instead would hand the decision to Alertmanager's
@@ -46,7 +47,10 @@ import java.util.function.LongSupplier;
  */
 public final class AlertmanagerSink implements AlertSink {
   static final String PATH = "/api/v2/alerts";
+  static final long MIN_REFRESH_MILLIS = 5_000;
   static final long MAX_REFRESH_MILLIS = 60_000;
+  /** Alertmanager groups and notifies on a scale of tens of seconds; a shorter alert would come and go unseen. */
+  static final long MIN_ONE_OFF_MILLIS = 60_000;
 
   private final HttpPost post;
   private final LongSupplier clock;
@@ -76,7 +80,11 @@ public final class AlertmanagerSink implements AlertSink {
     }
 
     long refreshMillis() {
-      return Math.max(1_000, Math.min(MAX_REFRESH_MILLIS, repeatMillis));
+      return Math.max(MIN_REFRESH_MILLIS, Math.min(MAX_REFRESH_MILLIS, repeatMillis));
+    }
+
+    long oneOffMillis() {
+      return Math.max(MIN_ONE_OFF_MILLIS, 2 * repeatMillis);
     }
   }
 
@@ -178,7 +186,7 @@ public final class AlertmanagerSink implements AlertSink {
     Posted before = alerts.get(key);
     long startsAt = before != null && !before.resolved && before.endsAt > now ? before.startsAt : e.epochMillis();
     Posted p = build(e, s, startsAt);
-    p.endsAt = now + (p.resolves ? 3 * s.refreshMillis() : 2 * s.repeatMillis());
+    p.endsAt = now + (p.resolves ? 3 * s.refreshMillis() : s.oneOffMillis());
     alerts.put(key, p);
     postAndForgetResolved(List.of(p));
   }

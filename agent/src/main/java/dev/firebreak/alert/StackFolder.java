@@ -22,9 +22,30 @@ public final class StackFolder {
         continue;
       }
       top = false;
-      frames.add(e.toString());
+      frames.add(frame(e));
     }
     return foldFrames(frames, maxLines);
+  }
+
+  /**
+   * {@code com.acme.Foo.bar(Foo.java:41)}: what {@link StackTraceElement#toString} prints, without
+   * the class loader and module prefix ({@code app//}, {@code java.base/}) that it adds for some
+   * stacks (those taken of another thread by the watchdog) and not for others, so the same frame
+   * always reads, and folds, the same.
+   */
+  static String frame(StackTraceElement e) {
+    StringBuilder b = new StringBuilder(96).append(e.getClassName()).append('.').append(e.getMethodName()).append('(');
+    if (e.isNativeMethod()) {
+      b.append("Native Method");
+    } else if (e.getFileName() == null) {
+      b.append("Unknown Source");
+    } else {
+      b.append(e.getFileName());
+      if (e.getLineNumber() >= 0) {
+        b.append(':').append(e.getLineNumber());
+      }
+    }
+    return b.append(')').toString();
   }
 
   static boolean isAgentFrame(StackTraceElement e) {

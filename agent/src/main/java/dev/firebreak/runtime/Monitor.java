@@ -26,6 +26,8 @@ public final class Monitor {
   private final Map<ThreadState, long[]> stuckFired = new IdentityHashMap<>();
   /** "rule|methodId" of latency rules above their threshold, to send one resolved event. */
   private final java.util.Set<String> firing = new java.util.HashSet<>();
+  /** Per target: the trip rules' trigger count at the last round. */
+  private final Map<String, Long> tripsSeen = new HashMap<>();
   private long[] retiredCalls = new long[0];
   private long[] retiredSum = new long[0];
   private Thread thread;
@@ -159,16 +161,38 @@ public final class Monitor {
     return w;
   }
 
-  /** A switch that closed again resolves the alert of the rule that tripped it. */
+  /**
+   * A switch that closed again resolves the alert of the rule that tripped it. A switch can open
+   * and close again between two rounds (open-for shorter than a round): the trip rules' trigger
+   * counts show that it tripped all the same.
+   */
   private void resolveWhenClosed(TargetPlan t) {
     dev.firebreak.detect.KillSwitch.State now = t.killSwitch.state();
     Plan.TargetState st = t.state;
+    long trips = 0;
+    for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
+      for (RulePlan r : group) {
+        if (r.trips) {
+          trips += r.state.triggers.sum();
+        }
+      }
+    }
+    Long before = tripsSeen.put(t.name, trips);
+    boolean trippedSinceLastRound = before != null && trips > before;
     if (now == dev.firebreak.detect.KillSwitch.State.CLOSED
-        && st.seen != dev.firebreak.detect.KillSwitch.State.CLOSED) {
+        && (st.seen != dev.firebreak.detect.KillSwitch.State.CLOSED || trippedSinceLastRound)) {
       RulePlan r = st.lastTripRule;
       MethodPlan mp = st.lastTripMethod;
       if (r != null && mp != null) {
         engine.alerts().offer(engine.event(r, mp, 0, thresholdOf(r), "", new StackTraceElement[0], null, true));
+        // the next trip is news again, however soon it comes
+        for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
+          for (RulePlan tr : group) {
+            if (tr.trips) {
+              tr.state.lastNotified.set(Long.MIN_VALUE);
+            }
+          }
+        }
       }
     }
     st.seen = now;
@@ -212,6 +236,8 @@ public final class Monitor {
           engine.fireFrom(r, mp, round(valueMs), thresholdMs, "", now, new StackTraceElement[0]);
         } else if (firing.remove(key)) {
           engine.alerts().offer(engine.event(r, mp, round(valueMs), thresholdMs, "", new StackTraceElement[0], null, true));
+          // once resolved, going above again must notify at once, not after the repeat-interval
+          r.state.lastNotified.set(Long.MIN_VALUE);
         }
       }
     }
