@@ -112,7 +112,7 @@ class ReloadIT {
       assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isEqualTo(1);
 
       // same target, another file: the switch stays open
-      write(file, "# reviewed by the on-call\n" + rules(port, "labels: {}\n".replace("labels: {}\n", ""), emoji(16, "trip")));
+      write(file, "# reviewed by the on-call\n" + rules(port, "", emoji(16, "trip")));
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 1);
       assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isEqualTo(1);
 
@@ -120,6 +120,27 @@ class ReloadIT {
       write(file, rules(port, "", emoji(24, "trip")));
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 2);
       assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isZero();
+    }
+  }
+
+  @Test
+  void aFileSavedInTwoStepsIsReadOnceItSettlesWithoutASpuriousFailure() throws Exception {
+    int port = ChildJvm.freePort();
+    Path file = ChildJvm.writeRules(rules(port, "", emoji(16, "limit")).replace("interval: 200ms", "interval: 1s"));
+    try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
+      app.awaitLine("READY");
+      String next = rules(port, "", emoji(20, "limit")).replace("interval: 200ms", "interval: 1s");
+      for (int round = 1; round <= 3; round++) {
+        String content = next.replace("depth: 20", "depth: " + (20 + round));
+        // an editor that truncates, writes half, pauses briefly, then writes the rest
+        Files.writeString(file, content.substring(0, content.length() / 2), StandardCharsets.UTF_8);
+        Thread.sleep(20);
+        Files.writeString(file, content, StandardCharsets.UTF_8);
+        final int expected = round;
+        await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == expected);
+      }
+      assertThat(reloads(app, port, "failure")).isZero();
+      assertThat(app.stderr()).doesNotContain("rules reload failed");
     }
   }
 
