@@ -86,27 +86,31 @@ public final class KillSwitch {
     return admit(now, false);
   }
 
+  /** {@link #poll} then {@link #admit(boolean)}: what a caller holding the time does. */
+  public int admit(long now, boolean nested) {
+    poll(now);
+    return admit(nested);
+  }
+
+  public long openForNanos() {
+    return openForNanos;
+  }
+
   /**
+   * The hot path's check: no clock read. An open switch is half-opened by {@link #poll}, which
+   * the evaluator calls often enough (open-for / 4) to keep open-for accurate.
+   *
    * @param nested the thread is already inside an admitted call of this target (recursion): a
    *     half-open switch lets it through as part of that trial instead of spending a permit
    */
-  public int admit(long now, boolean nested) {
+  public int admit(boolean nested) {
     int s = state.get();
     if (s == 0) {
       return ADMIT;
     }
     if (s == 1) {
-      if (now - openedAt < openForNanos) {
-        return REJECT;
-      }
-      halfOpen();
-      s = state.get();
-      if (s == 0) {
-        return ADMIT;
-      }
-      if (s == 1) {
-        return REJECT;
-      }
+      // open until poll() half-opens it: the hot path reads no clock for a rejected call
+      return REJECT;
     }
     if (nested) {
       return ADMIT;

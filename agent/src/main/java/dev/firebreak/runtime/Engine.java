@@ -212,16 +212,16 @@ public final class Engine extends Dispatcher {
       ts.ensureCounter(t.maxCounter);
     }
     ts.countCall(id);
-    long now = System.nanoTime();
     if (t.forcedOpen) {
       return shortCircuit(ts, t, t.state.shortForced, "force: open", 0, false);
     }
     int[] depth = ts.depth;
     KillSwitch ks = t.killSwitch;
-    int admission = ks.admit(now, depth[own] > 0);
+    int admission = ks.admit(depth[own] > 0);
     if (admission == KillSwitch.REJECT) {
       return shortCircuit(ts, t, t.state.shortOpen, ks.openedBy(), 0, true);
     }
+    long now = System.nanoTime();
     int d = depth[counter] + 1;
     depth[counter] = d;
     if (t.grouped) {

@@ -11,7 +11,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
 
 /**
  * The reader side, on the agent's own thread: drains the per-thread recorders into per-method
@@ -22,7 +21,10 @@ public final class Monitor {
   private final Engine engine;
   private final Map<Integer, Histogram> cumulative = new HashMap<>();
   private final Map<Integer, LatencyWindow> windows = new HashMap<>();
-  private final Map<ThreadState, Histogram[]> recycled = new IdentityHashMap<>();
+  /** Per thread and method: the copy of its histogram taken at the last drain. */
+  private final Map<ThreadState, Histogram[]> snapshots = new IdentityHashMap<>();
+  private final Histogram copy = ThreadState.newHistogram();
+  private final Histogram interval = ThreadState.newHistogram();
   private final Map<ThreadState, long[]> stuckFired = new IdentityHashMap<>();
   /** "rule|methodId" of latency rules above their threshold, to send one resolved event. */
   private final java.util.Set<String> firing = new java.util.HashSet<>();
@@ -76,6 +78,12 @@ public final class Monitor {
   long periodMillis() {
     long period = 1000;
     for (TargetPlan t : engine.plan().targets) {
+      if (t.killSwitch.state() != dev.firebreak.detect.KillSwitch.State.CLOSED) {
+        // the hot path never reads the clock for an open switch: this thread half-opens it on time
+        period = Math.min(period, Math.max(10, t.killSwitch.openForNanos() / 4_000_000));
+      }
+    }
+    for (TargetPlan t : engine.plan().targets) {
       for (RulePlan r : t.stuckRules) {
         long quarter = ((Rule.Stuck) r.rule.condition()).limit().toMillis() / 4;
         period = Math.min(period, Math.max(10, quarter));
@@ -103,19 +111,14 @@ public final class Monitor {
     List<ThreadState> dead = new ArrayList<>();
     for (ThreadState ts : engine.threads) {
       boolean alive = ts.alive();
-      Histogram[] recycle = recycled.computeIfAbsent(ts, k -> new Histogram[n]);
-      if (recycle.length < n) {
-        recycle = java.util.Arrays.copyOf(recycle, n);
-        recycled.put(ts, recycle);
+      Histogram[] last = snapshots.computeIfAbsent(ts, k -> new Histogram[n]);
+      if (last.length < n) {
+        last = java.util.Arrays.copyOf(last, n);
+        snapshots.put(ts, last);
       }
       for (int id = 0; id < n; id++) {
-        SingleWriterRecorder r = ts.recorder(id);
-        if (r == null) {
-          continue;
-        }
-        Histogram interval = r.getIntervalHistogram(recycle[id]);
-        recycle[id] = interval;
-        if (interval.getTotalCount() == 0) {
+        Histogram live = ts.histogram(id);
+        if (live == null || !intervalOf(live, last, id)) {
           continue;
         }
         cumulative.computeIfAbsent(id, k -> ThreadState.newHistogram()).add(interval);
@@ -135,9 +138,34 @@ public final class Monitor {
         retiredSum[id] += ts.sumNanos(id);
       }
       engine.threads.remove(ts);
-      recycled.remove(ts);
+      snapshots.remove(ts);
       stuckFired.remove(ts);
     }
+  }
+
+  /**
+   * Puts what {@code live} recorded since the last drain into {@link #interval}. The owner thread
+   * keeps writing while we copy; counts only grow, so the copy is a valid later state and the
+   * difference is never negative (if a race ever says otherwise, this round is skipped).
+   */
+  private boolean intervalOf(Histogram live, Histogram[] last, int id) {
+    copy.reset();
+    copy.add(live);
+    Histogram prev = last[id];
+    interval.reset();
+    interval.add(copy);
+    if (prev == null) {
+      last[id] = copy.copy();
+    } else {
+      try {
+        interval.subtract(prev);
+      } catch (RuntimeException e) {
+        interval.reset();
+      }
+      prev.reset();
+      prev.add(copy);
+    }
+    return interval.getTotalCount() > 0;
   }
 
   private void ensureRetired(int n) {

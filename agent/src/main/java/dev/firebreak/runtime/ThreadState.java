@@ -5,13 +5,14 @@ import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.Arrays;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.SingleWriterRecorder;
 
 /**
- * Everything one application thread writes on the hot path. Only the owning thread writes; the
- * agent's reader thread reads (counts with opaque reads, histograms through the recorders' own
- * writer/reader phaser). No shared cache line is written by two threads, so per-call cost does
- * not grow with the number of threads.
+ * Everything one application thread writes on the hot path. Only the owning thread writes, with
+ * plain stores and no atomic read-modify-write; the agent's reader thread reads counts with
+ * opaque reads and copies the histograms, whose counts only ever grow, so it takes intervals as
+ * differences of two copies (a recorder's writer/reader phaser would cost two atomic operations
+ * per call). No shared cache line is written by two threads, so per-call cost does not grow with
+ * the number of threads.
  */
 final class ThreadState {
   static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -27,7 +28,7 @@ final class ThreadState {
 
   long[] calls;
   long[] sumNanos;
-  SingleWriterRecorder[] recorders;
+  Histogram[] histograms;
   /** By counter id: the live depth of each target and group on this thread. */
   int[] depth;
   /** By counter id: the deepest depth seen since the reader last took it. */
@@ -51,7 +52,7 @@ final class ThreadState {
     int c = Math.max(16, counters);
     calls = new long[m];
     sumNanos = new long[m];
-    recorders = new SingleWriterRecorder[m];
+    histograms = new Histogram[m];
     depth = new int[c];
     maxDepth = new int[c];
     outerStart = new long[c];
@@ -67,7 +68,7 @@ final class ThreadState {
     if (id >= calls.length) {
       int n = Math.max(id + 1, calls.length * 2);
       sumNanos = Arrays.copyOf(sumNanos, n);
-      recorders = Arrays.copyOf(recorders, n);
+      histograms = Arrays.copyOf(histograms, n);
       calls = Arrays.copyOf(calls, n);
     }
   }
@@ -89,12 +90,12 @@ final class ThreadState {
   }
 
   void record(int id, long nanos) {
-    SingleWriterRecorder r = recorders[id];
-    if (r == null) {
-      r = new SingleWriterRecorder(LOWEST_NANOS, HIGHEST_NANOS, DIGITS);
-      recorders[id] = r;
+    Histogram h = histograms[id];
+    if (h == null) {
+      h = newHistogram();
+      histograms[id] = h;
     }
-    r.recordValue(Math.min(Math.max(nanos, 0), HIGHEST_NANOS));
+    h.recordValue(Math.min(Math.max(nanos, 0), HIGHEST_NANOS));
     long[] s = sumNanos;
     LONGS.setOpaque(s, id, s[id] + nanos);
   }
@@ -111,9 +112,9 @@ final class ThreadState {
     return id < s.length ? (long) LONGS.getOpaque(s, id) : 0;
   }
 
-  SingleWriterRecorder recorder(int id) {
-    SingleWriterRecorder[] r = recorders;
-    return id < r.length ? r[id] : null;
+  Histogram histogram(int id) {
+    Histogram[] h = histograms;
+    return id < h.length ? h[id] : null;
   }
 
   int depth(int counter) {
