@@ -6,6 +6,7 @@ import dev.firebreak.rules.Position;
 import dev.firebreak.rules.RuleError;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
+import dev.firebreak.rules.Text;
 import java.io.Closeable;
 import java.io.File;
 import java.io.IOException;
@@ -383,7 +384,7 @@ final class ClasspathCheck implements Closeable {
     if (glob.isLiteral()) {
       List<String> near = new ArrayList<>();
       for (String n : names) {
-        if (Math.abs(n.length() - glob.text().length()) <= 2 && distance(n, glob.text()) <= 2) {
+        if (Math.abs(n.length() - glob.text().length()) <= 2 && Text.distance(n, glob.text()) <= 2) {
           near.add("'" + n + "'");
         }
       }
@@ -392,26 +393,6 @@ final class ClasspathCheck implements Closeable {
       }
     }
     return " (abstract, native, bridge and synthetic methods and constructors are never instrumented)";
-  }
-
-  /** Levenshtein distance. */
-  static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   private static String classList(List<TypeDescription> types) {

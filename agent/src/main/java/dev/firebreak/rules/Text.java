@@ -3,7 +3,7 @@ package dev.firebreak.rules;
 import java.util.List;
 
 /** Small text helpers for error messages. */
-final class Text {
+public final class Text {
   private Text() {}
 
   /** {@code s} in double quotes, escaped so that an error message stays one printable line. */
@@ -69,7 +69,7 @@ final class Text {
   }
 
   /** Levenshtein distance. */
-  static int distance(String a, String b) {
+  public static int distance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

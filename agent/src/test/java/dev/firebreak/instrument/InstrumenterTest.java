@@ -144,6 +144,23 @@ class InstrumenterTest {
   }
 
   @Test
+  void subtypesTrueCoversClassesExtendingOrImplementingTheNamedType() {
+    dev.firebreak.rules.Target shapes =
+        new dev.firebreak.rules.Target(
+            "shapes", "testapp.inproc.Shapes$Shape", "draw", true, null, new Fallback.ReturnDefault(),
+            dev.firebreak.rules.Target.Force.CLOSED, false, java.util.List.of(depth("shape-depth", 5, Action.LIMIT)), TestRules.POS);
+    dev.firebreak.rules.Target handlers =
+        new dev.firebreak.rules.Target(
+            "handlers", "testapp.inproc.Shapes$Handler", "handle", true, null, new Fallback.ReturnArg(0),
+            dev.firebreak.rules.Target.Force.CLOSED, false, java.util.List.of(depth("handler-depth", 3, Action.LIMIT)), TestRules.POS);
+    install(rules(Mode.ENFORCE, shapes, handlers));
+    assertThat(new testapp.inproc.Shapes.Circle().draw(0)).isEqualTo(5);
+    assertThat(new testapp.inproc.Shapes.Loud().handle("hey")).isEqualTo("hey!!!");
+    assertThat(new testapp.inproc.Shapes.Bystander().draw(7)).isEqualTo(7);
+    assertThat(engine.methods().find("testapp.inproc.Shapes$Bystander", "draw", "(I)I")).isNull();
+  }
+
+  @Test
   void applicationExceptionsPassThroughAndDepthUnwinds() {
     install(
         rules(Mode.ENFORCE, target("boom", "testapp.inproc.Recurser", "boom", new Fallback.ReturnNull(), depth("b", 1, Action.LIMIT))));

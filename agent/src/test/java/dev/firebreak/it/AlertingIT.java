@@ -73,7 +73,7 @@ class AlertingIT {
                 + "targets:\n"
                 + "  - {name: spinner, class: testapp.Spinner, method: '*',\n"
                 + "     rules: [{name: spin-stuck, duration: 500ms, action: alert}]}\n");
-    try (Child app = Child.start(java, "rules=" + rules, "spin")) {
+    try (ChildJvm app = ChildJvm.startMain(java, "testapp.AlertApp", "rules=" + rules, "spin")) {
       app.awaitLine("READY");
       assertThat(app.stdout()).contains("QUICK true", "SPUN true");
       await().atMost(Duration.ofSeconds(10)).until(() -> !events(alerts).isEmpty());
@@ -106,7 +106,7 @@ class AlertingIT {
                 + "  - {name: outer, class: testapp.BudgetOuter, method: run, rules: []}\n"
                 + "  - {name: inner, class: testapp.BudgetInner, method: tick, fallback: return-default,\n"
                 + "     rules: [{name: tick-budget, calls-per-invocation: {limit: 1000, of: outer}, action: trip}]}\n");
-    try (Child app = Child.start(java, "rules=" + rules, "budget", "1000000")) {
+    try (ChildJvm app = ChildJvm.startMain(java, "testapp.AlertApp", "rules=" + rules, "budget", "1000000")) {
       app.awaitLine("READY");
       // calls 1..1000 return 1; the 1001st is short-circuited and the switch opens for the rest
       assertThat(app.lineAfter("SUM ")).isEqualTo("1000");
@@ -155,7 +155,7 @@ class AlertingIT {
     Path alerts = Files.createTempFile("alerts", ".jsonl");
     Path rules = ChildJvm.writeRules(floodRules(port, alerts, webhook));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    try (Child app = Child.start(java, "rules=" + rules, "flood", Integer.toString(FLOOD))) {
+    try (ChildJvm app = ChildJvm.startMain(java, "testapp.AlertApp", "rules=" + rules, "flood", Integer.toString(FLOOD))) {
       long t0 = System.nanoTime();
       app.awaitLine("READY");
       Latency l = Latency.parse(app.lineAfter("LATENCY "));
@@ -172,7 +172,7 @@ class AlertingIT {
   }
 
   interface ChildCheck {
-    void check(Child app, int port, int events) throws Exception;
+    void check(ChildJvm app, int port, int events) throws Exception;
   }
 
   @Test
@@ -226,7 +226,7 @@ class AlertingIT {
   }
 
   /** One event in delivery and a full queue (1024) at most; everything beyond was dropped at once, and counted. */
-  private static void assertBoundedQueue(Child app, int port, int events) {
+  private static void assertBoundedQueue(ChildJvm app, int port, int events) {
     String m = app.metrics(port);
     double settled = 0;
     for (String result : List.of("sent", "failed", "dropped")) {
@@ -288,117 +288,6 @@ class AlertingIT {
     @Override
     public void close() {
       server.stop(0);
-    }
-  }
-
-  /** {@code java -javaagent:JAR=ARGS -cp APP testapp.AlertApp ...}, as {@link ChildJvm} does for testapp.App. */
-  static final class Child implements AutoCloseable {
-    private final Process process;
-    private final Path out;
-    private final Path err;
-    private final BufferedWriter stdin;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private Child(Process process, Path out, Path err) {
-      this.process = process;
-      this.out = out;
-      this.err = err;
-      this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
-    }
-
-    static Child start(String java, String agentArgs, String... appArgs) throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(java);
-      cmd.add("-Xss512k");
-      cmd.add("-javaagent:" + ChildJvm.agentJar() + "=" + agentArgs);
-      cmd.add("-cp");
-      cmd.add(ChildJvm.appClassPath().toString());
-      cmd.add("testapp.AlertApp");
-      cmd.addAll(List.of(appArgs));
-      Path dir = Files.createTempDirectory("firebreak-child");
-      Path out = dir.resolve("stdout.txt");
-      Path err = dir.resolve("stderr.txt");
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().remove("FIREBREAK_RULES");
-      return new Child(pb.start(), out, err);
-    }
-
-    String stdout() {
-      return read(out);
-    }
-
-    String stderr() {
-      return read(err);
-    }
-
-    private static String read(Path p) {
-      try {
-        return Files.readString(p, StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return "";
-      }
-    }
-
-    void awaitLine(String prefix) {
-      try {
-        await()
-            .atMost(ChildJvm.TIMEOUT)
-            .pollInterval(Duration.ofMillis(50))
-            .until(() -> stdout().lines().anyMatch(l -> l.startsWith(prefix)) || !process.isAlive());
-      } catch (RuntimeException e) {
-        throw new AssertionError("no line '" + prefix + "' in time\n" + describe(), e);
-      }
-      if (stdout().lines().noneMatch(l -> l.startsWith(prefix))) {
-        throw new AssertionError("child exited without line '" + prefix + "'\n" + describe());
-      }
-    }
-
-    String lineAfter(String prefix) {
-      String found = null;
-      for (String l : stdout().lines().toList()) {
-        if (l.startsWith(prefix)) {
-          found = l.substring(prefix.length());
-        }
-      }
-      return found;
-    }
-
-    String describe() {
-      return "--- stdout ---\n" + stdout() + "\n--- stderr ---\n" + stderr();
-    }
-
-    String metrics(int port) {
-      try {
-        HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return r.body();
-      } catch (Exception e) {
-        throw new IllegalStateException("cannot scrape :" + port + ": " + e + "\n" + describe(), e);
-      }
-    }
-
-    double sample(int port, String name, Map<String, String> labels) {
-      return ChildJvm.sample(metrics(port), name, labels);
-    }
-
-    @Override
-    public void close() throws Exception {
-      try {
-        if (process.isAlive()) {
-          stdin.write("quit");
-          stdin.newLine();
-          stdin.flush();
-        }
-      } catch (IOException ignored) {
-        // already gone
-      }
-      // main returned: the agent's alert threads (busy with a dead webhook or not) must not keep the JVM alive
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("the child JVM did not exit after its main returned\n" + describe());
-      }
     }
   }
 }

@@ -125,6 +125,17 @@ final class ChildJvm implements AutoCloseable {
 
   static ChildJvm start(String java, List<String> jvmArgs, String agentArgs, Map<String, String> env, String... appArgs)
       throws IOException {
+    return launch(java, jvmArgs, agentArgs, env, "testapp.App", appArgs);
+  }
+
+  /** Another test program's main class, e.g. {@code testapp.AlertApp}. */
+  static ChildJvm startMain(String java, String mainClass, String agentArgs, String... appArgs) throws IOException {
+    return launch(java, List.of(), agentArgs, Map.of(), mainClass, appArgs);
+  }
+
+  private static ChildJvm launch(
+      String java, List<String> jvmArgs, String agentArgs, Map<String, String> env, String mainClass, String... appArgs)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("-Xss512k");
@@ -134,7 +145,7 @@ final class ChildJvm implements AutoCloseable {
     }
     cmd.add("-cp");
     cmd.add(appClassPath().toString());
-    cmd.add("testapp.App");
+    cmd.add(mainClass);
     cmd.addAll(List.of(appArgs));
     Path dir = Files.createTempDirectory("firebreak-child");
     Path out = dir.resolve("stdout.txt");
@@ -185,6 +196,23 @@ final class ChildJvm implements AutoCloseable {
 
   String describe() {
     return "--- stdout ---\n" + stdout() + "\n--- stderr ---\n" + stderr();
+  }
+
+  /** How many stdout lines are exactly {@code line}. */
+  int count(String line) {
+    return (int) stdout().lines().filter(l -> l.equals(line)).count();
+  }
+
+  /**
+   * Sends {@code once} (one runaway call of testapp.Emoji) and waits for its outcome:
+   * "fallback" when Firebreak short-circuited it, "overflow" when it ran away.
+   */
+  String once() throws IOException {
+    int results = count("RESULT hi :a:");
+    int overflows = count("OVERFLOW");
+    send("once");
+    await().atMost(TIMEOUT).until(() -> count("RESULT hi :a:") > results || count("OVERFLOW") > overflows);
+    return count("RESULT hi :a:") > results ? "fallback" : "overflow";
   }
 
   /** The last line starting with {@code prefix}, without the prefix. */

@@ -44,18 +44,7 @@ class ReloadIT {
     return ChildJvm.sample(app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", result));
   }
 
-  private static int count(ChildJvm app, String line) {
-    return (int) app.stdout().lines().filter(l -> l.equals(line)).count();
-  }
 
-  /** Sends "once" (one runaway call) and waits for its outcome line. */
-  private static String once(ChildJvm app) throws Exception {
-    int results = count(app, "RESULT hi :a:");
-    int overflows = count(app, "OVERFLOW");
-    app.send("once");
-    await().atMost(ChildJvm.TIMEOUT).until(() -> count(app, "RESULT hi :a:") > results || count(app, "OVERFLOW") > overflows);
-    return count(app, "RESULT hi :a:") > results ? "fallback" : "overflow";
-  }
 
   @Test
   void targetsAddedAndRemovedAreInstrumentedAndRestoredWithoutARestart() throws Exception {
@@ -63,18 +52,18 @@ class ReloadIT {
     Path file = ChildJvm.writeRules(rules(port, "", emoji(16, "limit")));
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
       app.awaitLine("READY");
-      assertThat(once(app)).isEqualTo("fallback");
+      assertThat(app.once()).isEqualTo("fallback");
 
       String none = rules(port, "", "");
       write(file, none);
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 1);
       assertThat(ChildJvm.sample(app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(none)))).isEqualTo(1);
       // the original bytecode is back: the runaway call overflows again
-      assertThat(once(app)).isEqualTo("overflow");
+      assertThat(app.once()).isEqualTo("overflow");
 
       write(file, rules(port, "", emoji(16, "limit")));
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 2);
-      assertThat(once(app)).isEqualTo("fallback");
+      assertThat(app.once()).isEqualTo("fallback");
       assertThat(app.stderr()).contains("firebreak: rules reloaded from " + file);
     }
   }
@@ -92,7 +81,7 @@ class ReloadIT {
       assertThat(reloads(app, port, "success")).isZero();
       assertThat(app.stderr()).containsPattern("firebreak: rules reload failed, the rules in force stay \\(sha256 [0-9a-f]{12}\\): " + java.util.regex.Pattern.quote(file.toString()) + ":\\d+:\\d+: ");
       // the last good rules are still in force
-      assertThat(once(app)).isEqualTo("fallback");
+      assertThat(app.once()).isEqualTo("fallback");
 
       String fixed = rules(port, "", emoji(20, "limit"));
       write(file, fixed);
@@ -108,7 +97,7 @@ class ReloadIT {
     Map<String, String> target = Map.of("target", "emoji");
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
       app.awaitLine("READY");
-      assertThat(once(app)).isEqualTo("fallback");
+      assertThat(app.once()).isEqualTo("fallback");
       assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isEqualTo(1);
 
       // same target, another file: the switch stays open
@@ -151,10 +140,10 @@ class ReloadIT {
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file + ",port=" + port, "plain")) {
       app.awaitLine("READY");
       assertThat(app.stderr()).contains("firebreak: rules not loaded");
-      assertThat(once(app)).isEqualTo("overflow");
+      assertThat(app.once()).isEqualTo("overflow");
       write(file, rules(port, "", emoji(16, "limit")));
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 1);
-      assertThat(once(app)).isEqualTo("fallback");
+      assertThat(app.once()).isEqualTo("fallback");
     }
   }
 }
