@@ -7,6 +7,7 @@ import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.instrument.Instrumenter;
+import dev.firebreak.instrument.LazyTransformer;
 import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
@@ -43,9 +44,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile RuleSet rules;
   private volatile String rulesPath;
   private RulesWatcher watcher;
+  private boolean watcherStarted;
   private volatile String rulesText;
   private volatile byte[] adminToken;
-  private Instrumenter instrumenter;
+  private volatile Instrumenter instrumenter;
   private MetricsServer metrics;
 
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
@@ -63,37 +65,68 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot();
+    rt.boot(attached);
   }
 
   public static AgentRuntime instance() {
     return instance;
   }
 
-  private void boot() {
+  /**
+   * Premain does only what must happen before the application's classes load: read the rules
+   * and put a name-only transformer in place. Byte Buddy, /metrics, the evaluator and the
+   * watcher start on the agent's own thread; a class a rule may match waits for Byte Buddy.
+   * When attached to a running JVM everything happens before {@code attach} returns, so the
+   * rules are in force when it reports success.
+   */
+  private void boot(boolean attached) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report("options", "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
     }
     Probe.install(engine);
     RuleSet loaded = loadInitial();
+    // the name filter needs the globs now; the engine, sinks and the rest follow on the agent's thread
+    rules = loaded;
+    prepareWatcher();
+    LazyTransformer lazy = new LazyTransformer(() -> rules);
+    inst.addTransformer(lazy, true);
+    if (attached) {
+      finishStart(lazy, loaded);
+    } else {
+      Thread t = new Thread(() -> finishStart(lazy, loaded), "firebreak-start");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private void finishStart(LazyTransformer lazy, RuleSet loaded) {
     if (loaded != null) {
       swapIn(loaded);
     }
-    startMetrics(loaded);
-    monitor.start();
-    instrumenter = new Instrumenter(engine, () -> rules);
     try {
-      instrumenter.install(inst);
+      instrumenter = new Instrumenter(engine, () -> rules);
+      lazy.ready(instrumenter.makeRaw());
+      instrumenter.retransform(inst, null, rules);
     } catch (Throwable t) {
+      lazy.failed();
       AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
     }
+    startMetrics(loaded);
+    monitor.start();
     startWatcher();
     status();
   }
 
-  private synchronized void startWatcher() {
+  private synchronized void prepareWatcher() {
     if (watcher == null && rulesPath != null) {
       watcher = new RulesWatcher(this);
+    }
+  }
+
+  private synchronized void startWatcher() {
+    prepareWatcher();
+    if (watcher != null && !watcherStarted) {
+      watcherStarted = true;
       watcher.start();
     }
   }

@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
 import java.security.CodeSource;
-import java.util.Enumeration;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
@@ -19,6 +18,13 @@ import java.util.jar.JarOutputStream;
  */
 final class BootstrapInjector {
   static final String PREFIX = "dev/firebreak/bootstrap/";
+
+  /**
+   * Every class of the bootstrap package, by name: reading four entries is much cheaper than
+   * walking the whole jar in premain. JarContentsIT fails when this list and the jar disagree.
+   */
+  static final java.util.List<String> CLASSES =
+      java.util.List.of("Probe", "Dispatcher", "Dispatcher$1", "ShortCircuitException");
 
   private BootstrapInjector() {}
 
@@ -42,17 +48,17 @@ final class BootstrapInjector {
     int classes = 0;
     try (JarFile jar = new JarFile(agentJar);
         JarOutputStream jos = new JarOutputStream(new FileOutputStream(out))) {
-      Enumeration<JarEntry> entries = jar.entries();
-      while (entries.hasMoreElements()) {
-        JarEntry e = entries.nextElement();
-        if (e.getName().startsWith(PREFIX) && e.getName().endsWith(".class")) {
-          jos.putNextEntry(new JarEntry(e.getName()));
-          try (InputStream in = jar.getInputStream(e)) {
-            in.transferTo(jos);
-          }
-          jos.closeEntry();
-          classes++;
+      for (String c : CLASSES) {
+        JarEntry e = jar.getJarEntry(PREFIX + c + ".class");
+        if (e == null) {
+          throw new IOException("the agent jar lacks " + PREFIX + c + ".class");
         }
+        jos.putNextEntry(new JarEntry(e.getName()));
+        try (InputStream in = jar.getInputStream(e)) {
+          in.transferTo(jos);
+        }
+        jos.closeEntry();
+        classes++;
       }
     }
     if (classes == 0) {

@@ -22,6 +22,10 @@ final class RulesWatcher {
   private Path file;
   private String lastSeen;
 
+  /**
+   * Made when the file is first read (premain), so a change made while the agent is still
+   * starting is seen as a change.
+   */
   RulesWatcher(AgentRuntime runtime) {
     this.runtime = runtime;
     this.file = Path.of(runtime.rulesPath());

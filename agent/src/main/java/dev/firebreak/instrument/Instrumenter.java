@@ -45,8 +45,7 @@ import net.bytebuddy.utility.JavaModule;
 public final class Instrumenter {
 
   /** Never instrumented unless a rule names a class inside them explicitly. */
-  public static final List<String> PROTECTED =
-      List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "net.bytebuddy.", "dev.firebreak.", "org.graalvm.");
+  public static final List<String> PROTECTED = LazyTransformer.PROTECTED;
 
   /** The methods a method glob can select: concrete, declared in source, no bridges. */
   public static final ElementMatcher.Junction<MethodDescription> INSTRUMENTABLE =
@@ -62,7 +61,20 @@ public final class Instrumenter {
     this.rules = rules;
   }
 
+  /** Installs the Byte Buddy transformer now, retransforming what is loaded (in-process tests). */
   public ResettableClassFileTransformer install(Instrumentation inst) {
+    return builder().installOn(inst);
+  }
+
+  /**
+   * The Byte Buddy transformer without installing it: {@link LazyTransformer} hands it the
+   * classes a rule may match.
+   */
+  public java.lang.instrument.ClassFileTransformer makeRaw() {
+    return builder().makeRaw();
+  }
+
+  private AgentBuilder builder() {
     Advice advice =
         Advice.withCustomMapping()
             .bind(MethodId.class, new MethodIdMapping())
@@ -83,8 +95,7 @@ public final class Instrumenter {
                 ClassLoader loader,
                 JavaModule module,
                 java.security.ProtectionDomain pd) ->
-                builder.visit(advice.on(methodMatcher(type))))
-        .installOn(inst);
+                builder.visit(advice.on(methodMatcher(type))));
   }
 
   /**

@@ -45,6 +45,7 @@ class AdminIT {
     Map<String, String> target = Map.of("target", "emoji");
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
       app.awaitLine("READY");
+      app.metrics(port); // the agent's HTTP server is up
       assertThat(call(port, "POST", "/targets/emoji/open", null).statusCode()).isEqualTo(401);
       assertThat(call(port, "POST", "/targets/emoji/open", "wrong").statusCode()).isEqualTo(401);
       assertThat(call(port, "POST", "/targets/emoji/open", "s3cret-token-but-longer").statusCode()).isEqualTo(401);
@@ -92,6 +93,7 @@ class AdminIT {
     Path file = ChildJvm.writeRules(rules(port, ""));
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
       app.awaitLine("READY");
+      app.metrics(port); // the agent's HTTP server is up
       assertThat(call(port, "POST", "/targets/emoji/open", "anything").statusCode()).isEqualTo(404);
       assertThat(call(port, "GET", "/rules", null).statusCode()).isEqualTo(404);
       assertThat(app.sample(port, "firebreak_kill_switch_state", Map.of("target", "emoji"))).isZero();

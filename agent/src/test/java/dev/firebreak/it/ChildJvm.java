@@ -226,16 +226,37 @@ final class ChildJvm implements AutoCloseable {
     return found;
   }
 
+  /**
+   * GET /metrics. The agent starts its HTTP server on its own thread after premain, so the
+   * first scrape may come a moment early: connection failures are retried for a few seconds.
+   */
   String metrics(int port) {
+    String[] body = new String[1];
+    Exception[] last = new Exception[1];
     try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.body();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot scrape :" + port + ": " + e, e);
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(50))
+          .until(
+              () -> {
+                try {
+                  HttpResponse<String> r =
+                      http.send(
+                          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                              .timeout(Duration.ofSeconds(5))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString());
+                  body[0] = r.body();
+                  return true;
+                } catch (java.net.ConnectException e) {
+                  last[0] = e;
+                  return false;
+                }
+              });
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot scrape :" + port + ": " + last[0] + "\n" + describe(), e);
     }
+    return body[0];
   }
 
   /** The value of one sample whose labels include all of {@code labels}; NaN when absent. */

@@ -33,6 +33,14 @@ class JarContentsIT {
         }
       }
       assertThat(stray).isEmpty();
+      // premain extracts the bootstrap package by a fixed list of names: it must be complete
+      List<String> bootstrap = new ArrayList<>();
+      for (JarEntry e : java.util.Collections.list(jar.entries())) {
+        if (e.getName().startsWith("dev/firebreak/bootstrap/") && e.getName().endsWith(".class")) {
+          bootstrap.add(e.getName().substring("dev/firebreak/bootstrap/".length(), e.getName().length() - ".class".length()));
+        }
+      }
+      assertThat(bootstrap).containsExactlyInAnyOrderElementsOf(dev.firebreak.agent.BootstrapInjectorAccess.classes());
       assertThat(classes).isGreaterThan(100);
       assertThat(jar.getEntry("dev/firebreak/shaded/net/bytebuddy/asm/Advice.class")).isNotNull();
       assertThat(jar.getEntry("dev/firebreak/shaded/org/HdrHistogram/Histogram.class")).isNotNull();
