@@ -44,6 +44,7 @@ public final class KillSwitch {
   private final AtomicInteger permits = new AtomicInteger();
   private final AtomicInteger successes = new AtomicInteger();
   private volatile long openedAt;
+  private volatile long halfOpenedAt;
   private volatile long openForNanos;
   private volatile int halfOpenCalls;
   private volatile String openedBy = "";
@@ -167,10 +168,18 @@ public final class KillSwitch {
     }
   }
 
-  /** Called by the evaluator so the gauge shows half-open even when no call arrives. */
+  /**
+   * Called by the evaluator: half-opens an open switch whose open-for has passed; and opens
+   * again a half-open switch whose trial calls have not all finished within another open-for
+   * (a trial that hangs must not keep the switch half-open, rejecting everything, for good).
+   */
   public void poll(long now) {
-    if (state.get() == State.OPEN.ordinal() && now - openedAt >= openForNanos) {
+    int s = state.get();
+    if (s == State.OPEN.ordinal() && now - openedAt >= openForNanos) {
+      halfOpenedAt = now;
       halfOpen();
+    } else if (s == State.HALF_OPEN.ordinal() && now - halfOpenedAt >= openForNanos) {
+      trip(now, openedBy);
     }
   }
 }

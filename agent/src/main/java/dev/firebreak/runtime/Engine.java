@@ -241,6 +241,7 @@ public final class Engine extends Dispatcher {
       if (d > r.depthLimit) {
         if (r.shortCircuits) {
           fire(r, p, d, r.depthLimit, first, now, null);
+          failTrial(ks, r, now);
           depth[counter] = d - 1;
           if (t.grouped) {
             depth[own]--;
@@ -262,6 +263,7 @@ public final class Engine extends Dispatcher {
       if (n > r.budgetLimit) {
         if (r.shortCircuits) {
           fire(r, p, n, r.budgetLimit, first, now, null);
+          failTrial(ks, r, now);
           depth[counter] = d - 1;
           if (t.grouped) {
             depth[own]--;
@@ -278,6 +280,17 @@ public final class Engine extends Dispatcher {
     }
     long token = (now & ~1L) | (admission == KillSwitch.TRIAL ? 1L : 0L);
     return token == 0L || token == 1L ? token + 2 : token;
+  }
+
+  /**
+   * A call short-circuited by a rule (a {@code limit}) while the switch is half-open belongs to a
+   * trial (or is nested in one): the trial has failed and the switch opens again. Otherwise the
+   * trial's permit would be spent without a verdict.
+   */
+  private static void failTrial(KillSwitch ks, RulePlan r, long now) {
+    if (!r.trips && r.shortCircuits && ks.state() == KillSwitch.State.HALF_OPEN) {
+      ks.trip(now, r.name);
+    }
   }
 
   private static long shortCircuit(

@@ -57,6 +57,20 @@ class KillSwitchTest {
   }
 
   @Test
+  void aHalfOpenSwitchWhoseTrialsNeverFinishOpensAgain() {
+    KillSwitch ks = new KillSwitch(SECOND, 1);
+    ks.trip(0, "r");
+    assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.TRIAL); // this trial hangs
+    assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.REJECT);
+    ks.poll(2 * SECOND - 1);
+    assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
+    ks.poll(2 * SECOND);
+    assertThat(ks.state()).isEqualTo(State.OPEN);
+    // and after another open-for it offers fresh trials
+    assertThat(ks.admit(3 * SECOND)).isEqualTo(KillSwitch.TRIAL);
+  }
+
+  @Test
   void pollHalfOpensWithoutCalls() {
     KillSwitch ks = new KillSwitch(SECOND, 1);
     ks.trip(0, "r");
