@@ -43,10 +43,15 @@ final class BootstrapInjector {
     } catch (Exception e) {
       throw new IOException("cannot locate the agent jar: " + location, e);
     }
-    File out = File.createTempFile("firebreak-bootstrap-", ".jar");
+    // not File.createTempFile: its SecureRandom would load the security providers in premain
+    File out =
+        new File(
+            System.getProperty("java.io.tmpdir"),
+            "firebreak-bootstrap-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".jar");
+    java.nio.file.Files.newOutputStream(out.toPath(), java.nio.file.StandardOpenOption.CREATE_NEW).close();
     out.deleteOnExit();
     int classes = 0;
-    try (JarFile jar = new JarFile(agentJar);
+    try (JarFile jar = new JarFile(agentJar, false);
         JarOutputStream jos = new JarOutputStream(new FileOutputStream(out))) {
       for (String c : CLASSES) {
         JarEntry e = jar.getJarEntry(PREFIX + c + ".class");
