@@ -231,25 +231,30 @@ final class SchemaMapper {
     return new RuleSet.KillSwitchConfig(openFor, halfOpen);
   }
 
+  /** The required {@code name} of a target or rule, reported when missing, malformed or taken. */
+  private String uniqueName(MappingNode m, Map<String, NodeTuple> f, String path, Map<String, Node> seen, String kind) {
+    if (!f.containsKey("name")) {
+      missing(m, path, "missing required key 'name'");
+      return null;
+    }
+    Node n = f.get("name").getValueNode();
+    String name = name(n, path + ".name");
+    if (name != null) {
+      Node first = seen.putIfAbsent(name, n);
+      if (first != null) {
+        err(n, path + ".name", "duplicate " + kind + " name " + Text.name(name) + " (first at " + where(first, n) + ")");
+      }
+    }
+    return name;
+  }
+
   private Target target(Node node, String path) {
     MappingNode m = mapping(node, path);
     if (m == null) {
       return null;
     }
     Map<String, NodeTuple> f = fields(m, path, TARGET_KEYS);
-    String name = null;
-    if (!f.containsKey("name")) {
-      missing(m, path, "missing required key 'name'");
-    } else {
-      Node n = f.get("name").getValueNode();
-      name = name(n, path + ".name");
-      if (name != null) {
-        Node first = targetNames.putIfAbsent(name, n);
-        if (first != null) {
-          err(n, path + ".name", "duplicate target name " + Text.name(name) + " (first at " + where(first, n) + ")");
-        }
-      }
-    }
+    String name = uniqueName(m, f, path, targetNames, "target");
     String classGlob = null;
     if (!f.containsKey("class")) {
       missing(m, path, "missing required key 'class', expected a class glob like com.acme.*Service");
@@ -293,19 +298,7 @@ final class SchemaMapper {
       return null;
     }
     Map<String, NodeTuple> f = fields(m, path, RULE_KEYS);
-    String name = null;
-    if (!f.containsKey("name")) {
-      missing(m, path, "missing required key 'name'");
-    } else {
-      Node n = f.get("name").getValueNode();
-      name = name(n, path + ".name");
-      if (name != null) {
-        Node first = ruleNames.putIfAbsent(name, n);
-        if (first != null) {
-          err(n, path + ".name", "duplicate rule name " + Text.name(name) + " (first at " + where(first, n) + ")");
-        }
-      }
-    }
+    String name = uniqueName(m, f, path, ruleNames, "rule");
     String conditionKey = null;
     for (Map.Entry<String, NodeTuple> e : f.entrySet()) {
       if (!CONDITIONS.contains(e.getKey())) {

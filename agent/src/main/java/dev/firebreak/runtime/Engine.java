@@ -240,13 +240,7 @@ public final class Engine extends Dispatcher {
       RulePlan r = rules[i];
       if (d > r.depthLimit) {
         if (r.shortCircuits) {
-          fire(r, p, d, r.depthLimit, first, now, null);
-          failTrial(ks, r, now);
-          depth[counter] = d - 1;
-          if (t.grouped) {
-            depth[own]--;
-          }
-          return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+          return limited(r, p, ts, d, d, r.depthLimit, first, now);
         }
         if (d == r.depthLimit + 1) {
           fire(r, p, d, r.depthLimit, first, now, null);
@@ -262,13 +256,7 @@ public final class Engine extends Dispatcher {
       long n = ++ts.budget[r.budgetSlot];
       if (n > r.budgetLimit) {
         if (r.shortCircuits) {
-          fire(r, p, n, r.budgetLimit, first, now, null);
-          failTrial(ks, r, now);
-          depth[counter] = d - 1;
-          if (t.grouped) {
-            depth[own]--;
-          }
-          return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+          return limited(r, p, ts, d, n, r.budgetLimit, first, now);
         }
         if (n == r.budgetLimit + 1) {
           fire(r, p, n, r.budgetLimit, first, now, null);
@@ -280,6 +268,22 @@ public final class Engine extends Dispatcher {
     }
     long token = (now & ~1L) | (admission == KillSwitch.TRIAL ? 1L : 0L);
     return token == 0L || token == 1L ? token + 2 : token;
+  }
+
+  /**
+   * The offending call of a {@code limit} or {@code trip} rule: fire, undo its depth step, and
+   * short-circuit it.
+   */
+  private long limited(RulePlan r, MethodPlan p, ThreadState ts, int d, double value, double threshold, Object first, long now) {
+    TargetPlan t = p.target;
+    fire(r, p, value, threshold, first, now, null);
+    failTrial(t.killSwitch, r, now);
+    int[] depth = ts.depth;
+    depth[t.counter] = d - 1;
+    if (t.grouped) {
+      depth[t.ownCounter]--;
+    }
+    return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
   }
 
   /**
