@@ -198,11 +198,9 @@ public final class Monitor {
     dev.firebreak.detect.KillSwitch.State now = t.killSwitch.state();
     Plan.TargetState st = t.state;
     long trips = 0;
-    for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
-      for (RulePlan r : group) {
-        if (r.trips) {
-          trips += r.state.triggers.sum();
-        }
+    for (RulePlan r : t.allRules) {
+      if (r.trips) {
+        trips += r.state.triggers.sum();
       }
     }
     Long before = tripsSeen.put(t.name, trips);
@@ -214,11 +212,9 @@ public final class Monitor {
       if (r != null && mp != null) {
         engine.alerts().offer(engine.event(r, mp, 0, thresholdOf(r), "", new StackTraceElement[0], null, true));
         // the next trip is news again, however soon it comes
-        for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
-          for (RulePlan tr : group) {
-            if (tr.trips) {
-              tr.state.lastNotified.set(Long.MIN_VALUE);
-            }
+        for (RulePlan tr : t.allRules) {
+          if (tr.trips) {
+            tr.state.lastNotified.set(Long.MIN_VALUE);
           }
         }
       }
@@ -379,10 +375,8 @@ public final class Monitor {
   public List<RuleMetrics> rules() {
     List<RuleMetrics> out = new ArrayList<>();
     for (TargetPlan t : engine.plan().targets) {
-      for (RulePlan[] group : List.of(t.depthRules, t.latencyRules, t.stuckRules, t.budgetRules)) {
-        for (RulePlan r : group) {
-          out.add(new RuleMetrics(r.name, t.name, r.actionLabel, r.modeLabel, r.state.triggers.sum()));
-        }
+      for (RulePlan r : t.allRules) {
+        out.add(new RuleMetrics(r.name, t.name, r.actionLabel, r.modeLabel, r.state.triggers.sum()));
       }
     }
     return out;

@@ -138,6 +138,8 @@ final class Plan {
     final RulePlan[] latencyRules;
     final RulePlan[] stuckRules;
     final RulePlan[] budgetRules;
+    /** Every rule of the target, whatever its condition. */
+    final RulePlan[] allRules;
     /** The highest counter id the hot path touches for this target: per-thread arrays grow to it. */
     final int maxCounter;
     /** Budget slots to reset when an outermost call of this target starts (it is their `of`). */
@@ -166,6 +168,10 @@ final class Plan {
       this.latencyRules = latencyRules;
       this.stuckRules = stuckRules;
       this.budgetRules = budgetRules;
+      this.allRules =
+          java.util.stream.Stream.of(depthRules, latencyRules, stuckRules, budgetRules)
+              .flatMap(java.util.Arrays::stream)
+              .toArray(RulePlan[]::new);
       int max = Math.max(ownCounter, counter);
       for (RulePlan r : budgetRules) {
         max = Math.max(max, Math.max(r.budgetSlot, r.budgetOf));
