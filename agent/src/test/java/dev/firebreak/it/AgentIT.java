@@ -1,5 +1,6 @@
 package dev.firebreak.it;
 
+import static dev.firebreak.it.ChildJvm.labels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +8,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,18 +24,7 @@ class AgentIT {
   }
 
   private static String header(int port, Path alertLog) {
-    return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
-        + "alerts: {log: " + (alertLog == null ? "stderr" : alertLog.toString()) + "}\n"
-        + "reload: {watch: false}\n";
-  }
-
-  private static Map<String, String> labels(String... kv) {
-    java.util.LinkedHashMap<String, String> m = new java.util.LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put(kv[i], kv[i + 1]);
-    }
-    return m;
+    return ChildJvm.rulesHeader(port, alertLog == null ? "stderr" : alertLog.toString(), "");
   }
 
   @ParameterizedTest

@@ -1,31 +1,24 @@
 package dev.firebreak.it;
 
+import static dev.firebreak.it.ChildJvm.labels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStreamWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -43,18 +36,7 @@ class AlertingIT {
   }
 
   private static String header(int port, Path alertLog, String extraAlerts) {
-    return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
-        + "alerts: {log: " + alertLog + extraAlerts + "}\n"
-        + "reload: {watch: false}\n";
-  }
-
-  private static Map<String, String> labels(String... kv) {
-    Map<String, String> m = new LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put(kv[i], kv[i + 1]);
-    }
-    return m;
+    return ChildJvm.rulesHeader(port, alertLog.toString(), extraAlerts);
   }
 
   private static List<String> events(Path alertLog) throws IOException {

@@ -314,6 +314,23 @@ final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /** The top of a test rules file: metrics on {@code port}, alerts to {@code log}, no reload. */
+  static String rulesHeader(int port, String log, String extraAlerts) {
+    return "version: 1\n"
+        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "alerts: {log: " + log + extraAlerts + "}\n"
+        + "reload: {watch: false}\n";
+  }
+
+  /** {@code labels("target", "emoji", "reason", "open")}: label pairs for {@link #sample}. */
+  static Map<String, String> labels(String... kv) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put(kv[i], kv[i + 1]);
+    }
+    return m;
+  }
+
   static Path writeRules(String yaml) throws IOException {
     Path f = Files.createTempFile("firebreak-rules", ".yaml");
     Files.writeString(f, yaml, StandardCharsets.UTF_8);

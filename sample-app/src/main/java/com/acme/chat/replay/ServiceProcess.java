@@ -151,6 +151,14 @@ public final class ServiceProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(process, reaper, 5);
+    }
+
+    /**
+     * Stops a child process: drops its shutdown-hook reaper, asks it to exit, and after
+     * {@code graceSeconds} kills it.
+     */
+    public static void stop(Process process, Thread reaper, long graceSeconds) {
         try {
             Runtime.getRuntime().removeShutdownHook(reaper);
         } catch (IllegalStateException e) {
@@ -158,7 +166,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
         process.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            if (!process.waitFor(graceSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }

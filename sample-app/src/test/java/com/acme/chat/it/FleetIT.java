@@ -124,21 +124,7 @@ class FleetIT {
 
         @Override
         public void close() {
-            try {
-                Runtime.getRuntime().removeShutdownHook(reaper);
-            } catch (IllegalStateException e) {
-                // shutting down: the hook runs anyway
-            }
-            process.destroy();
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            com.acme.chat.replay.ServiceProcess.stop(process, reaper, 10);
         }
     }
 
