@@ -19,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class AlertApp {
   public static void main(String[] args) throws Exception {
+    AgentReady.await();
     switch (args[0]) {
       case "flood":
         flood(Integer.parseInt(args[1]));

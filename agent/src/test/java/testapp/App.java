@@ -19,6 +19,7 @@ public final class App {
   public static volatile boolean bad = true;
 
   public static void main(String[] args) throws Exception {
+    AgentReady.await();
     String cmd = args.length > 0 ? args[0] : "recurse";
     Thread loop = null;
     switch (cmd) {
@@ -46,6 +47,21 @@ public final class App {
         loop = new Thread(App::loop, "worker-1");
         loop.setDaemon(true);
         loop.start();
+        break;
+      case "early":
+        // before the agent is ready (startup=background): load and call the renderer unwatched,
+        // then wait for the agent and run away: the renderer must have been retransformed
+        System.out.println("STATUS " + System.getProperty("firebreak.status"));
+        bad = false;
+        CALLS.increment();
+        System.out.println("EARLY " + new Emoji().expand("hi :a:", 0));
+        long early = CALLS.sum();
+        AgentReady.awaitAlways();
+        System.out.println("EARLY-CALLS " + early);
+        System.out.println("TIMING " + System.getProperty("firebreak.timing.premain.ms")
+            + " " + System.getProperty("firebreak.timing.ready.ms"));
+        bad = true;
+        recurse(1);
         break;
       case "plain":
         System.out.println("RESULT plain");

@@ -7,14 +7,19 @@ import java.util.Map;
  * {@code -javaagent:firebreak-agent.jar=rules=/path,port=9464,host=127.0.0.1}: key=value pairs
  * separated by commas. {@code rules} may also come from {@code FIREBREAK_RULES}. {@code detach}
  * (from {@code attach --detach}) removes every rule from an agent already running.
+ * {@code startup=background} (the default) starts the agent on its own thread and instruments
+ * the classes loaded meanwhile by retransformation; {@code startup=wait} makes a class a rule
+ * may match wait for the instrumentation while it loads, so it is watched from its first call.
  */
-public record AgentOptions(String rules, Integer port, String host, boolean detach, Map<String, String> unknown) {
+public record AgentOptions(
+    String rules, Integer port, String host, boolean detach, boolean waitAtStartup, Map<String, String> unknown) {
 
   public static AgentOptions parse(String args, Map<String, String> env) {
     String rules = null;
     Integer port = null;
     String host = null;
     boolean detach = false;
+    boolean waitAtStartup = false;
     Map<String, String> unknown = new LinkedHashMap<>();
     if (args != null && !args.isBlank()) {
       for (String pair : args.split(",")) {
@@ -45,6 +50,13 @@ public record AgentOptions(String rules, Integer port, String host, boolean deta
           case "detach":
             detach = value.isEmpty() || Boolean.parseBoolean(value);
             break;
+          case "startup":
+            if (value.equals("wait") || value.equals("background")) {
+              waitAtStartup = value.equals("wait");
+            } else {
+              unknown.put(key, value);
+            }
+            break;
           default:
             unknown.put(key, value);
         }
@@ -54,6 +66,6 @@ public record AgentOptions(String rules, Integer port, String host, boolean deta
       String fromEnv = env.get("FIREBREAK_RULES");
       rules = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
     }
-    return new AgentOptions(rules, port, host, detach, Map.copyOf(unknown));
+    return new AgentOptions(rules, port, host, detach, waitAtStartup, Map.copyOf(unknown));
   }
 }

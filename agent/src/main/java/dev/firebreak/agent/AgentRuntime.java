@@ -48,6 +48,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile String rulesText;
   private volatile byte[] adminToken;
   private volatile Instrumenter instrumenter;
+  private volatile LazyTransformer transformer;
+  private volatile long readyAt;
+  private final java.util.concurrent.atomic.AtomicBoolean secondLook = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile long catchUpNanos;
+  private volatile int catchUpClasses;
   private MetricsServer metrics;
 
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
@@ -73,11 +78,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * Premain does only what must happen before the application's classes load: read the rules
-   * and put a name-only transformer in place. Byte Buddy, /metrics, the evaluator and the
-   * watcher start on the agent's own thread; a class a rule may match waits for Byte Buddy.
-   * When attached to a running JVM everything happens before {@code attach} returns, so the
-   * rules are in force when it reports success.
+   * Three ways to start. By default (premain, {@code startup=background}) this already runs on
+   * the agent's own thread: the application starts meanwhile, and the classes it loaded before
+   * the instrumentation was ready are retransformed. With {@code startup=wait} premain reads the
+   * rules and puts a name-only transformer in place; Byte Buddy, /metrics and the rest start on
+   * the agent's thread, and a class a rule may match waits for Byte Buddy while it loads. When
+   * attached to a running JVM everything happens before {@code attach} returns, so the rules are
+   * in force when it reports success.
    */
   private void boot(boolean attached) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
@@ -85,33 +92,53 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     Probe.install(engine);
     RuleSet loaded = loadInitial();
-    // the name filter needs the globs now; the engine, sinks and the rest follow on the agent's thread
     rules = loaded;
     prepareWatcher();
     LazyTransformer lazy = new LazyTransformer(() -> rules);
-    inst.addTransformer(lazy, true);
-    if (attached) {
-      finishStart(lazy, loaded);
+    if (attached || !options.waitAtStartup()) {
+      // nothing waits: the transformer goes in once Byte Buddy is ready, then what loaded meanwhile is retransformed
+      finishStart(lazy, loaded, true);
     } else {
-      Thread t = new Thread(() -> finishStart(lazy, loaded), "firebreak-start");
+      // the name filter needs the globs now; the engine, sinks and the rest follow on the agent's thread
+      lazy.prime();
+      inst.addTransformer(lazy, true);
+      Thread t = new Thread(() -> finishStart(lazy, loaded, false), "firebreak-start");
       t.setDaemon(true);
       t.start();
     }
   }
 
-  private void finishStart(LazyTransformer lazy, RuleSet loaded) {
+  private void finishStart(LazyTransformer lazy, RuleSet loaded, boolean install) {
     if (loaded != null) {
       swapIn(loaded);
     }
     try {
       instrumenter = new Instrumenter(engine, () -> rules);
       lazy.ready(instrumenter.makeRaw());
-      instrumenter.retransform(inst, null, rules);
+      if (install) {
+        lazy.prime();
+        inst.addTransformer(lazy, true);
+      }
+      transformer = lazy;
+      long scan = System.nanoTime();
+      catchUpClasses = instrumenter.retransform(inst, null, rules);
+      catchUpNanos = System.nanoTime() - scan;
     } catch (Throwable t) {
       lazy.failed();
       AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
     }
+    readyAt = System.nanoTime();
     startMetrics(loaded);
+    boolean lookAgain = install && instrumenter != null;
+    monitor.afterTick(
+        () -> {
+          // a class whose loading passed the transformer list just before ours went in, but was
+          // not yet among the loaded classes when they were listed: one more look, a second later
+          if (lookAgain && System.nanoTime() - readyAt > 1_000_000_000L && secondLook.compareAndSet(false, true)) {
+            instrumenter.retransformUnwatched(inst, rules);
+          }
+          publishTiming();
+        });
     monitor.start();
     startWatcher();
     status();
@@ -133,10 +160,40 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   /** What {@code attach} reads back from the target JVM's system properties. */
   private void status() {
+    publishTiming();
     RuleSet rs = rules;
     System.setProperty("firebreak.status", rs == null ? "running, no rules in force" : "running");
     System.setProperty("firebreak.rules.sha256", rs == null ? "" : rs.sha256());
     System.setProperty("firebreak.rules.source", rs == null ? "" : rs.source());
+  }
+
+  /**
+   * What the agent's start cost, as system properties {@code firebreak.timing.*} (read them
+   * with {@code jcmd PID VM.system_properties}): premain itself, premain to instrumentation in
+   * force, and the time spent in the class-name filter and in Byte Buddy, with class counts.
+   */
+  private void publishTiming() {
+    long entered = FirebreakAgent.enteredAt;
+    long returned = FirebreakAgent.returnedAt;
+    if (entered != 0 && returned != 0) {
+      System.setProperty("firebreak.timing.premain.ms", millis(returned - entered));
+    }
+    if (entered != 0 && readyAt != 0) {
+      System.setProperty("firebreak.timing.ready.ms", millis(readyAt - entered));
+    }
+    LazyTransformer t = transformer;
+    if (t != null) {
+      System.setProperty("firebreak.timing.match.classes", Long.toString(t.matchedClasses()));
+      System.setProperty("firebreak.timing.match.ms", millis(t.matchNanos()));
+      System.setProperty("firebreak.timing.transform.classes", Long.toString(t.transformedClasses()));
+      System.setProperty("firebreak.timing.transform.ms", millis(t.transformNanos()));
+      System.setProperty("firebreak.timing.catchup.classes", Integer.toString(catchUpClasses));
+      System.setProperty("firebreak.timing.catchup.ms", millis(catchUpNanos));
+    }
+  }
+
+  private static String millis(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6);
   }
 
   /** {@code attach} into a JVM that already runs the agent: swap the rules, or drop them all. */

@@ -3,19 +3,42 @@ package dev.firebreak.agent;
 import java.lang.instrument.Instrumentation;
 
 /**
- * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible: puts the probe on the
- * bootstrap class path, then hands over. Never throws: an agent that fails must leave the
- * application running (one {@code firebreak:} line on stderr says why).
+ * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default premain
+ * only starts the agent's own thread, which puts the probe on the bootstrap class path, reads
+ * the rules, builds the instrumentation and retransforms what the application loaded meanwhile;
+ * with {@code startup=wait} (and when attached) that happens before premain returns. Never throws:
+ * an agent that fails must leave the application running (one {@code firebreak:} line on stderr
+ * says why).
  */
 public final class FirebreakAgent {
+  /** {@link System#nanoTime()} when premain (or agentmain) was entered, and when it returned. */
+  static volatile long enteredAt;
+
+  static volatile long returnedAt;
+
   private FirebreakAgent() {}
 
   public static void premain(String args, Instrumentation inst) {
-    start(args, inst, false);
+    enteredAt = System.nanoTime();
+    try {
+      if (AgentOptions.parse(args, System.getenv()).waitAtStartup()) {
+        start(args, inst, false);
+      } else {
+        System.setProperty("firebreak.status", "starting");
+        Thread t = new Thread(() -> start(args, inst, false), "firebreak-start");
+        t.setDaemon(true);
+        t.start();
+      }
+    } catch (Throwable t) {
+      failed(t);
+    }
+    returnedAt = System.nanoTime();
   }
 
   public static void agentmain(String args, Instrumentation inst) {
+    enteredAt = System.nanoTime();
     start(args, inst, true);
+    returnedAt = System.nanoTime();
   }
 
   private static void start(String args, Instrumentation inst, boolean attached) {
@@ -23,11 +46,16 @@ public final class FirebreakAgent {
       BootstrapInjector.inject(inst);
       AgentRuntime.start(args, inst, attached);
     } catch (Throwable t) {
-      try {
-        System.err.println("firebreak: agent failed to start, the application runs without it: " + t);
-      } catch (Throwable ignored) {
-        // nothing left to report to
-      }
+      failed(t);
+    }
+  }
+
+  private static void failed(Throwable t) {
+    try {
+      System.setProperty("firebreak.status", "failed");
+      System.err.println("firebreak: agent failed to start, the application runs without it: " + t);
+    } catch (Throwable ignored) {
+      // nothing left to report to
     }
   }
 }

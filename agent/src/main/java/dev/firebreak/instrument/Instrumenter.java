@@ -104,6 +104,22 @@ public final class Instrumenter {
    * fallbacks are rebound. Returns how many classes were retransformed.
    */
   public int retransform(Instrumentation inst, RuleSet old, RuleSet next) {
+    return retransform(inst, old, next, c -> true);
+  }
+
+  /**
+   * Retransforms the loaded classes the rules match that have no method watched yet (a class
+   * can slip between installing the transformer and listing the loaded classes).
+   */
+  public int retransformUnwatched(Instrumentation inst, RuleSet rules) {
+    Set<String> watched = new java.util.HashSet<>();
+    for (MethodInfo m : engine.methods().all()) {
+      watched.add(m.className());
+    }
+    return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
+  }
+
+  private int retransform(Instrumentation inst, RuleSet old, RuleSet next, java.util.function.Predicate<Class<?>> wanted) {
     List<Target> targets = new ArrayList<>();
     if (old != null) {
       targets.addAll(old.targets());
@@ -123,7 +139,7 @@ public final class Instrumenter {
       if (name.startsWith("dev.firebreak.") || name.contains("$$Lambda")) {
         continue;
       }
-      if (matchesLoaded(c, targets)) {
+      if (matchesLoaded(c, targets) && wanted.test(c)) {
         classes.add(c);
       }
     }

@@ -12,14 +12,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * What premain installs: a transformer that looks at class names only and touches no Byte Buddy
- * class, so the agent's start costs the application almost nothing. Byte Buddy (over a thousand
- * classes) is loaded on the agent's own thread meanwhile; a class whose name a rule can match
- * waits for it, then goes through Byte Buddy like any other. Every other class passes untouched
- * after one glob check.
+ * The agent's transformer: looks at class names only and touches no Byte Buddy class, so a class
+ * no rule can match costs one glob check. With {@code startup=wait} premain installs it before
+ * Byte Buddy (over a thousand classes) is loaded on the agent's own thread; a class whose name a
+ * rule can match waits for it, then goes through Byte Buddy like any other. By default it is
+ * installed once Byte Buddy is ready, and nothing ever waits.
  *
  * <p>Deliberately free of Byte Buddy types, so loading this class loads none of them.
  */
@@ -35,6 +36,13 @@ public final class LazyTransformer implements ClassFileTransformer {
   private final CountDownLatch ready = new CountDownLatch(1);
   private volatile ClassFileTransformer delegate;
   private volatile boolean failed;
+  // AtomicLong, not LongAdder: a LongAdder under contention loads a class lazily, inside a transform
+  private final AtomicLong matchNanos = new AtomicLong();
+  private final AtomicLong matchClasses = new AtomicLong();
+  private final AtomicLong transformNanos = new AtomicLong();
+  private final AtomicLong transformClasses = new AtomicLong();
+  private volatile RuleSet bootTargetsOf;
+  private volatile boolean bootTargets;
 
   public LazyTransformer(Supplier<RuleSet> rules) {
     this.rules = rules;
@@ -56,7 +64,15 @@ public final class LazyTransformer implements ClassFileTransformer {
   public byte[] transform(
       Module module, ClassLoader loader, String internalName, Class<?> redefined, ProtectionDomain pd, byte[] bytes)
       throws IllegalClassFormatException {
-    if (internalName == null || !mayMatch(internalName.replace('/', '.'))) {
+    long start = System.nanoTime();
+    // The boot loader's classes (the JDK's own, which this code itself needs) pass untouched
+    // before anything else runs, unless a rule names one: looking at one of them with code that
+    // needs it while it loads is a ClassCircularityError.
+    String name = internalName == null ? null : internalName.replace('/', '.');
+    boolean may = name != null && !(loader == null && isProtected(name) && !bootTargets()) && mayMatch(name);
+    matchNanos.addAndGet(System.nanoTime() - start);
+    matchClasses.incrementAndGet();
+    if (!may) {
       return null;
     }
     ClassFileTransformer d = delegate;
@@ -75,13 +91,76 @@ public final class LazyTransformer implements ClassFileTransformer {
         return null;
       }
     }
-    return d.transform(module, loader, internalName, redefined, pd, bytes);
+    long begin = System.nanoTime();
+    try {
+      return d.transform(module, loader, internalName, redefined, pd, bytes);
+    } finally {
+      transformNanos.addAndGet(System.nanoTime() - begin);
+      transformClasses.incrementAndGet();
+    }
+  }
+
+  /** Classes the name filter looked at, and the time it took (nanoseconds). */
+  public long matchedClasses() {
+    return matchClasses.get();
+  }
+
+  public long matchNanos() {
+    return matchNanos.get();
+  }
+
+  /** Classes handed to Byte Buddy (a name a rule may match), and the time it took there. */
+  public long transformedClasses() {
+    return transformClasses.get();
+  }
+
+  public long transformNanos() {
+    return transformNanos.get();
   }
 
   @Override
   public byte[] transform(ClassLoader loader, String internalName, Class<?> redefined, ProtectionDomain pd, byte[] bytes)
       throws IllegalClassFormatException {
     return transform(null, loader, internalName, redefined, pd, bytes);
+  }
+
+  /**
+   * Compiles the globs of the rules in force and runs the filter once, so the classes it needs
+   * are loaded before it is installed, not while it looks at one of them.
+   */
+  public void prime() {
+    bootTargets();
+    isProtected("firebreak.prime.Prime");
+    mayMatch("firebreak.prime.Prime");
+    mayMatch("java.firebreak.Prime");
+  }
+
+  private static boolean isProtected(String name) {
+    for (int i = 0; i < PROTECTED.size(); i++) {
+      if (name.startsWith(PROTECTED.get(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Does a rule in force name a class of a protected package (the JDK's, loaded by the boot loader)? */
+  private boolean bootTargets() {
+    RuleSet rs = rules.get();
+    if (rs != bootTargetsOf) {
+      boolean any = false;
+      if (rs != null) {
+        for (Target t : rs.targets()) {
+          String g = t.classGlob();
+          for (String p : PROTECTED) {
+            any |= g.startsWith(p) && g.length() > p.length();
+          }
+        }
+      }
+      bootTargets = any;
+      bootTargetsOf = rs;
+    }
+    return bootTargets;
   }
 
   /**

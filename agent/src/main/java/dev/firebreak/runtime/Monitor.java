@@ -34,6 +34,7 @@ public final class Monitor {
   private long[] retiredSum = new long[0];
   private Thread thread;
   private volatile boolean running;
+  private volatile Runnable afterTick = () -> {};
 
   public Monitor(Engine engine) {
     this.engine = engine;
@@ -49,6 +50,11 @@ public final class Monitor {
     thread.start();
   }
 
+  /** Runs on the evaluator thread after every round (the agent publishes its timing there). */
+  public void afterTick(Runnable r) {
+    afterTick = r;
+  }
+
   public void stop() {
     running = false;
     Thread t = thread;
@@ -61,6 +67,7 @@ public final class Monitor {
     while (running) {
       try {
         tick(System.nanoTime());
+        afterTick.run();
       } catch (Throwable t) {
         AgentErrors.report("evaluator", "evaluator failed: " + AgentErrors.describe(t));
       }
