@@ -3,6 +3,10 @@ package com.acme.chat.server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +44,7 @@ import com.sun.net.httpserver.HttpServer;
  * GET  /health                        {"status":"ok"}
  * GET  /dead-letters                  {"count":N,"recent":[...]}
  * GET  /stats                         pipeline counters
+ * GET  /debug/vm                      this JVM's totals: bytes allocated, CPU time, GCs, threads
  * GET  /admin/emoji-pack              the live pack
  * PUT  /admin/emoji-pack?name=NAME    deploy a shipped pack (default, bad-update, bad-update-loop)
  * PUT  /admin/emoji-pack              deploy the pack in the body (YAML or JSON)
@@ -151,6 +156,8 @@ public final class ChatServer implements AutoCloseable {
                 deadLettersPage(ex);
             } else if (path.equals("/stats")) {
                 send(ex, 200, Json.write(stats()));
+            } else if (path.equals("/debug/vm")) {
+                send(ex, 200, Json.write(vmStats()));
             } else if (path.equals("/admin/emoji-pack")) {
                 if (method.equals("GET")) send(ex, 200, Json.write(packInfo()));
                 else if (method.equals("PUT") || method.equals("POST")) deployPack(ex, query);
@@ -257,6 +264,42 @@ public final class ChatServer implements AutoCloseable {
                 "rooms", store.roomCount(),
                 "pack", renderer.pack().toString(),
                 "uptime_s", (Clock.nowMicros() - startedMicros) / 1_000_000);
+    }
+
+    /**
+     * Totals of this JVM since it started, for measuring the service from outside (the
+     * benchmarks read them before and after a load phase and take the difference):
+     * {@code allocated_bytes} is the heap memory allocated by all threads, live and exited
+     * ({@code com.sun.management.ThreadMXBean#getTotalThreadAllocatedBytes}, -1 where the JVM
+     * does not support it); {@code process_cpu_ns} the CPU time of the whole process, user and
+     * system (-1 where unsupported); {@code gc_count} and {@code gc_time_ms} summed over all
+     * collectors; {@code threads} the live threads now.
+     */
+    static Map<String, Object> vmStats() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long allocated = -1;
+        if (threads instanceof com.sun.management.ThreadMXBean) {
+            com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) threads;
+            if (t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+                allocated = t.getTotalThreadAllocatedBytes();
+            }
+        }
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        long cpu = os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
+        long gcCount = 0;
+        long gcMillis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcCount += Math.max(0, gc.getCollectionCount());
+            gcMillis += Math.max(0, gc.getCollectionTime());
+        }
+        return Json.obj(
+                "allocated_bytes", allocated,
+                "process_cpu_ns", cpu,
+                "gc_count", gcCount,
+                "gc_time_ms", gcMillis,
+                "threads", threads.getThreadCount(),
+                "uptime_ms", ManagementFactory.getRuntimeMXBean().getUptime());
     }
 
     private Map<String, Object> packInfo() {

@@ -1,0 +1,133 @@
+package dev.firebreak.benchmarks.process;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * One way of running the chat service: its JVM flags, and how to check (in a separate,
+ * unmeasured run) that its agent really instruments the four methods.
+ *
+ * <p>{@code {port}} in a flag is replaced by a free port each time the service starts.
+ */
+record Configuration(String name, String label, List<String> jvmArgs, List<String> verifyJvmArgs, Check check,
+                     List<Marker> markers) {
+
+    /** How a configuration's instrumentation is checked. */
+    enum Check {
+        /** nothing to check (no agent) */
+        NONE,
+        /** Firebreak: {@code firebreak_calls_total} on its metrics port counts calls of every method */
+        FIREBREAK_METRICS,
+        /** a peer: its span log (exporter or debug log, on in the verification run only) names every method */
+        LOG_MARKERS
+    }
+
+    /** A line pattern in a peer's log that shows a span of one of the methods was recorded. */
+    record Marker(String method, Pattern pattern) {}
+
+    /** The methods every agent times (Firebreak through rules/emoji-pipeline.yaml). */
+    static final List<String[]> METHODS = List.of(
+            new String[] {"com.acme.chat.render.EmojiRenderer", "expand"},
+            new String[] {"com.acme.chat.render.EmojiPack", "lookup"},
+            new String[] {"com.acme.chat.pipeline.MessageSerializer", "serialize"},
+            new String[] {"com.acme.chat.pipeline.Pipeline", "process"});
+
+    /** The four configurations of a default run, in the order they are measured. */
+    static final List<String> DEFAULT = List.of("noagent", "firebreak", "otel", "elastic");
+
+    String jvmArgs(int port, boolean verify) {
+        return String.join(" ", args(port, verify));
+    }
+
+    List<String> args(int port, boolean verify) {
+        List<String> out = new ArrayList<>();
+        for (String a : verify ? verifyJvmArgs : jvmArgs) out.add(a.replace("{port}", Integer.toString(port)));
+        return out;
+    }
+
+    boolean needsPort() {
+        return jvmArgs.stream().anyMatch(a -> a.contains("{port}"));
+    }
+
+    /** Every configuration this harness knows, by name. */
+    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent) {
+        Map<String, Configuration> m = new LinkedHashMap<>();
+        m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of()));
+
+        List<String> firebreak = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
+        m.put("firebreak", new Configuration("firebreak", "Firebreak (rules/emoji-pipeline.yaml)", firebreak, firebreak,
+                Check.FIREBREAK_METRICS, List.of()));
+
+        StringBuilder include = new StringBuilder();
+        for (String[] cm : METHODS) {
+            if (include.length() > 0) include.append(';');
+            include.append(cm[0]).append('[').append(cm[1]).append(']');
+        }
+        List<String> otel = List.of(
+                "-javaagent:" + otelAgent,
+                "-Dotel.service.name=chat",
+                "-Dotel.traces.exporter=none",
+                "-Dotel.metrics.exporter=none",
+                "-Dotel.logs.exporter=none",
+                "-Dotel.instrumentation.methods.include=" + include);
+        List<Marker> otelMarkers = new ArrayList<>();
+        for (String[] cm : METHODS) {
+            String span = simpleName(cm[0]) + "." + cm[1];
+            // LoggingSpanExporter: "... LoggingSpanExporter - 'EmojiRenderer.expand' : <trace> <span> INTERNAL [tracer: io.opentelemetry.methods:..."
+            otelMarkers.add(new Marker(cm[0] + "." + cm[1],
+                    Pattern.compile("'" + Pattern.quote(span) + "' : \\p{XDigit}+ \\p{XDigit}+ INTERNAL \\[tracer: io\\.opentelemetry\\.methods")));
+        }
+        m.put("otel", new Configuration("otel", "OpenTelemetry agent 2.31.0 (methods.include, exporters none)", otel,
+                replace(otel, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers));
+        List<String> otelOnly = new ArrayList<>(otel);
+        otelOnly.add("-Dotel.instrumentation.common.default-enabled=false");
+        otelOnly.add("-Dotel.instrumentation.methods.enabled=true");
+        m.put("otel-methods-only", new Configuration("otel-methods-only",
+                "OpenTelemetry agent 2.31.0, only the methods instrumentation", otelOnly,
+                replace(otelOnly, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers));
+
+        StringBuilder traceMethods = new StringBuilder();
+        for (String[] cm : METHODS) {
+            if (traceMethods.length() > 0) traceMethods.append(',');
+            traceMethods.append(cm[0]).append('#').append(cm[1]);
+        }
+        List<String> elastic = List.of(
+                "-javaagent:" + elasticAgent,
+                "-Delastic.apm.service_name=chat",
+                "-Delastic.apm.application_packages=com.acme.chat",
+                "-Delastic.apm.disable_send=true",
+                "-Delastic.apm.central_config=false",
+                "-Delastic.apm.cloud_provider=NONE",
+                "-Delastic.apm.log_level=ERROR",
+                "-Delastic.apm.trace_methods=" + traceMethods);
+        List<Marker> elasticMarkers = new ArrayList<>();
+        for (String[] cm : METHODS) {
+            String span = simpleName(cm[0]) + "#" + cm[1];
+            // DEBUG log of the tracer: "endSpan 'EmojiRenderer#expand' 00-..." (or endTransaction for a root, like Pipeline#process)
+            elasticMarkers.add(new Marker(cm[0] + "." + cm[1], Pattern.compile("end(Span|Transaction) '" + Pattern.quote(span) + "' ")));
+        }
+        m.put("elastic", new Configuration("elastic", "Elastic APM agent 1.55.1 (trace_methods, disable_send)", elastic,
+                replace(elastic, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers));
+        List<String> elasticOnly = new ArrayList<>(elastic);
+        elasticOnly.add("-Delastic.apm.enable_instrumentations=method-matching");
+        m.put("elastic-methods-only", new Configuration("elastic-methods-only",
+                "Elastic APM agent 1.55.1, only the trace_methods instrumentation", elasticOnly,
+                replace(elasticOnly, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers));
+        return m;
+    }
+
+    private static List<String> replace(List<String> args, String from, String to) {
+        List<String> out = new ArrayList<>();
+        for (String a : args) out.add(a.equals(from) ? to : a);
+        if (!out.contains(to)) throw new IllegalStateException(from + " not in " + args);
+        return out;
+    }
+
+    private static String simpleName(String className) {
+        return className.substring(className.lastIndexOf('.') + 1);
+    }
+}

@@ -1,0 +1,601 @@
+package dev.firebreak.benchmarks.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.firebreak.benchmarks.process.Children.LoadResult;
+import dev.firebreak.benchmarks.process.Children.Service;
+
+/**
+ * Issue 6, part 2: the sample chat service measured as a whole process under the same load,
+ * without an agent, with Firebreak, with the OpenTelemetry Java agent and with the Elastic APM
+ * agent (the peers timing the same four methods, sending nothing). One run, from the
+ * repository root:
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison \
+ *     [--rate 300] [--warmup 10s] [--measure 30s] [--startups 5] [--configs noagent,firebreak,otel,elastic]
+ * </pre>
+ *
+ * <p>For each configuration: the JVM start-up time (fork to the first {@code /health} 200,
+ * median of {@code --startups} starts interleaved across the configurations); then, in a fresh
+ * service, a warm-up phase and a measured phase of open-loop load at the same rate, each run by
+ * its own load-generator JVM ({@code firebreak-sample-app.jar load --json}): p50 and p99
+ * latency from the load generator, and, between the start of the measured sending and the end
+ * of the load generator, the service's CPU time ({@code /proc/PID/stat} utime + stime) and the
+ * bytes its JVM allocated ({@code GET /debug/vm}). Every figure is also given as a ratio to the
+ * configuration without an agent. Before measuring, each agent is checked in an unmeasured run
+ * to really instrument the four methods (see {@link Configuration.Check}).
+ *
+ * <p>The report (markdown) goes to stdout, progress to stderr, the full result to
+ * {@code benchmarks/target/process/process-comparison-STAMP.json}, and every child's output to
+ * {@code benchmarks/target/process/STAMP/}.
+ */
+public final class ProcessComparison {
+    private ProcessComparison() {}
+
+    static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) { super(message); }
+    }
+
+    record Options(double rate, Duration warmup, Duration measure, int startups, List<String> configs, Path appJar,
+                   Path firebreakAgent, Path rules, Path peerAgents, Path out, String heap, boolean verify) {}
+
+    private static final String USAGE = String.join("\n",
+            "usage: java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison [options]",
+            "  (run from the repository root; paths below are relative to it)",
+            "  --rate 300                 messages a second, warm-up and measured phase alike",
+            "  --warmup 10s               warm-up phase (not measured; 0 to skip)",
+            "  --measure 30s              measured phase",
+            "  --startups 5               start-ups per configuration for the median (0 to skip)",
+            "  --configs noagent,firebreak,otel,elastic",
+            "                             also known: otel-methods-only, elastic-methods-only",
+            "  --app-jar sample-app/target/firebreak-sample-app.jar",
+            "  --firebreak-agent agent/target/firebreak-agent.jar",
+            "  --rules rules/emoji-pipeline.yaml",
+            "  --peer-agents benchmarks/target/peer-agents",
+            "  --out benchmarks/target/process",
+            "  --heap 512m                -Xmx of the service",
+            "  --skip-verify              do not check first that each agent instruments the four methods");
+
+    public static void main(String[] argv) {
+        int code;
+        try {
+            code = run(argv);
+        } catch (UsageException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println(USAGE);
+            code = 2;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            code = 1;
+        } catch (IOException | RuntimeException e) {
+            System.err.println("error: " + e.getMessage());
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    // ---------------------------------------------------------------- options
+
+    static Options parse(String[] argv) {
+        Map<String, String> v = new LinkedHashMap<>();
+        boolean verify = true;
+        List<String> args = Arrays.asList(argv);
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println(USAGE);
+                System.exit(0);
+            }
+            if (a.equals("--skip-verify")) { verify = false; continue; }
+            if (!a.startsWith("--")) throw new UsageException("unexpected argument " + a);
+            String key;
+            String value;
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                key = a.substring(2, eq);
+                value = a.substring(eq + 1);
+            } else {
+                key = a.substring(2);
+                if (i + 1 >= args.size()) throw new UsageException("--" + key + " needs a value");
+                value = args.get(++i);
+            }
+            v.put(key, value);
+        }
+        List<String> known = List.of("rate", "warmup", "measure", "startups", "configs", "app-jar", "firebreak-agent", "rules",
+                "peer-agents", "out", "heap");
+        for (String k : v.keySet()) if (!known.contains(k)) throw new UsageException("unknown option --" + k);
+        double rate;
+        int startups;
+        try {
+            rate = Double.parseDouble(v.getOrDefault("rate", "300"));
+            startups = Integer.parseInt(v.getOrDefault("startups", "5"));
+        } catch (NumberFormatException e) {
+            throw new UsageException("--rate and --startups take numbers: " + e.getMessage());
+        }
+        Duration warmup = duration(v.getOrDefault("warmup", "10s"));
+        Duration measure = duration(v.getOrDefault("measure", "30s"));
+        if (rate <= 0 || startups < 0 || warmup.isNegative() || measure.isZero() || measure.isNegative()) {
+            throw new UsageException("--rate and --measure must be positive, --warmup and --startups at least 0");
+        }
+        List<String> configs = new ArrayList<>();
+        for (String c : v.getOrDefault("configs", String.join(",", Configuration.DEFAULT)).split(",")) {
+            if (!c.isBlank()) configs.add(c.trim());
+        }
+        if (configs.isEmpty()) throw new UsageException("--configs names no configuration");
+        return new Options(rate, warmup, measure, startups, configs,
+                path(v.getOrDefault("app-jar", "sample-app/target/firebreak-sample-app.jar")),
+                path(v.getOrDefault("firebreak-agent", "agent/target/firebreak-agent.jar")),
+                path(v.getOrDefault("rules", "rules/emoji-pipeline.yaml")),
+                path(v.getOrDefault("peer-agents", "benchmarks/target/peer-agents")),
+                path(v.getOrDefault("out", "benchmarks/target/process")),
+                v.getOrDefault("heap", "512m"), verify);
+    }
+
+    private static Path path(String p) {
+        return Path.of(p).toAbsolutePath().normalize();
+    }
+
+    /** {@code 250ms}, {@code 30s}, {@code 2m}; a bare number is seconds. */
+    static Duration duration(String s) {
+        String t = s.trim();
+        try {
+            if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            if (t.endsWith("s")) return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            if (t.endsWith("m")) return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60_000));
+            return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+        } catch (NumberFormatException e) {
+            throw new UsageException("expected a duration like 500ms, 10s or 2m, got '" + s + "'");
+        }
+    }
+
+    // ---------------------------------------------------------------- the run
+
+    /** What was measured for one configuration. */
+    static final class Result {
+        final Configuration config;
+        final List<Double> startupMs = new ArrayList<>();
+        String jvmArgs = "";
+        Map<String, Object> warmup;
+        Map<String, Object> measured;
+        double windowS = Double.NaN;
+        double cpuS = Double.NaN;
+        double cpuSJvm = Double.NaN;
+        double allocatedBytes = Double.NaN;
+        double gcCount = Double.NaN;
+        double gcTimeMs = Double.NaN;
+        double threads = Double.NaN;
+        Map<String, Long> firebreakCalls;
+        int serviceExit;
+
+        Result(Configuration config) { this.config = config; }
+
+        double startupMedianMs() { return median(startupMs); }
+        double p50() { return Json.number(measured, "p50_ms"); }
+        double p99() { return Json.number(measured, "p99_ms"); }
+        double allocatedMb() { return allocatedBytes / 1e6; }
+    }
+
+    private record Snapshot(long nanos, long cpuNanos, Map<String, Object> vm) {
+        static Snapshot of(Service s) throws IOException {
+            long t = System.nanoTime();
+            long cpu = s.cpuNanos();
+            return new Snapshot(t, cpu, s.vm());
+        }
+    }
+
+    private static final long T0 = System.nanoTime();
+
+    private static void progress(String fmt, Object... args) {
+        System.err.printf(Locale.ROOT, "[%6.1f s] %s%n", (System.nanoTime() - T0) / 1e9, String.format(Locale.ROOT, fmt, args));
+    }
+
+    static int run(String[] argv) throws IOException, InterruptedException {
+        Options o = parse(argv);
+        Path otelAgent = o.peerAgents().resolve("opentelemetry-javaagent.jar");
+        Path elasticAgent = o.peerAgents().resolve("elastic-apm-agent.jar");
+        Map<String, Configuration> known = Configuration.all(o.firebreakAgent(), o.rules(), otelAgent, elasticAgent);
+        List<Configuration> configs = new ArrayList<>();
+        for (String name : o.configs()) {
+            Configuration c = known.get(name);
+            if (c == null) throw new UsageException("unknown configuration " + name + "; known: " + String.join(", ", known.keySet()));
+            if (configs.contains(c)) throw new UsageException("configuration " + name + " named twice");
+            configs.add(c);
+        }
+        requireFile(o.appJar(), "the sample app jar (mvn -B -q -pl sample-app package -DskipTests)");
+        for (Configuration c : configs) {
+            if (c.name().startsWith("firebreak")) {
+                requireFile(o.firebreakAgent(), "the Firebreak agent jar (mvn -B -q -pl agent package -DskipTests)");
+                requireFile(o.rules(), "the rules file");
+            }
+            if (c.name().startsWith("otel")) requireFile(otelAgent, "the OpenTelemetry agent (mvn -B -q -pl benchmarks package)");
+            if (c.name().startsWith("elastic")) requireFile(elasticAgent, "the Elastic APM agent (mvn -B -q -pl benchmarks package)");
+        }
+
+        Instant started = Instant.now();
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+        Path dir = o.out().resolve(stamp);
+        Files.createDirectories(dir);
+        String java = Children.java();
+
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("date", started.toString());
+        machine.put("cpu_model", Machine.cpuModel());
+        machine.put("cpus", Runtime.getRuntime().availableProcessors());
+        machine.put("clocksource", Machine.clockSource());
+        machine.put("java", java);
+        machine.put("java_version", Machine.javaVersion(java));
+        machine.put("loadavg_start", Machine.loadAverage());
+
+        StringBuilder report = new StringBuilder();
+        report.append("## Process-level comparison (sample app)\n\n");
+        report.append("    date         ").append(machine.get("date")).append('\n');
+        report.append("    cpu          ").append(machine.get("cpu_model")).append(" (").append(machine.get("cpus")).append(" CPUs)\n");
+        report.append("    clocksource  ").append(machine.get("clocksource")).append('\n');
+        for (String line : ((String) machine.get("java_version")).split("\n")) report.append("    java         ").append(line).append('\n');
+        report.append("    load avg     ").append(machine.get("loadavg_start")).append(" (at the start)\n");
+        System.out.print(report);
+        System.out.flush();
+        progress("configurations %s; rate %s msg/s, warm-up %s, measured %s, %d start-ups each; logs in %s",
+                o.configs(), fmt(o.rate(), 0), o.warmup(), o.measure(), o.startups(), rel(dir));
+
+        Map<String, Object> verification = new LinkedHashMap<>();
+        if (o.verify()) {
+            for (Configuration c : configs) {
+                if (c.check() == Configuration.Check.NONE) continue;
+                Map<String, Object> v = verify(c, o, dir);
+                verification.put(c.name(), v);
+                if (!Boolean.TRUE.equals(v.get("ok"))) {
+                    System.err.println("error: " + c.name() + " does not instrument all four methods: " + v.get("counts")
+                            + " (see " + v.get("logs") + ")");
+                    return 1;
+                }
+            }
+        }
+
+        List<Result> results = new ArrayList<>();
+        for (Configuration c : configs) results.add(new Result(c));
+
+        // start-up: round r starts with configuration r (mod n), so no configuration is always first
+        for (int r = 0; r < o.startups(); r++) {
+            for (int k = 0; k < results.size(); k++) {
+                Result res = results.get((r + k) % results.size());
+                Configuration c = res.config;
+                int port = c.needsPort() ? Http.freePort() : 0;
+                Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("startup-" + c.name() + "-" + (r + 1)));
+                Duration d;
+                try {
+                    d = s.awaitHealthy(Duration.ofMinutes(2));
+                } finally {
+                    s.stop();
+                }
+                res.startupMs.add(d.toNanos() / 1e6);
+                progress("start-up %d/%d %-20s %7.0f ms", r + 1, o.startups(), c.name(), d.toNanos() / 1e6);
+            }
+        }
+
+        for (Result res : results) measureUnderLoad(res, o, dir);
+
+        machine.put("loadavg_end", Machine.loadAverage());
+        Result base = results.stream().filter(r -> r.config.name().equals("noagent")).findFirst().orElse(null);
+        String table = table(results, base, o, machine);
+        System.out.print(table);
+        System.out.flush();
+
+        Path json = o.out().resolve("process-comparison-" + stamp + ".json");
+        Files.writeString(json, Json.write(resultJson(o, machine, verification, results, base, dir)), StandardCharsets.UTF_8);
+        System.out.println();
+        System.out.println("JSON: " + rel(json) + "; child logs: " + rel(dir));
+        progress("done");
+        return 0;
+    }
+
+    private static void requireFile(Path p, String what) {
+        if (!Files.isRegularFile(p)) throw new UsageException("missing " + what + ": " + p);
+    }
+
+    /** A short unmeasured run with the agent's span output on: every method must show up. */
+    static Map<String, Object> verify(Configuration c, Options o, Path dir) throws IOException, InterruptedException {
+        int port = c.needsPort() ? Http.freePort() : 0;
+        Path base = dir.resolve("verify-" + c.name());
+        Service s = Service.start(o.heap(), c.args(port, true), o.appJar(), base);
+        Map<String, Long> counts;
+        String how;
+        try {
+            s.awaitHealthy(Duration.ofMinutes(2));
+            Children.load(o.appJar(), s.port, 50, Duration.ofSeconds(2), dir.resolve("verify-" + c.name() + "-load"), null, null);
+            if (c.check() == Configuration.Check.FIREBREAK_METRICS) {
+                counts = firebreakCalls(port);
+                how = "firebreak_calls_total on http://127.0.0.1:" + port + "/metrics, summed per method";
+            } else {
+                s.stop();
+                counts = countMarkers(c, s.out, s.err);
+                how = "span lines in the service's log with " + String.join(" ", c.verifyJvmArgs().stream()
+                        .filter(a -> !c.jvmArgs().contains(a)).toList());
+            }
+        } finally {
+            s.stop();
+        }
+        boolean ok = counts.size() == Configuration.METHODS.size() && counts.values().stream().allMatch(n -> n > 0);
+        progress("verify %-20s %s %s", c.name(), ok ? "ok" : "FAILED", counts);
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("ok", ok);
+        v.put("how", how);
+        v.put("counts", counts);
+        v.put("jvm_args", c.jvmArgs(port, true));
+        v.put("logs", rel(s.out) + ", " + rel(s.err));
+        return v;
+    }
+
+    private static Map<String, Long> countMarkers(Configuration c, Path... logs) throws IOException {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (Configuration.Marker m : c.markers()) counts.put(m.method(), 0L);
+        for (Path log : logs) {
+            if (!Files.isRegularFile(log)) continue;
+            for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                for (Configuration.Marker m : c.markers()) {
+                    if (m.pattern().matcher(line).find()) counts.merge(m.method(), 1L, Long::sum);
+                }
+            }
+        }
+        return counts;
+    }
+
+    private static final Pattern CALLS = Pattern.compile("^firebreak_calls_total\\{(.*)\\}\\s+(\\S+)");
+    private static final Pattern METHOD_LABEL = Pattern.compile("method=\"([^\"(]*)\\(");
+
+    /** Calls counted by Firebreak per method (class.method of the four), from its Prometheus endpoint. */
+    static Map<String, Long> firebreakCalls(int metricsPort) throws IOException {
+        Http.Response r = Http.get(metricsPort, "/metrics", 10_000);
+        if (r.status() != 200) throw new IOException("Firebreak /metrics answered " + r.status());
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String[] cm : Configuration.METHODS) counts.put(cm[0] + "." + cm[1], 0L);
+        for (String line : r.body().split("\n")) {
+            Matcher m = CALLS.matcher(line);
+            if (!m.find()) continue;
+            Matcher method = METHOD_LABEL.matcher(m.group(1));
+            if (!method.find()) continue;
+            for (String[] cm : Configuration.METHODS) {
+                if (cm[1].equals(method.group(1))) counts.merge(cm[0] + "." + cm[1], (long) Double.parseDouble(m.group(2)), Long::sum);
+            }
+        }
+        return counts;
+    }
+
+    /** A fresh service: warm-up load, then the measured load with snapshots around it. */
+    static void measureUnderLoad(Result res, Options o, Path dir) throws IOException, InterruptedException {
+        Configuration c = res.config;
+        int port = c.needsPort() ? Http.freePort() : 0;
+        res.jvmArgs = c.jvmArgs(port, false);
+        Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("load-" + c.name()));
+        try {
+            Duration up = s.awaitHealthy(Duration.ofMinutes(2));
+            progress("load     %-20s service up in %.0f ms (pid %d, port %d)", c.name(), up.toNanos() / 1e6, s.process.pid(), s.port);
+            if (!o.warmup().isZero()) {
+                LoadResult w = Children.load(o.appJar(), s.port, o.rate(), o.warmup(), dir.resolve("load-" + c.name() + "-warmup"), null, null);
+                res.warmup = w.summary();
+                progress("load     %-20s warm-up  %s", c.name(), describe(w.summary()));
+            }
+            AtomicReference<Snapshot> before = new AtomicReference<>();
+            AtomicReference<Snapshot> afterRef = new AtomicReference<>();
+            LoadResult m = Children.load(o.appJar(), s.port, o.rate(), o.measure(), dir.resolve("load-" + c.name() + "-measure"),
+                    () -> before.set(snapshot(s)), () -> afterRef.set(snapshot(s)));
+            Snapshot b = before.get();
+            Snapshot after = afterRef.get();
+            res.measured = m.summary();
+            res.windowS = (after.nanos() - b.nanos()) / 1e9;
+            res.cpuS = (after.cpuNanos() - b.cpuNanos()) / 1e9;
+            res.cpuSJvm = delta(b.vm(), after.vm(), "process_cpu_ns") / 1e9;
+            res.allocatedBytes = delta(b.vm(), after.vm(), "allocated_bytes");
+            res.gcCount = delta(b.vm(), after.vm(), "gc_count");
+            res.gcTimeMs = delta(b.vm(), after.vm(), "gc_time_ms");
+            res.threads = Json.number(after.vm(), "threads");
+            if (c.check() == Configuration.Check.FIREBREAK_METRICS) res.firebreakCalls = firebreakCalls(port);
+            progress("load     %-20s measured %s; CPU %.2f s in %.1f s, allocated %.1f MB", c.name(), describe(m.summary()),
+                    res.cpuS, res.windowS, res.allocatedMb());
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            res.serviceExit = s.stop();
+        }
+    }
+
+    private static Snapshot snapshot(Service s) {
+        try {
+            return Snapshot.of(s);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static double delta(Map<String, Object> before, Map<String, Object> after, String key) {
+        double a = Json.number(before, key);
+        double b = Json.number(after, key);
+        return a < 0 || b < 0 ? Double.NaN : b - a;
+    }
+
+    private static String describe(Map<String, Object> load) {
+        return String.format(Locale.ROOT, "sent %.0f, delivered %.0f (%.2f %%), p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                Json.number(load, "sent"), Json.number(load, "delivered"), Json.number(load, "success_pct"),
+                Json.number(load, "p50_ms"), Json.number(load, "p99_ms"), Json.number(load, "max_ms"));
+    }
+
+    // ---------------------------------------------------------------- output
+
+    static String table(List<Result> results, Result base, Options o, Map<String, Object> machine) {
+        StringBuilder t = new StringBuilder("\n");
+        t.append(String.format(Locale.ROOT, "Open-loop load %s msg/s: warm-up %s, then measured %s (each its own load-generator JVM); "
+                        + "start-up = median of %d, interleaved. (x) = ratio to no agent.%n%n",
+                fmt(o.rate(), 0), human(o.warmup()), human(o.measure()), o.startups()));
+        t.append("| configuration | startup ms | p50 ms | p99 ms | CPU s | allocated MB |\n");
+        t.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Result r : results) {
+            t.append("| ").append(r.config.label())
+                    .append(" | ").append(cell(r.startupMedianMs(), base == null ? Double.NaN : base.startupMedianMs(), 0))
+                    .append(" | ").append(cell(r.p50(), base == null ? Double.NaN : base.p50(), 2))
+                    .append(" | ").append(cell(r.p99(), base == null ? Double.NaN : base.p99(), 2))
+                    .append(" | ").append(cell(r.cpuS, base == null ? Double.NaN : base.cpuS, 2))
+                    .append(" | ").append(cell(r.allocatedMb(), base == null ? Double.NaN : base.allocatedMb(), 1))
+                    .append(" |\n");
+        }
+        t.append("\n| configuration | delivered / sent (measured) | window s | CPU % of one core | CPU s (JVM's own) | GCs (ms) | threads | start-ups ms |\n");
+        t.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        for (Result r : results) {
+            List<String> ups = new ArrayList<>();
+            for (double d : r.startupMs) ups.add(fmt(d, 0));
+            t.append("| ").append(r.config.label())
+                    .append(" | ").append(fmt(Json.number(r.measured, "delivered"), 0)).append(" / ").append(fmt(Json.number(r.measured, "sent"), 0))
+                    .append(String.format(Locale.ROOT, " (%s %%)", fmt(Json.number(r.measured, "success_pct"), 2)))
+                    .append(" | ").append(fmt(r.windowS, 1))
+                    .append(" | ").append(fmt(100 * r.cpuS / r.windowS, 1))
+                    .append(" | ").append(fmt(r.cpuSJvm, 2))
+                    .append(" | ").append(fmt(r.gcCount, 0)).append(" (").append(fmt(r.gcTimeMs, 0)).append(")")
+                    .append(" | ").append(fmt(r.threads, 0))
+                    .append(" | ").append(String.join(", ", ups))
+                    .append(" |\n");
+        }
+        t.append("\nJVM flags of the service (besides -Xmx").append(o.heap()).append("; ports vary per start):\n\n");
+        for (Result r : results) {
+            t.append("- ").append(r.config.name()).append(": ")
+                    .append(r.jvmArgs.isEmpty() ? "(none)" : "`" + relPaths(r.jvmArgs) + "`").append('\n');
+        }
+        for (Result r : results) {
+            double success = Json.number(r.measured, "success_pct");
+            if (!(success >= 99.9)) {
+                t.append("\nWARNING: ").append(r.config.name()).append(" delivered only ").append(fmt(success, 2))
+                        .append(" % of the measured messages: the rate was not sustained, its latency figures are not comparable.\n");
+            }
+            if (r.serviceExit != 0 && r.serviceExit != 143) {
+                t.append("\nWARNING: the ").append(r.config.name()).append(" service exited with ").append(r.serviceExit).append(".\n");
+            }
+        }
+        t.append("\nload avg at the end: ").append(machine.get("loadavg_end")).append('\n');
+        return t.toString();
+    }
+
+    private static String cell(double v, double base, int decimals) {
+        if (Double.isNaN(v)) return "n/a";
+        String s = fmt(v, decimals);
+        if (Double.isNaN(base) || base <= 0) return s;
+        return s + " (" + fmt(v / base, 2) + "x)";
+    }
+
+    static String fmt(double v, int decimals) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) return "n/a";
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    private static String human(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
+    }
+
+    static double median(List<Double> xs) {
+        if (xs.isEmpty()) return Double.NaN;
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = a.length;
+        return n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+    }
+
+    private static Object num(double v) {
+        return Double.isNaN(v) || Double.isInfinite(v) ? null : (Object) v;
+    }
+
+    private static Map<String, Object> resultJson(Options o, Map<String, Object> machine, Map<String, Object> verification,
+                                                  List<Result> results, Result base, Path dir) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("benchmark", "process-level comparison (sample app)");
+        root.put("machine", machine);
+        Map<String, Object> opts = new LinkedHashMap<>();
+        opts.put("rate_per_s", o.rate());
+        opts.put("warmup_s", o.warmup().toMillis() / 1000.0);
+        opts.put("measure_s", o.measure().toMillis() / 1000.0);
+        opts.put("startups", o.startups());
+        opts.put("heap", o.heap());
+        opts.put("configs", o.configs());
+        root.put("options", opts);
+        Map<String, Object> artifacts = new LinkedHashMap<>();
+        artifacts.put("app_jar", artifact(o.appJar()));
+        artifacts.put("firebreak_agent", artifact(o.firebreakAgent()));
+        artifacts.put("rules", artifact(o.rules()));
+        artifacts.put("opentelemetry_agent", artifact(o.peerAgents().resolve("opentelemetry-javaagent.jar")));
+        artifacts.put("elastic_agent", artifact(o.peerAgents().resolve("elastic-apm-agent.jar")));
+        root.put("artifacts", artifacts);
+        root.put("verification", verification);
+        root.put("logs", rel(dir));
+        List<Object> configs = new ArrayList<>();
+        for (Result r : results) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("name", r.config.name());
+            c.put("label", r.config.label());
+            c.put("jvm_args", r.jvmArgs);
+            Map<String, Object> startup = new LinkedHashMap<>();
+            startup.put("samples_ms", r.startupMs);
+            startup.put("median_ms", num(r.startupMedianMs()));
+            c.put("startup", startup);
+            c.put("warmup_load", r.warmup);
+            c.put("measured_load", r.measured);
+            Map<String, Object> proc = new LinkedHashMap<>();
+            proc.put("window_s", num(r.windowS));
+            proc.put("cpu_s", num(r.cpuS));
+            proc.put("cpu_s_jvm", num(r.cpuSJvm));
+            proc.put("allocated_bytes", num(r.allocatedBytes));
+            proc.put("allocated_mb", num(r.allocatedMb()));
+            proc.put("gc_count", num(r.gcCount));
+            proc.put("gc_time_ms", num(r.gcTimeMs));
+            proc.put("threads_after", num(r.threads));
+            c.put("measured_process", proc);
+            if (r.firebreakCalls != null) c.put("firebreak_calls_total_after", r.firebreakCalls);
+            c.put("service_exit", r.serviceExit);
+            if (base != null) {
+                Map<String, Object> ratio = new LinkedHashMap<>();
+                ratio.put("startup", num(r.startupMedianMs() / base.startupMedianMs()));
+                ratio.put("p50", num(r.p50() / base.p50()));
+                ratio.put("p99", num(r.p99() / base.p99()));
+                ratio.put("cpu", num(r.cpuS / base.cpuS));
+                ratio.put("allocated", num(r.allocatedBytes / base.allocatedBytes));
+                c.put("ratio_to_noagent", ratio);
+            }
+            configs.add(c);
+        }
+        root.put("configurations", configs);
+        return root;
+    }
+
+    private static Map<String, Object> artifact(Path p) {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("path", rel(p));
+        a.put("sha256", Files.isRegularFile(p) ? Machine.sha256(p) : null);
+        return a;
+    }
+
+    private static final Path CWD = Path.of("").toAbsolutePath();
+
+    static String rel(Path p) {
+        Path a = p.toAbsolutePath().normalize();
+        return a.startsWith(CWD) ? CWD.relativize(a).toString() : a.toString();
+    }
+
+    private static String relPaths(String args) {
+        return args.replace(CWD + "/", "");
+    }
+}
