@@ -37,6 +37,25 @@ public abstract class Dispatcher {
    */
   public abstract long enter(int methodId, Object firstArgument);
 
+  /**
+   * The calling thread's state, which the advice keeps in a local and hands to {@link
+   * #enter(int, Object, Object)} and {@link #exit(int, long, Object)}: one thread-local lookup per
+   * call instead of two. Null when there is none; enter and exit then look it up themselves.
+   */
+  public Object thread() {
+    return null;
+  }
+
+  /** {@link #enter(int, Object)} with the thread's state from {@link #thread()} (maybe null). */
+  public long enter(int methodId, Object firstArgument, Object thread) {
+    return enter(methodId, firstArgument);
+  }
+
+  /** {@link #exit(int, long)} with the thread's state that {@link #enter(int, Object, Object)} got. */
+  public void exit(int methodId, long token, Object thread) {
+    exit(methodId, token);
+  }
+
   /** Called after the body returned or threw, for calls whose token was neither 0 nor 1. */
   public abstract void exit(int methodId, long token);
 

@@ -23,18 +23,28 @@ public final class Probe {
     return errors.get();
   }
 
-  public static long enter(int methodId, Object firstArgument) {
+  /** The calling thread's state for {@link #enter} and {@link #exit}, or null. */
+  public static Object thread() {
     try {
-      return dispatcher.enter(methodId, firstArgument);
+      return dispatcher.thread();
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+      return null;
+    }
+  }
+
+  public static long enter(int methodId, Object firstArgument, Object thread) {
+    try {
+      return dispatcher.enter(methodId, firstArgument, thread);
     } catch (Throwable t) {
       errors.incrementAndGet();
       return Dispatcher.UNTRACKED;
     }
   }
 
-  public static void exit(int methodId, long token) {
+  public static void exit(int methodId, long token, Object thread) {
     try {
-      dispatcher.exit(methodId, token);
+      dispatcher.exit(methodId, token, thread);
     } catch (Throwable t) {
       errors.incrementAndGet();
     }

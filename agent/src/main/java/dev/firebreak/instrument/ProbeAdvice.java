@@ -22,8 +22,10 @@ public final class ProbeAdvice {
   public static boolean enter(
       @MethodId int id,
       @FirstArgument Object first,
+      @Advice.Local("firebreakThread") Object thread,
       @Advice.Local("firebreakToken") long token) {
-    token = Probe.enter(id, first);
+    thread = Probe.thread();
+    token = Probe.enter(id, first, thread);
     return token == 0L;
   }
 
@@ -31,6 +33,7 @@ public final class ProbeAdvice {
   public static void exit(
       @MethodId int id,
       @Advice.Enter boolean skipped,
+      @Advice.Local("firebreakThread") Object thread,
       @Advice.Local("firebreakToken") long token,
       @FallbackArgument Object argument,
       @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object returned,
@@ -43,7 +46,7 @@ public final class ProbeAdvice {
         returned = fallback;
       }
     } else if (token != 0L && token != 1L) {
-      Probe.exit(id, token);
+      Probe.exit(id, token, thread);
     }
   }
 }

@@ -192,7 +192,17 @@ public final class Engine extends Dispatcher {
   }
 
   @Override
+  public Object thread() {
+    return local.get();
+  }
+
+  @Override
   public long enter(int id, Object first) {
+    return enter(id, first, null);
+  }
+
+  @Override
+  public long enter(int id, Object first, Object thread) {
     MethodPlan[] plans = plan.methods;
     if (id >= plans.length) {
       return UNTRACKED;
@@ -202,7 +212,7 @@ public final class Engine extends Dispatcher {
       return UNTRACKED;
     }
     TargetPlan t = p.target;
-    ThreadState ts = local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
     if (id >= ts.calls.length) {
       ts.ensureMethod(id);
     }
@@ -314,6 +324,11 @@ public final class Engine extends Dispatcher {
 
   @Override
   public void exit(int id, long token) {
+    exit(id, token, null);
+  }
+
+  @Override
+  public void exit(int id, long token, Object thread) {
     long now = System.nanoTime();
     MethodPlan[] plans = plan.methods;
     if (id >= plans.length) {
@@ -324,7 +339,7 @@ public final class Engine extends Dispatcher {
       return;
     }
     TargetPlan t = p.target;
-    ThreadState ts = local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
     int[] depth = ts.depth;
     int counter = t.counter;
     int own = t.ownCounter;

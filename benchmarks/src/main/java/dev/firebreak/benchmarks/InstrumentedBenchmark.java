@@ -56,7 +56,12 @@ public class InstrumentedBenchmark {
   public int x = 42;
 
   @Setup
-  public void checkAgent() {
+  public void checkAgent() throws InterruptedException {
+    // the agent starts on its own thread (startup=background): wait for its instrumentation
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while ("starting".equals(System.getProperty("firebreak.status")) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
     boolean probe;
     try {
       Class.forName("dev.firebreak.bootstrap.Probe", false, null);
