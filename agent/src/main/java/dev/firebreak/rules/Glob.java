@@ -152,7 +152,14 @@ public final class Glob {
   }
 
   public boolean matches(String name) {
-    return name != null && pattern.matcher(name).matches();
+    if (name == null || !name.startsWith(literalPrefix)) {
+      // most names fail here, without a Matcher (the name filter sees every class the JVM loads)
+      return false;
+    }
+    if (literalPrefix.length() == text.length()) {
+      return name.length() == text.length();
+    }
+    return pattern.matcher(name).matches();
   }
 
   /** The text before the first wildcard: the whole glob when it is literal. */
