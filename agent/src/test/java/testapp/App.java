@@ -63,6 +63,10 @@ public final class App {
         bad = true;
         recurse(1);
         break;
+      case "idle":
+        // nothing a rule matches is loaded yet: has the agent loaded Byte Buddy?
+        System.out.println("INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
+        break;
       case "plain":
         System.out.println("RESULT plain");
         break;
@@ -87,6 +91,8 @@ public final class App {
       } else if (line.equals("once")) {
         bad = true;
         recurse(1);
+      } else if (line.equals("timing")) {
+        System.out.println("INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
       } else if (line.equals("calls")) {
         System.out.println("CALLS " + CALLS.sum());
       }

@@ -49,8 +49,15 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile byte[] adminToken;
   private volatile Instrumenter instrumenter;
   private volatile LazyTransformer transformer;
+  private final Object instrumentLock = new Object();
+  private volatile boolean instrumentationFailed;
   private volatile long readyAt;
-  private final java.util.concurrent.atomic.AtomicBoolean secondLook = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile long instrumentedAt;
+  private volatile long byteBuddyNanos;
+  // evaluator thread only
+  private boolean secondLookDone;
+  private boolean warmUpRequested;
+  private long classesSeenAtLastTick = -1;
   private volatile long catchUpNanos;
   private volatile int catchUpClasses;
   private MetricsServer metrics;
@@ -79,12 +86,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   /**
    * Three ways to start. By default (premain, {@code startup=background}) this already runs on
-   * the agent's own thread: the application starts meanwhile, and the classes it loaded before
-   * the instrumentation was ready are retransformed. With {@code startup=wait} premain reads the
-   * rules and puts a name-only transformer in place; Byte Buddy, /metrics and the rest start on
-   * the agent's thread, and a class a rule may match waits for Byte Buddy while it loads. When
-   * attached to a running JVM everything happens before {@code attach} returns, so the rules are
-   * in force when it reports success.
+   * the agent's own thread while the application starts: the name filter goes in, and Byte Buddy
+   * is loaded only once a class a rule may match is loaded (the classes loaded before it was
+   * ready are retransformed), or once the application has stopped loading classes. With {@code
+   * startup=wait} premain reads the rules and puts the name filter in place, Byte Buddy starts on
+   * the agent's thread, and a class a rule may match waits for it while it loads. When attached
+   * to a running JVM everything happens before {@code attach} returns, so the rules are in force
+   * when it reports success.
    */
   private void boot(boolean attached) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
@@ -95,53 +103,128 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     rules = loaded;
     prepareWatcher();
     LazyTransformer lazy = new LazyTransformer(() -> rules);
-    if (attached || !options.waitAtStartup()) {
-      // nothing waits: the transformer goes in once Byte Buddy is ready, then what loaded meanwhile is retransformed
-      finishStart(lazy, loaded, true);
+    transformer = lazy;
+    lazy.onFirstMatch(this::requestInstrumentation);
+    boolean background = !attached && !options.waitAtStartup();
+    if (background) {
+      lazy.passWhileStarting();
+    }
+    lazy.prime();
+    inst.addTransformer(lazy, true);
+    if (background) {
+      finishStart(loaded, lazy.anyLoadedMayMatch(inst));
+    } else if (attached) {
+      finishStart(loaded, true);
     } else {
-      // the name filter needs the globs now; the engine, sinks and the rest follow on the agent's thread
-      lazy.prime();
-      inst.addTransformer(lazy, true);
-      Thread t = new Thread(() -> finishStart(lazy, loaded, false), "firebreak-start");
+      Thread t = new Thread(() -> finishStart(loaded, true), "firebreak-start");
       t.setDaemon(true);
       t.start();
     }
   }
 
-  private void finishStart(LazyTransformer lazy, RuleSet loaded, boolean install) {
+  private void finishStart(RuleSet loaded, boolean instrumentNow) {
     if (loaded != null) {
       swapIn(loaded);
     }
-    try {
-      instrumenter = new Instrumenter(engine, () -> rules);
-      lazy.ready(instrumenter.makeRaw());
-      if (install) {
-        lazy.prime();
-        inst.addTransformer(lazy, true);
-      }
-      transformer = lazy;
-      long scan = System.nanoTime();
-      catchUpClasses = instrumenter.retransform(inst, null, rules);
-      catchUpNanos = System.nanoTime() - scan;
-    } catch (Throwable t) {
-      lazy.failed();
-      AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
+    LazyTransformer lazy = transformer;
+    if (instrumentNow) {
+      ensureInstrumentation();
+    }
+    // from now on a class a rule may match waits for Byte Buddy (started for it, if need be);
+    // one that came by before this line asked for Byte Buddy without waiting: catch up with it now
+    lazy.waitFromNowOn();
+    if (lazy.requested()) {
+      ensureInstrumentation();
+      retransformUnwatched();
     }
     readyAt = System.nanoTime();
     startMetrics(loaded);
-    boolean lookAgain = install && instrumenter != null;
-    monitor.afterTick(
-        () -> {
-          // a class whose loading passed the transformer list just before ours went in, but was
-          // not yet among the loaded classes when they were listed: one more look, a second later
-          if (lookAgain && System.nanoTime() - readyAt > 1_000_000_000L && secondLook.compareAndSet(false, true)) {
-            instrumenter.retransformUnwatched(inst, rules);
-          }
-          publishTiming();
-        });
+    monitor.afterTick(this::afterTick);
     monitor.start();
     startWatcher();
     status();
+  }
+
+  /**
+   * Builds Byte Buddy's transformer, hands it to the name filter, and retransforms the loaded
+   * classes the rules match. Once; false if it failed (then nothing is instrumented).
+   */
+  private boolean ensureInstrumentation() {
+    synchronized (instrumentLock) {
+      if (instrumenter != null) {
+        return true;
+      }
+      if (instrumentationFailed) {
+        return false;
+      }
+      LazyTransformer lazy = transformer;
+      try {
+        long begin = System.nanoTime();
+        Instrumenter i = new Instrumenter(engine, () -> rules);
+        lazy.ready(i.makeRaw());
+        instrumenter = i;
+        long scan = System.nanoTime();
+        catchUpClasses = i.retransform(inst, null, rules);
+        catchUpNanos = System.nanoTime() - scan;
+        instrumentedAt = System.nanoTime();
+        byteBuddyNanos = instrumentedAt - begin;
+        return true;
+      } catch (Throwable t) {
+        instrumentationFailed = true;
+        lazy.failed();
+        AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
+        return false;
+      }
+    }
+  }
+
+  private void retransformUnwatched() {
+    Instrumenter i = instrumenter;
+    if (i != null) {
+      i.retransformUnwatched(inst, rules);
+    }
+  }
+
+  /**
+   * A class a rule may match is loading while Byte Buddy is not ready (its thread waits): start
+   * Byte Buddy on a thread of the agent's, then catch up with anything that loaded meanwhile.
+   */
+  private void requestInstrumentation() {
+    Thread t =
+        new Thread(
+            () -> {
+              if (ensureInstrumentation()) {
+                retransformUnwatched();
+              }
+            },
+            "firebreak-instrument");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** On the evaluator thread after every round. */
+  private void afterTick() {
+    LazyTransformer lazy = transformer;
+    long seen = lazy.matchedClasses();
+    boolean quiet = seen == classesSeenAtLastTick;
+    classesSeenAtLastTick = seen;
+    RuleSet rs = rules;
+    boolean anyTargets = rs != null && !rs.targets().isEmpty();
+    if (!secondLookDone && System.nanoTime() - readyAt > 1_000_000_000L) {
+      // a class whose loading passed the transformer list just before ours went in, but was not
+      // yet among the loaded classes when they were listed: one more look, a second later
+      secondLookDone = true;
+      if (anyTargets && lazy.anyLoadedMayMatch(inst) && ensureInstrumentation()) {
+        retransformUnwatched();
+      }
+    }
+    if (instrumenter == null && !instrumentationFailed && anyTargets && quiet && !warmUpRequested) {
+      // the application has stopped loading classes: load Byte Buddy now, so that a class a rule
+      // matches that loads later (on a first request) does not have to wait for it
+      warmUpRequested = true;
+      requestInstrumentation();
+    }
+    publishTiming();
   }
 
   private synchronized void prepareWatcher() {
@@ -169,8 +252,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   /**
    * What the agent's start cost, as system properties {@code firebreak.timing.*} (read them
-   * with {@code jcmd PID VM.system_properties}): premain itself, premain to instrumentation in
-   * force, and the time spent in the class-name filter and in Byte Buddy, with class counts.
+   * with {@code jcmd PID VM.system_properties}): premain itself, premain to rules in force
+   * ({@code ready}) and to Byte Buddy ready ({@code instrumented}; absent until a class needs it),
+   * Byte Buddy's own start, and the time spent in the class-name filter and in Byte Buddy's
+   * transforms, with class counts.
    */
   private void publishTiming() {
     long entered = FirebreakAgent.enteredAt;
@@ -180,6 +265,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     if (entered != 0 && readyAt != 0) {
       System.setProperty("firebreak.timing.ready.ms", millis(readyAt - entered));
+    }
+    if (entered != 0 && instrumentedAt != 0) {
+      System.setProperty("firebreak.timing.instrumented.ms", millis(instrumentedAt - entered));
+      System.setProperty("firebreak.timing.bytebuddy.ms", millis(byteBuddyNanos));
     }
     LazyTransformer t = transformer;
     if (t != null) {
@@ -312,7 +401,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     swapIn(next);
     int classes = 0;
     try {
-      classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, next);
+      LazyTransformer lazy = transformer;
+      if (instrumenter == null && lazy != null && lazy.anyLoadedMayMatch(inst) && ensureInstrumentation()) {
+        classes = catchUpClasses; // Byte Buddy was not loaded yet: it just instrumented what the new rules match
+      } else {
+        classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, next);
+      }
     } catch (Throwable t) {
       AgentErrors.report("instrument", "retransformation after the reload failed: " + AgentErrors.describe(t));
     }

@@ -12,15 +12,17 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * The agent's transformer: looks at class names only and touches no Byte Buddy class, so a class
- * no rule can match costs one glob check. With {@code startup=wait} premain installs it before
- * Byte Buddy (over a thousand classes) is loaded on the agent's own thread; a class whose name a
- * rule can match waits for it, then goes through Byte Buddy like any other. By default it is
- * installed once Byte Buddy is ready, and nothing ever waits.
+ * no rule can match costs one glob check, and an application none of whose classes a rule matches
+ * never loads Byte Buddy (over a thousand classes) at all. A class whose name a rule may match
+ * goes through Byte Buddy; when Byte Buddy is not ready yet, the class either waits for it (the
+ * agent is running, or {@code startup=wait}) or, while the agent is still starting in the
+ * background, loads as it is and is retransformed once Byte Buddy is ready.
  *
  * <p>Deliberately free of Byte Buddy types, so loading this class loads none of them.
  */
@@ -44,8 +46,59 @@ public final class LazyTransformer implements ClassFileTransformer {
   private volatile RuleSet bootTargetsOf;
   private volatile boolean bootTargets;
 
+  private final AtomicBoolean requested = new AtomicBoolean();
+  private volatile boolean waitForReady = true;
+  private volatile Runnable onFirstMatch;
+
   public LazyTransformer(Supplier<RuleSet> rules) {
     this.rules = rules;
+  }
+
+  /**
+   * Until {@link #waitFromNowOn()}, a class a rule may match loads untransformed (the agent
+   * retransforms it once Byte Buddy is ready) instead of waiting for Byte Buddy.
+   */
+  public void passWhileStarting() {
+    waitForReady = false;
+  }
+
+  public void waitFromNowOn() {
+    waitForReady = true;
+  }
+
+  /**
+   * Told (once, on the loading thread, which then waits) when a class a rule may match loads
+   * before Byte Buddy is ready, so the agent can start it; must not block.
+   */
+  public void onFirstMatch(Runnable r) {
+    onFirstMatch = r;
+  }
+
+  /** Has a class a rule may match been seen before Byte Buddy was ready? */
+  public boolean requested() {
+    return requested.get();
+  }
+
+  /** Is a class already loaded one that a rule may match? By name: no Byte Buddy, no class file. */
+  public boolean anyLoadedMayMatch(java.lang.instrument.Instrumentation inst) {
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      if (c.isArray() || c.isPrimitive() || !inst.isModifiableClass(c)) {
+        continue;
+      }
+      String name = c.getName();
+      if (c.getClassLoader() == null && isProtected(name) && !bootTargets()) {
+        continue;
+      }
+      if (mayMatch(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Is Byte Buddy's transformer in place? */
+  public boolean isReady() {
+    return delegate != null;
   }
 
   /** The Byte Buddy transformer, once built. */
@@ -77,6 +130,16 @@ public final class LazyTransformer implements ClassFileTransformer {
     }
     ClassFileTransformer d = delegate;
     if (d == null) {
+      if (requested.compareAndSet(false, true) && waitForReady) {
+        Runnable r = onFirstMatch;
+        if (r != null) {
+          r.run();
+        }
+      }
+      if (!waitForReady) {
+        // the agent is still starting: this class loads as it is and is retransformed once Byte Buddy is ready
+        return null;
+      }
       try {
         if (!ready.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
           AgentErrors.report("instrument", "instrumentation not ready after " + WAIT_SECONDS + "s; " + internalName + " is not watched");
@@ -168,7 +231,7 @@ public final class LazyTransformer implements ClassFileTransformer {
    * wants subtypes (then Byte Buddy has to look at the hierarchy). The agent's own classes and
    * protected packages not named by a rule never match.
    */
-  boolean mayMatch(String name) {
+  public boolean mayMatch(String name) {
     if (name.startsWith("dev.firebreak.")) {
       return false;
     }

@@ -2,8 +2,10 @@ package dev.firebreak.it;
 
 import static dev.firebreak.it.ChildJvm.labels;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +61,29 @@ class StartupIT {
       String[] timing = app.lineAfter("TIMING ").split(" ");
       assertThat(Double.parseDouble(timing[0])).isPositive();
       assertThat(Double.parseDouble(timing[1])).isGreaterThan(Double.parseDouble(timing[0]));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("javas")
+  void byteBuddyWaitsUntilAClassNeedsItOrTheApplicationIsIdle(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = rules(port);
+    try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "idle")) {
+      app.awaitLine("READY");
+      // running, with no class a rule matches loaded: Byte Buddy is not loaded for nothing ...
+      assertThat(app.lineAfter("INSTRUMENTED ")).isEqualTo("null");
+      // ... until the application stops loading classes (then it is, off the application's threads)
+      await().atMost(ChildJvm.TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> {
+        app.send("timing");
+        return app.stdout().lines().anyMatch(l -> l.startsWith("INSTRUMENTED ") && !l.equals("INSTRUMENTED null"));
+      });
+      // and the renderer, first loaded now, is watched from its first call
+      app.send("once");
+      await().atMost(ChildJvm.TIMEOUT).until(() -> app.stdout().contains("RESULT "));
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");
+      assertThat(app.stdout()).doesNotContain("OVERFLOW");
+      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(33);
     }
   }
 
