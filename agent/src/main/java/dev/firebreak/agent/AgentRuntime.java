@@ -263,6 +263,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     if (entered != 0 && returned != 0) {
       System.setProperty("firebreak.timing.premain.ms", millis(returned - entered));
     }
+    long yielded = FirebreakAgent.yieldedUntil;
+    if (entered != 0 && yielded != 0) {
+      System.setProperty("firebreak.timing.yield.ms", millis(yielded - entered));
+    }
     if (entered != 0 && readyAt != 0) {
       System.setProperty("firebreak.timing.ready.ms", millis(readyAt - entered));
     }

@@ -38,7 +38,7 @@ import javax.tools.ToolProvider;
  */
 final class AppGenerator {
   /** Bump when the generated code or layout changes: a cached app of another version is rebuilt. */
-  static final String VERSION = "startup-app-4";
+  static final String VERSION = "startup-app-5";
 
   static final int HOT_CLASSES = 10;
   static final int MIN_CLASSES = 200;
@@ -217,7 +217,8 @@ final class AppGenerator {
         .replace("@CLASSES@", Integer.toString(classes))
         .replace("@PER_PACKAGE@", Integer.toString(perPackage))
         .replace("@HOT_INDEX@", hotList.toString())
-        .replace("@HOT_CALLS@", hotCalls.toString());
+        .replace("@HOT_CALLS@", hotCalls.toString())
+        .replace("@HOT_CALLS_AFTER@", hotCalls.toString().replace("defaults++", "defaultsAfter++"));
     Path file = src.resolve("startup/app/Main.java");
     Files.createDirectories(file.getParent());
     Files.writeString(file, text);
@@ -240,7 +241,8 @@ final class AppGenerator {
       "  private static final int PER_PACKAGE = @PER_PACKAGE@;",
       "  private static final int[] HOT_INDEX = {@HOT_INDEX@};",
       "  private static final String[] TIMING = {",
-      "    \"premain.ms\", \"ready.ms\", \"match.classes\", \"match.ms\", \"transform.classes\", \"transform.ms\"",
+      "    \"premain.ms\", \"yield.ms\", \"ready.ms\", \"instrumented.ms\", \"bytebuddy.ms\", \"match.classes\", \"match.ms\",",
+      "    \"transform.classes\", \"transform.ms\", \"catchup.classes\", \"catchup.ms\"",
       "  };",
       "",
       "  public static void main(String[] args) throws Exception {",
@@ -301,6 +303,9 @@ final class AppGenerator {
       "      }",
       "    }",
       "    long waitNanos = System.nanoTime() - waitStart;",
+      "    // the same calls once the agent is ready: with startup=background it instruments after the start",
+      "    int defaultsAfter = 0;",
+      "@HOT_CALLS_AFTER@",
       "    StringBuilder out = new StringBuilder(1024);",
       "    out.append('{');",
       "    str(out, \"config\", System.getProperty(\"startup.config\"));",
@@ -308,6 +313,7 @@ final class AppGenerator {
       "    num(out, \"loaded\", loaded);",
       "    num(out, \"hotCalls\", HOT_INDEX.length);",
       "    num(out, \"hotDefaults\", defaults);",
+      "    num(out, \"hotDefaultsAfterReady\", defaultsAfter);",
       "    ms(out, \"startupMs\", launchEpoch < 0 ? null : Double.valueOf((endEpoch - launchEpoch) / 1e6));",
       "    ms(out, \"toMainMs\", launchEpoch < 0 ? null : Double.valueOf((mainEpoch - launchEpoch) / 1e6));",
       "    ms(out, \"loadMs\", Double.valueOf((loadedNanos - mainNanos) / 1e6));",
