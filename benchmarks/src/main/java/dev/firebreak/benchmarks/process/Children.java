@@ -1,5 +1,7 @@
 package dev.firebreak.benchmarks.process;
 
+import dev.firebreak.benchmarks.Json;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -138,7 +140,7 @@ final class Children {
             if (r.status() != 200) {
                 throw new IOException("GET /debug/vm answered " + r.status() + " (is the sample app jar older than this harness?)");
             }
-            return Json.parseFlatObject(r.body());
+            return Json.object(r.body());
         }
 
         /** CPU time (user + system) of the process so far, in nanoseconds, as the kernel accounts it. */
@@ -201,7 +203,7 @@ final class Children {
             errPump.join(5000);
             if (p.exitValue() != 0) throw new IOException("the load generator exited with " + p.exitValue() + "; " + err + ":\n" + tail(err, 15));
             if (json == null) throw new IOException("no JSON line in the load generator's output " + out);
-            return new LoadResult(Json.parseFlatObject(json), cmd);
+            return new LoadResult(Json.object(json), cmd);
         } finally {
             if (p.isAlive()) stop(p, Duration.ofSeconds(2));
             LIVE.remove(p);

@@ -1,5 +1,7 @@
 package dev.firebreak.benchmarks.process;
 
+import dev.firebreak.benchmarks.Json;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

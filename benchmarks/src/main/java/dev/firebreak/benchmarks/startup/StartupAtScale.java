@@ -1,5 +1,7 @@
 package dev.firebreak.benchmarks.startup;
 
+import dev.firebreak.benchmarks.Json;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -316,7 +318,7 @@ public final class StartupAtScale {
     doc.put("runs", runList);
     String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(started);
     Path json = outDir.resolve("startup-" + classes + "-" + stamp + ".json");
-    Files.writeString(json, MiniJson.write(doc));
+    Files.writeString(json, Json.write(doc));
     System.out.println();
     System.out.println("Raw runs and summary: " + json);
     if (bad > 0) {
@@ -374,7 +376,7 @@ public final class StartupAtScale {
     if (line != null) {
       try {
         @SuppressWarnings("unchecked")
-        Map<String, Object> m = (Map<String, Object>) MiniJson.parse(line);
+        Map<String, Object> m = (Map<String, Object>) Json.parse(line);
         r.main = m;
       } catch (RuntimeException e) {
         r.problem = "unreadable output: " + e.getMessage();

@@ -79,6 +79,10 @@ class AlertmanagerIT {
             try (ServiceProcess s = ServiceProcess.start(ItSupport.appJar(),
                     List.of("-javaagent:" + agent + "=rules=" + rules + ",port=" + metricsPort), List.of("--workers", "2"),
                     dir.resolve("service.log"), Duration.ofSeconds(30))) {
+                // the agent starts after the service (startup=background): its /metrics answers once
+                // the rules are in force and the renderer is instrumented; deploy the bad pack then
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                        .until(() -> get(URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).contains("firebreak_rules_info"));
                 long bad = System.nanoTime();
                 s.deployPack("bad-update");
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {

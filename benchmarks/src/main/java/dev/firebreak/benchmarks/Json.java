@@ -1,4 +1,4 @@
-package dev.firebreak.benchmarks.startup;
+package dev.firebreak.benchmarks;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,19 +6,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough JSON for the harness (no new dependencies): parses the generated Main's one-line
- * output into Map / List / Double / String / Boolean / null, and writes values back out.
+ * Just enough JSON for the on-demand harnesses (no dependency in the benchmarks jar): parses what
+ * the sample app and the generated application print into Map / List / Double / String / Boolean
+ * / null, and writes the result files.
  */
-final class MiniJson {
+public final class Json {
   private final String s;
   private int i;
 
-  private MiniJson(String s) {
+  private Json(String s) {
     this.s = s;
   }
 
-  static Object parse(String text) {
-    MiniJson p = new MiniJson(text);
+  public static Object parse(String text) {
+    Json p = new Json(text);
     p.ws();
     Object v = p.value();
     p.ws();
@@ -177,8 +178,24 @@ final class MiniJson {
     return new IllegalArgumentException("bad JSON at " + i + ": " + what + ": " + s);
   }
 
-  /** Writes a value (Map, List, Number, String, Boolean, null), indented by two per level. */
-  static String write(Object v) {
+  /** {@link #parse} of a text that must be one JSON object. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> object(String text) {
+    Object v = parse(text);
+    if (!(v instanceof Map)) {
+      throw new IllegalArgumentException("not a JSON object: " + (text.length() <= 200 ? text : text.substring(0, 200) + "..."));
+    }
+    return (Map<String, Object>) v;
+  }
+
+  /** A number of a parsed object as a double (NaN when missing or not a number). */
+  public static double number(Map<String, Object> m, String key) {
+    Object v = m == null ? null : m.get(key);
+    return v instanceof Number ? ((Number) v).doubleValue() : Double.NaN;
+  }
+
+  /** Writes a value (Map, Iterable, Number, String, Boolean, null), indented by two per level. */
+  public static String write(Object v) {
     StringBuilder b = new StringBuilder();
     write(b, v, 0);
     return b.append('\n').toString();
@@ -204,8 +221,9 @@ final class MiniJson {
       }
       pad(b, indent);
       b.append('}');
-    } else if (v instanceof List) {
-      List<?> l = (List<?>) v;
+    } else if (v instanceof Iterable) {
+      List<Object> l = new ArrayList<>();
+      ((Iterable<?>) v).forEach(l::add);
       if (l.isEmpty()) {
         b.append("[]");
         return;
