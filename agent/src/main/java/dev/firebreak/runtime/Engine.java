@@ -383,6 +383,16 @@ public final class Engine extends Dispatcher {
   // ---------------------------------------------------------------- firing
 
   /**
+   * The calling thread's whole stack. Not {@link Thread#getStackTrace()}: it keeps only the top
+   * 1024 frames (MaxJavaStackTraceDepth), so for a runaway that began before the agent watched
+   * it (or a deep one) the frames that say where it came from would be cut off.
+   */
+  static StackTraceElement[] currentStack() {
+    return StackWalker.getInstance()
+        .walk(frames -> frames.map(StackWalker.StackFrame::toStackTraceElement).toArray(StackTraceElement[]::new));
+  }
+
+  /**
    * A rule fired: count it, trip the switch if the rule says so, and (at most once per repeat
    * interval) hand an event to the alert thread.
    */
@@ -394,10 +404,16 @@ public final class Engine extends Dispatcher {
     if (!alerts.hasSinks() || !r.state.mayNotify(now, repeatNanos)) {
       return;
     }
-    if (stack == null) {
-      stack = Thread.currentThread().getStackTrace();
+    try {
+      if (stack == null) {
+        stack = currentStack();
+      }
+      alerts.offer(event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
+    } catch (StackOverflowError | RuntimeException e) {
+      // a thread deep in a runaway may have no stack left to describe it: the rule has done its
+      // work (counted, tripped), and the caller still short-circuits; only the event is lost
+      AgentErrors.count("alert");
     }
-    alerts.offer(event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
   }
 
   private static void trip(RulePlan r, MethodPlan p, long now) {
