@@ -96,11 +96,6 @@ public final class LazyTransformer implements ClassFileTransformer {
     return false;
   }
 
-  /** Is Byte Buddy's transformer in place? */
-  public boolean isReady() {
-    return delegate != null;
-  }
-
   /** The Byte Buddy transformer, once built. */
   public void ready(ClassFileTransformer d) {
     delegate = d;
