@@ -54,12 +54,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile long readyAt;
   private volatile long instrumentedAt;
   private volatile long byteBuddyNanos;
+  private volatile long catchUpNanos;
+  private volatile int catchUpClasses;
   // evaluator thread only
   private boolean secondLookDone;
   private boolean warmUpRequested;
   private long classesSeenAtLastTick = -1;
-  private volatile long catchUpNanos;
-  private volatile int catchUpClasses;
   private MetricsServer metrics;
 
   private AgentRuntime(AgentOptions options, Instrumentation inst) {

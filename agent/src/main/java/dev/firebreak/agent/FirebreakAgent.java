@@ -6,9 +6,9 @@ import java.lang.instrument.Instrumentation;
  * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default premain
  * only starts the agent's own thread, which lets the application start first, then puts the probe
  * on the bootstrap class path, reads the rules and installs the class-name filter; Byte Buddy
- * follows when a class needs it (see AgentRuntime). With {@code startup=wait} (and when attached) the rules are read before premain
- * returns. Never throws: an agent that fails must leave the application running (one {@code
- * firebreak:} line on stderr says why).
+ * follows when a class needs it (see AgentRuntime). With {@code startup=wait} (and when attached)
+ * the rules are read before premain returns. Never throws: an agent that fails must leave the
+ * application running (one {@code firebreak:} line on stderr says why).
  */
 public final class FirebreakAgent {
   /** {@link System#nanoTime()} when premain (or agentmain) was entered, and when it returned. */

@@ -85,11 +85,7 @@ public final class LazyTransformer implements ClassFileTransformer {
       if (c.isArray() || c.isPrimitive() || !inst.isModifiableClass(c)) {
         continue;
       }
-      String name = c.getName();
-      if (c.getClassLoader() == null && isProtected(name) && !bootTargets()) {
-        continue;
-      }
-      if (mayMatch(name)) {
+      if (mayMatch(c.getClassLoader(), c.getName())) {
         return true;
       }
     }
@@ -113,11 +109,7 @@ public final class LazyTransformer implements ClassFileTransformer {
       Module module, ClassLoader loader, String internalName, Class<?> redefined, ProtectionDomain pd, byte[] bytes)
       throws IllegalClassFormatException {
     long start = System.nanoTime();
-    // The boot loader's classes (the JDK's own, which this code itself needs) pass untouched
-    // before anything else runs, unless a rule names one: looking at one of them with code that
-    // needs it while it loads is a ClassCircularityError.
-    String name = internalName == null ? null : internalName.replace('/', '.');
-    boolean may = name != null && !(loader == null && isProtected(name) && !bootTargets()) && mayMatch(name);
+    boolean may = internalName != null && mayMatch(loader, internalName.replace('/', '.'));
     matchNanos.addAndGet(System.nanoTime() - start);
     matchClasses.incrementAndGet();
     if (!may) {
@@ -187,19 +179,37 @@ public final class LazyTransformer implements ClassFileTransformer {
    * are loaded before it is installed, not while it looks at one of them.
    */
   public void prime() {
-    bootTargets();
-    isProtected("firebreak.prime.Prime");
-    mayMatch("firebreak.prime.Prime");
+    mayMatch(null, "java.firebreak.Prime");
     mayMatch("java.firebreak.Prime");
+    mayMatch(ClassLoader.getSystemClassLoader(), "firebreak.prime.Prime");
   }
 
-  private static boolean isProtected(String name) {
+  /** The protected package {@code name} is in, or null. */
+  private static String protectedPackage(String name) {
     for (int i = 0; i < PROTECTED.size(); i++) {
       if (name.startsWith(PROTECTED.get(i))) {
-        return true;
+        return PROTECTED.get(i);
       }
     }
-    return false;
+    return null;
+  }
+
+  /** Does a glob starting with {@code prefix} name classes inside protected package {@code pkg}? */
+  private static boolean reachesInto(String prefix, String pkg) {
+    return prefix.startsWith(pkg) && prefix.length() > pkg.length();
+  }
+
+  /**
+   * {@link #mayMatch(String)}, except that the boot loader's classes of protected packages (the
+   * JDK's own, which this code itself needs) pass untouched before anything else runs, unless a
+   * rule names one: looking at one of them with code that needs it while it loads is a
+   * ClassCircularityError.
+   */
+  private boolean mayMatch(ClassLoader loader, String name) {
+    if (loader == null && protectedPackage(name) != null && !bootTargets()) {
+      return false;
+    }
+    return mayMatch(name);
   }
 
   /** Does a rule in force name a class of a protected package (the JDK's, loaded by the boot loader)? */
@@ -211,7 +221,7 @@ public final class LazyTransformer implements ClassFileTransformer {
         for (Target t : rs.targets()) {
           String g = t.classGlob();
           for (String p : PROTECTED) {
-            any |= g.startsWith(p) && g.length() > p.length();
+            any |= reachesInto(g, p);
           }
         }
       }
@@ -226,7 +236,7 @@ public final class LazyTransformer implements ClassFileTransformer {
    * wants subtypes (then Byte Buddy has to look at the hierarchy). The agent's own classes and
    * protected packages not named by a rule never match.
    */
-  public boolean mayMatch(String name) {
+  boolean mayMatch(String name) {
     if (name.startsWith("dev.firebreak.")) {
       return false;
     }
@@ -234,21 +244,11 @@ public final class LazyTransformer implements ClassFileTransformer {
     if (rs == null || rs.targets().isEmpty()) {
       return false;
     }
-    List<String> protectedPackages = PROTECTED;
-    String inProtected = null;
-    for (String p : protectedPackages) {
-      if (name.startsWith(p)) {
-        inProtected = p;
-        break;
-      }
-    }
+    String inProtected = protectedPackage(name);
     for (Target t : rs.targets()) {
       Glob g = globs.computeIfAbsent(t.classGlob(), Glob::forClass);
-      if (inProtected != null) {
-        String prefix = g.literalPrefix();
-        if (!(prefix.startsWith(inProtected) && prefix.length() > inProtected.length())) {
-          continue;
-        }
+      if (inProtected != null && !reachesInto(g.literalPrefix(), inProtected)) {
+        continue;
       }
       if (t.subtypes() || g.matches(name)) {
         return true;
