@@ -35,13 +35,17 @@ class StartupIT {
             + "      - {name: emoji-recursion, depth: 32, action: trip}\n");
   }
 
+  /** The test program without its wait for the agent: what it does first runs while the agent starts. */
+  private static ChildJvm startNoWait(String java, String agentArgs, String... appArgs) throws Exception {
+    return ChildJvm.start(java, List.of("-Dtestapp.nowait=true"), agentArgs, Map.of(), appArgs);
+  }
+
   @ParameterizedTest
   @MethodSource("javas")
   void backgroundStartRetransformsWhatLoadedBeforeItWasReady(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = rules(port);
-    try (ChildJvm app =
-        ChildJvm.start(java, List.of("-Dtestapp.nowait=true"), "rules=" + rules, Map.of(), "early")) {
+    try (ChildJvm app = startNoWait(java, "rules=" + rules, "early")) {
       app.awaitLine("READY");
       // the renderer was loaded and called while the agent was still starting ...
       assertThat(app.lineAfter("STATUS ")).isEqualTo("starting");
@@ -92,8 +96,7 @@ class StartupIT {
   void waitStartWatchesTheFirstCall(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = rules(port);
-    try (ChildJvm app =
-        ChildJvm.start(java, List.of("-Dtestapp.nowait=true"), "rules=" + rules + ",startup=wait", Map.of(), "recurse", "1")) {
+    try (ChildJvm app = startNoWait(java, "rules=" + rules + ",startup=wait", "recurse", "1")) {
       app.awaitLine("READY");
       assertThat(app.stdout()).doesNotContain("OVERFLOW");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");

@@ -148,4 +148,53 @@ class ChatServiceIT {
         assertThat(((Number) json.get("p99_ms")).doubleValue()).isPositive();
         assertThat(out).contains("success     100.00 %");
     }
+
+    /** {@code GET /debug/vm}: the JVM totals the process-level benchmark reads. */
+    static Map<String, Object> vm() throws Exception {
+        HttpResponse<String> r = send("GET", "/debug/vm", null);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+        return Json.parseObject(r.body());
+    }
+
+    static long number(Map<String, Object> m, String key) {
+        assertThat(m.get(key)).as(key).isInstanceOf(Long.class);
+        return (Long) m.get(key);
+    }
+
+    @Test
+    void totalsOfThisJvmGrowWithWhatItDoes() throws Exception {
+        Map<String, Object> before = vm();
+        assertThat(before).containsOnlyKeys("allocated_bytes", "process_cpu_ns", "gc_count", "gc_time_ms", "threads", "uptime_ms");
+        assertThat(number(before, "allocated_bytes")).isPositive(); // HotSpot supports it and has it on by default
+        assertThat(number(before, "process_cpu_ns")).isPositive();
+        assertThat(number(before, "gc_count")).isNotNegative();
+        assertThat(number(before, "gc_time_ms")).isNotNegative();
+        assertThat(number(before, "threads")).isPositive();
+
+        // 64 MiB allocated by this thread, and some CPU time burnt, between two reads
+        long sink = 0;
+        for (int i = 0; i < 64; i++) {
+            byte[] chunk = new byte[1 << 20];
+            chunk[i] = (byte) i;
+            sink += chunk[i] + chunk.length;
+        }
+        long until = System.nanoTime() + 50_000_000L;
+        while (System.nanoTime() < until) sink += Long.numberOfTrailingZeros(sink + 1);
+        assertThat(sink).isPositive();
+
+        Map<String, Object> after = vm();
+        assertThat(number(after, "allocated_bytes") - number(before, "allocated_bytes")).isGreaterThanOrEqualTo(64L << 20);
+        assertThat(number(after, "process_cpu_ns")).isGreaterThan(number(before, "process_cpu_ns"));
+        assertThat(number(after, "gc_count")).isGreaterThanOrEqualTo(number(before, "gc_count"));
+        assertThat(number(after, "uptime_ms")).isGreaterThanOrEqualTo(number(before, "uptime_ms"));
+    }
+
+    @Test
+    void statsKeepTheirFields() throws Exception {
+        HttpResponse<String> r = send("GET", "/stats", null);
+        assertThat(Json.parseObject(r.body())).containsOnlyKeys("accepted", "rejected", "bad_requests", "delivered",
+                "failed_attempts", "retries", "workers_backing_off", "dead_lettered", "queue_depth", "queue_capacity",
+                "in_flight", "workers", "max_retries", "rooms", "pack", "uptime_s");
+    }
 }
