@@ -201,62 +201,89 @@ public final class Engine extends Dispatcher {
     return enter(id, first, null);
   }
 
+  /**
+   * Kept under C2's inlining limit for hot methods (325 bytecode bytes), so it is compiled into
+   * the instrumented method: everything that runs only when a rule may fire, a switch is open or a
+   * thread's arrays must grow is in the methods it calls.
+   */
   @Override
   public long enter(int id, Object first, Object thread) {
     MethodPlan[] plans = plan.methods;
-    if (id >= plans.length) {
-      return UNTRACKED;
-    }
-    MethodPlan p = plans[id];
-    if (p == null) {
+    MethodPlan p;
+    if (id >= plans.length || (p = plans[id]) == null) {
       return UNTRACKED;
     }
     TargetPlan t = p.target;
     ThreadState ts = thread instanceof ThreadState s ? s : local.get();
-    if (id >= ts.calls.length) {
-      ts.ensureMethod(id);
-    }
-    int own = t.ownCounter;
-    int counter = t.counter;
-    if (t.maxCounter >= ts.depth.length) {
-      ts.ensureCounter(t.maxCounter);
-    }
+    ts.ensure(id, t.maxCounter);
     ts.countCall(id);
-    if (t.forcedOpen) {
-      return shortCircuit(ts, t, t.state.shortForced, "force: open", 0, false);
-    }
     int[] depth = ts.depth;
-    KillSwitch ks = t.killSwitch;
-    int admission = ks.admit(depth[own] > 0);
+    int own = t.ownCounter;
+    int admission = t.forcedOpen ? KillSwitch.REJECT : t.killSwitch.admit(depth[own] > 0);
     if (admission == KillSwitch.REJECT) {
-      return shortCircuit(ts, t, t.state.shortOpen, ks.openedBy(), 0, true);
+      return rejected(ts, t);
     }
     long now = System.nanoTime();
+    int counter = t.counter;
     int d = depth[counter] + 1;
     depth[counter] = d;
     if (t.grouped) {
       depth[own]++;
     }
     if (depth[own] == 1) {
-      ts.outerMethod[own] = id;
-      ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
-      int[] resets = t.budgetResets;
-      for (int i = 0; i < resets.length; i++) {
-        ts.budget[resets[i]] = 0;
-      }
+      outermost(ts, t, id, now);
     }
+    if ((d > t.lowestDepthLimit || t.budgetRules.length != 0) && checkRules(p, ts, d, first, now)) {
+      return SHORT_CIRCUIT;
+    }
+    if (d > ts.maxDepth[own]) {
+      ts.maxDepth[own] = d;
+    }
+    // the token: the start time with its lowest bit saying "a half-open trial" (TRIAL is 1,
+    // ADMIT 0); never 0 or 1, which mean short-circuited and untracked
+    long token = (now & ~1L) | admission;
+    return (token & ~1L) == 0L ? token + 2 : token;
+  }
+
+  /** A call the target's switch rejects: forced open, or open (or half-open without a permit). */
+  private static long rejected(ThreadState ts, TargetPlan t) {
+    if (t.forcedOpen) {
+      return shortCircuit(ts, t, t.state.shortForced, "force: open", 0, false);
+    }
+    return shortCircuit(ts, t, t.state.shortOpen, t.killSwitch.openedBy(), 0, true);
+  }
+
+  /** The outermost call of the target on this thread starts: the watchdog's clock, budget resets. */
+  private static void outermost(ThreadState ts, TargetPlan t, int id, long now) {
+    int own = t.ownCounter;
+    ts.outerMethod[own] = id;
+    ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+    int[] resets = t.budgetResets;
+    for (int i = 0; i < resets.length; i++) {
+      ts.budget[resets[i]] = 0;
+    }
+  }
+
+  /**
+   * The depth rules (when the depth passed the lowest limit) and the call budgets: fires what
+   * went over; true when a rule short-circuited the call (its depth step is then undone).
+   */
+  private boolean checkRules(MethodPlan p, ThreadState ts, int d, Object first, long now) {
+    TargetPlan t = p.target;
     RulePlan[] rules = t.depthRules;
     for (int i = 0; i < rules.length; i++) {
       RulePlan r = rules[i];
       if (d > r.depthLimit) {
         if (r.shortCircuits) {
-          return limited(r, p, ts, d, d, r.depthLimit, first, now);
+          limited(r, p, ts, d, d, r.depthLimit, first, now);
+          return true;
         }
         if (d == r.depthLimit + 1) {
           fire(r, p, d, r.depthLimit, first, now, null);
         }
       }
     }
+    int[] depth = ts.depth;
     RulePlan[] budgets = t.budgetRules;
     for (int i = 0; i < budgets.length; i++) {
       RulePlan r = budgets[i];
@@ -266,18 +293,15 @@ public final class Engine extends Dispatcher {
       long n = ++ts.budget[r.budgetSlot];
       if (n > r.budgetLimit) {
         if (r.shortCircuits) {
-          return limited(r, p, ts, d, n, r.budgetLimit, first, now);
+          limited(r, p, ts, d, n, r.budgetLimit, first, now);
+          return true;
         }
         if (n == r.budgetLimit + 1) {
           fire(r, p, n, r.budgetLimit, first, now, null);
         }
       }
     }
-    if (d > ts.maxDepth[own]) {
-      ts.maxDepth[own] = d;
-    }
-    long token = (now & ~1L) | (admission == KillSwitch.TRIAL ? 1L : 0L);
-    return token == 0L || token == 1L ? token + 2 : token;
+    return false;
   }
 
   /**

@@ -140,6 +140,8 @@ final class Plan {
     final RulePlan[] budgetRules;
     /** Every rule of the target, whatever its condition. */
     final RulePlan[] allRules;
+    /** The lowest limit of the depth rules (they are sorted by it); MAX_VALUE without any. */
+    final int lowestDepthLimit;
     /** The highest counter id the hot path touches for this target: per-thread arrays grow to it. */
     final int maxCounter;
     /** Budget slots to reset when an outermost call of this target starts (it is their `of`). */
@@ -177,6 +179,7 @@ final class Plan {
         max = Math.max(max, Math.max(r.budgetSlot, r.budgetOf));
       }
       this.maxCounter = max;
+      this.lowestDepthLimit = depthRules.length == 0 ? Integer.MAX_VALUE : depthRules[0].depthLimit;
       this.state = state;
       this.killSwitch = state.killSwitch;
     }

@@ -64,6 +64,14 @@ final class ThreadState {
     return new Histogram(LOWEST_NANOS, HIGHEST_NANOS, DIGITS);
   }
 
+  /** Grows the arrays, if they must, to hold method {@code id} and counter {@code counter}. */
+  void ensure(int id, int counter) {
+    if (id >= calls.length || counter >= depth.length) {
+      ensureMethod(id);
+      ensureCounter(counter);
+    }
+  }
+
   void ensureMethod(int id) {
     if (id >= calls.length) {
       int n = Math.max(id + 1, calls.length * 2);
