@@ -61,6 +61,8 @@ public final class Main {
                 "  load    open-loop load generator",
                 "          --target http://127.0.0.1:8080 --rate 200 --duration 60s --rooms 4 --deadline 5s",
                 "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
+                "          --warmup 0s   (first send at this rate, unmeasured, in the same JVM; the figures are of",
+                "                         the --duration after it)",
                 "  replay  the emoji-pack outage, without and with the Firebreak agent, side by side",
                 "          --agent PATH --rules PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
                 "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json"));
@@ -100,14 +102,34 @@ public final class Main {
                 a.duration("deadline", d.deadline()), a.duration("timeout", d.requestTimeout()),
                 a.integer("seed", (int) d.seed()), a.decimal("emoji-pct", d.emojiPct()),
                 a.decimal("celebration-pct", d.celebrationPct()));
+        Duration warmup = a.duration("warmup", Duration.ZERO);
         boolean json = a.flag("json");
         a.rejectUnknown();
         if (o.rate() <= 0 || o.duration().isNegative() || o.duration().isZero()) {
             throw new Args.UsageException("--rate and --duration must be positive");
         }
-        System.err.printf("load: %.0f msg/s for %ss against %s%n", o.rate(), o.duration().toMillis() / 1000.0, o.target());
-        LoadGenerator.Result r = new LoadGenerator(o).run();
-        LoadGenerator.Summary s = r.total();
+        if (warmup.isNegative()) {
+            throw new Args.UsageException("--warmup must not be negative");
+        }
+        LoadGenerator gen;
+        if (warmup.isZero()) {
+            System.err.printf("load: %.0f msg/s for %ss against %s%n", o.rate(), o.duration().toMillis() / 1000.0, o.target());
+            gen = new LoadGenerator(o);
+        } else {
+            // one JVM for both phases: the measured one starts with a warm client (JIT, connections)
+            System.err.printf("load: %.0f msg/s for %ss (warm-up) + %ss against %s%n", o.rate(), warmup.toMillis() / 1000.0,
+                    o.duration().toMillis() / 1000.0, o.target());
+            gen = new LoadGenerator(o.withDuration(warmup.plus(o.duration())));
+            gen.phase("warm-up");
+            gen.phaseAt(warmup, "load", () -> System.err.println("load: measured phase starts"));
+        }
+        LoadGenerator.Result r = gen.run();
+        LoadGenerator.Summary s = warmup.isZero() ? r.total() : r.phases().get("load");
+        if (!warmup.isZero()) {
+            LoadGenerator.Summary w = r.phases().get("warm-up");
+            System.out.println("warm-up     " + w.describe());
+            if (json) System.out.println("warm-up " + w.json());
+        }
         System.out.println("sent        " + s.sent());
         System.out.println("delivered   " + s.delivered());
         System.out.printf("failed      %d (rejected %d, request errors/timeouts %d, late %d, never delivered %d)%n",

@@ -155,21 +155,26 @@ final class Children {
 
     // ---------------------------------------------------------------- the load generator
 
-    /** The outcome of one {@code load ... --json} child. */
-    record LoadResult(Map<String, Object> summary, List<String> command) {}
+    /** The outcome of one {@code load ... --json} child: the measured phase, and its warm-up (or null). */
+    record LoadResult(Map<String, Object> summary, Map<String, Object> warmup, List<String> command) {}
 
     /**
-     * Runs {@code java -jar app.jar load --target ... --rate R --duration D --json} to its end.
-     * {@code onSending} runs (in the calling thread) when the child prints its {@code load: ...}
-     * line on stderr, right before it starts sending; {@code onFinished} when it prints its
-     * result, after its drain (every message delivered or past its deadline) and before its JVM
-     * exits. Either may be null.
+     * Runs {@code java -jar app.jar load --target ... --rate R [--warmup W] --duration D --json} to
+     * its end: with a warm-up, the same load-generator JVM sends unmeasured for {@code warmup}
+     * first, so the measured phase starts with a warm client. {@code onSending} runs (in the
+     * calling thread) when the measured phase starts (the child's {@code load: ...} line on stderr,
+     * or with a warm-up its {@code load: measured phase starts} line); {@code onFinished} when it
+     * prints its result, after its drain (every message delivered or past its deadline) and before
+     * its JVM exits. Either may be null.
      */
-    static LoadResult load(Path appJar, int port, double rate, Duration duration, Path logBase, Runnable onSending,
-                           Runnable onFinished) throws IOException, InterruptedException {
-        List<String> cmd = List.of(java(), "-jar", appJar.toString(), "load", "--target", "http://127.0.0.1:" + port,
+    static LoadResult load(Path appJar, int port, double rate, Duration warmup, Duration duration, Path logBase,
+                           Runnable onSending, Runnable onFinished) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(java(), "-jar", appJar.toString(), "load",
+                "--target", "http://127.0.0.1:" + port,
                 "--rate", rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate),
-                "--duration", duration.toMillis() + "ms", "--json");
+                "--duration", duration.toMillis() + "ms", "--json"));
+        if (!warmup.isZero()) cmd.addAll(List.of("--warmup", warmup.toMillis() + "ms"));
+        String marker = warmup.isZero() ? "load: " : "load: measured phase starts";
         Path out = Path.of(logBase + ".out");
         Path err = Path.of(logBase + ".err");
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -177,17 +182,20 @@ final class Children {
         LIVE.add(p);
         CompletableFuture<Void> sending = new CompletableFuture<>();
         CompletableFuture<String> result = new CompletableFuture<>();
+        CompletableFuture<String> warmupResult = new CompletableFuture<>();
         Thread errPump = pump(p.getErrorStream(), err, line -> {
-            if (line.startsWith("load: ")) sending.complete(null);
+            if (line.startsWith(marker)) sending.complete(null);
         }, () -> sending.complete(null), "load-stderr");
         Thread outPump = pump(p.getInputStream(), out, line -> {
             if (line.startsWith("{")) result.complete(line);
+            if (line.startsWith("warm-up {")) warmupResult.complete(line.substring("warm-up ".length()));
         }, () -> result.complete(null), "load-stdout");
         try {
             try {
-                sending.get(60, TimeUnit.SECONDS);
+                sending.get(60 + warmup.toSeconds(), TimeUnit.SECONDS);
             } catch (ExecutionException | TimeoutException e) {
-                throw new IOException("the load generator did not start sending within 60 s; " + err + ":\n" + tail(err, 15));
+                throw new IOException("the load generator did not start its measured phase within " + (60 + warmup.toSeconds())
+                        + " s; " + err + ":\n" + tail(err, 15));
             }
             if (onSending != null) onSending.run();
             long waitMillis = duration.toMillis() + 60_000; // the run, then its drain (timeout + deadline + 1 s)
@@ -203,7 +211,8 @@ final class Children {
             errPump.join(5000);
             if (p.exitValue() != 0) throw new IOException("the load generator exited with " + p.exitValue() + "; " + err + ":\n" + tail(err, 15));
             if (json == null) throw new IOException("no JSON line in the load generator's output " + out);
-            return new LoadResult(Json.object(json), cmd);
+            String w = warmupResult.getNow(null);
+            return new LoadResult(Json.object(json), w == null ? null : Json.object(w), cmd);
         } finally {
             if (p.isAlive()) stop(p, Duration.ofSeconds(2));
             LIVE.remove(p);
@@ -253,6 +262,48 @@ final class Children {
             }
             return p.info().totalCpuDuration().map(Duration::toNanos)
                     .orElseThrow(() -> new IOException("no CPU time for pid " + p.pid()));
+        }
+
+        /** The thread groups of {@link #cpuNanosByGroup}, in report order. */
+        static final List<String> GROUPS = List.of("application", "jit", "gc", "agent");
+
+        /**
+         * CPU time of the process's live threads ({@code /proc/PID/task/TID/stat}), summed by what
+         * the thread is: the agents' own threads (by name), the JIT compilers, the GC and VM
+         * threads, and everything else (the application and the JDK's threads working for it).
+         * Threads that have exited are not counted. Empty where /proc is not readable.
+         */
+        static Map<String, Long> cpuNanosByGroup(Process p) throws IOException {
+            Map<String, Long> out = new java.util.LinkedHashMap<>();
+            Path tasks = Path.of("/proc", Long.toString(p.pid()), "task");
+            if (!Files.isDirectory(tasks)) return out;
+            for (String g : GROUPS) out.put(g, 0L);
+            long tick = 1_000_000_000L / ticksPerSecond();
+            try (java.util.stream.Stream<Path> ts = Files.list(tasks)) {
+                for (Path t : ts.toList()) {
+                    String s;
+                    try {
+                        s = Files.readString(t.resolve("stat"));
+                    } catch (IOException gone) {
+                        continue; // the thread ended meanwhile
+                    }
+                    String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
+                    String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
+                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    out.merge(group(comm), ticks * tick, Long::sum);
+                }
+            }
+            return out;
+        }
+
+        /** The group of a thread by its name as /proc shows it (at most 15 characters). */
+        static String group(String comm) {
+            if (comm.startsWith("firebreak-") || comm.startsWith("elastic-apm") || comm.startsWith("otel")
+                    || comm.startsWith("BatchSpanProc") || comm.startsWith("PeriodicMetric")) return "agent";
+            if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) return "jit";
+            if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.equals("VM Thread")
+                    || comm.startsWith("VM Periodic")) return "gc";
+            return "application";
         }
 
         /** The kernel's clock ticks per second ({@code getconf CLK_TCK}; 100 on Linux in practice). */

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * <p>{@code {port}} in a flag is replaced by a free port each time the service starts.
  */
 record Configuration(String name, String label, List<String> jvmArgs, List<String> verifyJvmArgs, Check check,
-                     List<Marker> markers) {
+                     List<Marker> markers, boolean underLoad) {
 
     /** How a configuration's instrumentation is checked. */
     enum Check {
@@ -36,8 +36,11 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
             new String[] {"com.acme.chat.pipeline.MessageSerializer", "serialize"},
             new String[] {"com.acme.chat.pipeline.Pipeline", "process"});
 
-    /** The four configurations of a default run, in the order they are measured. */
-    static final List<String> DEFAULT = List.of("noagent", "firebreak", "otel", "elastic");
+    /**
+     * The configurations of a default run, in the order they are measured. {@code empty-agent}
+     * is measured at start-up only: the floor of any agent's start-up cost.
+     */
+    static final List<String> DEFAULT = List.of("noagent", "empty-agent", "firebreak", "otel", "elastic");
 
     String jvmArgs(int port, boolean verify) {
         return String.join(" ", args(port, verify));
@@ -54,13 +57,15 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
     }
 
     /** Every configuration this harness knows, by name. */
-    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent) {
+    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent, Path emptyAgent) {
         Map<String, Configuration> m = new LinkedHashMap<>();
-        m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of()));
+        m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of(), true));
+        m.put("empty-agent", new Configuration("empty-agent", "an empty Java agent (premain returns at once; start-up only)",
+                List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), false));
 
         List<String> firebreak = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
         m.put("firebreak", new Configuration("firebreak", "Firebreak (rules/emoji-pipeline.yaml)", firebreak, firebreak,
-                Check.FIREBREAK_METRICS, List.of()));
+                Check.FIREBREAK_METRICS, List.of(), true));
 
         StringBuilder include = new StringBuilder();
         for (String[] cm : METHODS) {
@@ -82,13 +87,13 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
                     Pattern.compile("'" + Pattern.quote(span) + "' : \\p{XDigit}+ \\p{XDigit}+ INTERNAL \\[tracer: io\\.opentelemetry\\.methods")));
         }
         m.put("otel", new Configuration("otel", "OpenTelemetry agent 2.31.0 (methods.include, exporters none)", otel,
-                replace(otel, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers));
+                replace(otel, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers, true));
         List<String> otelOnly = new ArrayList<>(otel);
         otelOnly.add("-Dotel.instrumentation.common.default-enabled=false");
         otelOnly.add("-Dotel.instrumentation.methods.enabled=true");
         m.put("otel-methods-only", new Configuration("otel-methods-only",
                 "OpenTelemetry agent 2.31.0, only the methods instrumentation", otelOnly,
-                replace(otelOnly, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers));
+                replace(otelOnly, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers, true));
 
         StringBuilder traceMethods = new StringBuilder();
         for (String[] cm : METHODS) {
@@ -111,12 +116,12 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
             elasticMarkers.add(new Marker(cm[0] + "." + cm[1], Pattern.compile("end(Span|Transaction) '" + Pattern.quote(span) + "' ")));
         }
         m.put("elastic", new Configuration("elastic", "Elastic APM agent 1.55.1 (trace_methods, disable_send)", elastic,
-                replace(elastic, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers));
+                replace(elastic, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers, true));
         List<String> elasticOnly = new ArrayList<>(elastic);
         elasticOnly.add("-Delastic.apm.enable_instrumentations=method-matching");
         m.put("elastic-methods-only", new Configuration("elastic-methods-only",
                 "Elastic APM agent 1.55.1, only the trace_methods instrumentation", elasticOnly,
-                replace(elasticOnly, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers));
+                replace(elasticOnly, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers, true));
         return m;
     }
 

@@ -32,13 +32,16 @@ import dev.firebreak.benchmarks.process.Children.Service;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison \
- *     [--rate 300] [--warmup 10s] [--measure 30s] [--startups 5] [--configs noagent,firebreak,otel,elastic]
+ *     [--rate 300] [--warmup 30s] [--measure 30s] [--repeats 3] [--startups 10]
+ *     [--configs noagent,empty-agent,firebreak,otel,elastic]
  * </pre>
  *
  * <p>For each configuration: the JVM start-up time (fork to the first {@code /health} 200,
- * median of {@code --startups} starts interleaved across the configurations); then, in a fresh
- * service, a warm-up phase and a measured phase of open-loop load at the same rate, each run by
- * its own load-generator JVM ({@code firebreak-sample-app.jar load --json}): p50 and p99
+ * median of {@code --startups} starts interleaved across the configurations, beside an empty
+ * agent that shows what {@code -javaagent} alone costs); then {@code --repeats} rounds, the
+ * configurations interleaved, each in a fresh service: a warm-up phase and a measured phase of
+ * open-loop load at the same rate, each run by its own load-generator JVM
+ * ({@code firebreak-sample-app.jar load --json}), figures the medians of the rounds: p50 and p99
  * latency from the load generator, and, between the start of the measured sending and the end
  * of the load generator, the service's CPU time ({@code /proc/PID/stat} utime + stime) and the
  * bytes its JVM allocated ({@code GET /debug/vm}). Every figure is also given as a ratio to the
@@ -58,18 +61,20 @@ public final class ProcessComparison {
         UsageException(String message) { super(message); }
     }
 
-    record Options(double rate, Duration warmup, Duration measure, int startups, List<String> configs, Path appJar,
+    record Options(double rate, Duration warmup, Duration measure, int startups, int repeats, List<String> configs, Path appJar,
                    Path firebreakAgent, Path rules, Path peerAgents, Path out, String heap, boolean verify) {}
 
     private static final String USAGE = String.join("\n",
             "usage: java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison [options]",
             "  (run from the repository root; paths below are relative to it)",
             "  --rate 300                 messages a second, warm-up and measured phase alike",
-            "  --warmup 10s               warm-up phase (not measured; 0 to skip)",
+            "  --warmup 30s               warm-up phase (not measured; 0 to skip)",
             "  --measure 30s              measured phase",
-            "  --startups 5               start-ups per configuration for the median (0 to skip)",
-            "  --configs noagent,firebreak,otel,elastic",
+            "  --repeats 3                load rounds per configuration, interleaved; figures are their medians",
+            "  --startups 10              start-ups per configuration for the median (0 to skip)",
+            "  --configs noagent,empty-agent,firebreak,otel,elastic",
             "                             also known: otel-methods-only, elastic-methods-only",
+            "                             (empty-agent: start-up only, the floor of any -javaagent)",
             "  --app-jar sample-app/target/firebreak-sample-app.jar",
             "  --firebreak-agent agent/target/firebreak-agent.jar",
             "  --rules rules/emoji-pipeline.yaml",
@@ -123,28 +128,30 @@ public final class ProcessComparison {
             }
             v.put(key, value);
         }
-        List<String> known = List.of("rate", "warmup", "measure", "startups", "configs", "app-jar", "firebreak-agent", "rules",
+        List<String> known = List.of("rate", "warmup", "measure", "startups", "repeats", "configs", "app-jar", "firebreak-agent", "rules",
                 "peer-agents", "out", "heap");
         for (String k : v.keySet()) if (!known.contains(k)) throw new UsageException("unknown option --" + k);
         double rate;
         int startups;
+        int repeats;
         try {
             rate = Double.parseDouble(v.getOrDefault("rate", "300"));
-            startups = Integer.parseInt(v.getOrDefault("startups", "5"));
+            startups = Integer.parseInt(v.getOrDefault("startups", "10"));
+            repeats = Integer.parseInt(v.getOrDefault("repeats", "3"));
         } catch (NumberFormatException e) {
-            throw new UsageException("--rate and --startups take numbers: " + e.getMessage());
+            throw new UsageException("--rate, --startups and --repeats take numbers: " + e.getMessage());
         }
-        Duration warmup = duration(v.getOrDefault("warmup", "10s"));
+        Duration warmup = duration(v.getOrDefault("warmup", "30s"));
         Duration measure = duration(v.getOrDefault("measure", "30s"));
-        if (rate <= 0 || startups < 0 || warmup.isNegative() || measure.isZero() || measure.isNegative()) {
-            throw new UsageException("--rate and --measure must be positive, --warmup and --startups at least 0");
+        if (rate <= 0 || startups < 0 || repeats < 1 || warmup.isNegative() || measure.isZero() || measure.isNegative()) {
+            throw new UsageException("--rate and --measure must be positive, --repeats at least 1, --warmup and --startups at least 0");
         }
         List<String> configs = new ArrayList<>();
         for (String c : v.getOrDefault("configs", String.join(",", Configuration.DEFAULT)).split(",")) {
             if (!c.isBlank()) configs.add(c.trim());
         }
         if (configs.isEmpty()) throw new UsageException("--configs names no configuration");
-        return new Options(rate, warmup, measure, startups, configs,
+        return new Options(rate, warmup, measure, startups, repeats, configs,
                 path(v.getOrDefault("app-jar", "sample-app/target/firebreak-sample-app.jar")),
                 path(v.getOrDefault("firebreak-agent", "agent/target/firebreak-agent.jar")),
                 path(v.getOrDefault("rules", "rules/emoji-pipeline.yaml")),
@@ -172,11 +179,8 @@ public final class ProcessComparison {
 
     // ---------------------------------------------------------------- the run
 
-    /** What was measured for one configuration. */
-    static final class Result {
-        final Configuration config;
-        final List<Double> startupMs = new ArrayList<>();
-        String jvmArgs = "";
+    /** One load round of one configuration: a fresh service, warm-up, measured phase. */
+    static final class Round {
         Map<String, Object> warmup;
         Map<String, Object> measured;
         double windowS = Double.NaN;
@@ -187,21 +191,48 @@ public final class ProcessComparison {
         double gcTimeMs = Double.NaN;
         double threads = Double.NaN;
         Map<String, Long> firebreakCalls;
+        /** CPU seconds of the live threads by group (ProcStat.GROUPS) over the window. */
+        final Map<String, Double> cpuByGroupS = new LinkedHashMap<>();
         int serviceExit;
 
-        Result(Configuration config) { this.config = config; }
-
-        double startupMedianMs() { return median(startupMs); }
         double p50() { return Json.number(measured, "p50_ms"); }
         double p99() { return Json.number(measured, "p99_ms"); }
         double allocatedMb() { return allocatedBytes / 1e6; }
     }
 
-    private record Snapshot(long nanos, long cpuNanos, Map<String, Object> vm) {
+    /** What was measured for one configuration: its start-ups and its load rounds. */
+    static final class Result {
+        final Configuration config;
+        final List<Double> startupMs = new ArrayList<>();
+        final List<Round> rounds = new ArrayList<>();
+        String jvmArgs = "";
+
+        Result(Configuration config) { this.config = config; }
+
+        double startupMedianMs() { return ProcessComparison.median(startupMs); }
+
+        /** The median over the load rounds of one figure (NaN without rounds). */
+        double median(java.util.function.ToDoubleFunction<Round> figure) {
+            List<Double> xs = new ArrayList<>();
+            for (Round r : rounds) {
+                double x = figure.applyAsDouble(r);
+                if (!Double.isNaN(x)) xs.add(x);
+            }
+            return ProcessComparison.median(xs);
+        }
+
+        double p50() { return median(Round::p50); }
+        double p99() { return median(Round::p99); }
+        double cpuS() { return median(r -> r.cpuS); }
+        double allocatedMb() { return median(Round::allocatedMb); }
+    }
+
+    private record Snapshot(long nanos, long cpuNanos, Map<String, Long> cpuByGroup, Map<String, Object> vm) {
         static Snapshot of(Service s) throws IOException {
             long t = System.nanoTime();
             long cpu = s.cpuNanos();
-            return new Snapshot(t, cpu, s.vm());
+            Map<String, Long> groups = Children.ProcStat.cpuNanosByGroup(s.process);
+            return new Snapshot(t, cpu, groups, s.vm());
         }
     }
 
@@ -215,7 +246,12 @@ public final class ProcessComparison {
         Options o = parse(argv);
         Path otelAgent = o.peerAgents().resolve("opentelemetry-javaagent.jar");
         Path elasticAgent = o.peerAgents().resolve("elastic-apm-agent.jar");
-        Map<String, Configuration> known = Configuration.all(o.firebreakAgent(), o.rules(), otelAgent, elasticAgent);
+        Instant started = Instant.now();
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
+        Path dir = o.out().resolve(stamp);
+        Files.createDirectories(dir);
+        Path emptyAgent = EmptyAgent.writeJar(dir.resolve("empty-agent.jar"));
+        Map<String, Configuration> known = Configuration.all(o.firebreakAgent(), o.rules(), otelAgent, elasticAgent, emptyAgent);
         List<Configuration> configs = new ArrayList<>();
         for (String name : o.configs()) {
             Configuration c = known.get(name);
@@ -233,10 +269,6 @@ public final class ProcessComparison {
             if (c.name().startsWith("elastic")) requireFile(elasticAgent, "the Elastic APM agent (mvn -B -q -pl benchmarks package)");
         }
 
-        Instant started = Instant.now();
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(started);
-        Path dir = o.out().resolve(stamp);
-        Files.createDirectories(dir);
         String java = Children.java();
 
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -257,8 +289,8 @@ public final class ProcessComparison {
         report.append("    load avg     ").append(machine.get("loadavg_start")).append(" (at the start)\n");
         System.out.print(report);
         System.out.flush();
-        progress("configurations %s; rate %s msg/s, warm-up %s, measured %s, %d start-ups each; logs in %s",
-                o.configs(), fmt(o.rate(), 0), o.warmup(), o.measure(), o.startups(), rel(dir));
+        progress("configurations %s; rate %s msg/s, warm-up %s, measured %s, %d load rounds and %d start-ups each; logs in %s",
+                o.configs(), fmt(o.rate(), 0), o.warmup(), o.measure(), o.repeats(), o.startups(), rel(dir));
 
         Map<String, Object> verification = new LinkedHashMap<>();
         if (o.verify()) {
@@ -283,6 +315,7 @@ public final class ProcessComparison {
                 Result res = results.get((r + k) % results.size());
                 Configuration c = res.config;
                 int port = c.needsPort() ? Http.freePort() : 0;
+                if (!c.underLoad()) res.jvmArgs = c.jvmArgs(port, false);
                 Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("startup-" + c.name() + "-" + (r + 1)));
                 Duration d;
                 try {
@@ -295,7 +328,11 @@ public final class ProcessComparison {
             }
         }
 
-        for (Result res : results) measureUnderLoad(res, o, dir);
+        // under load: round r starts with configuration r (mod n), like the start-ups
+        List<Result> loaded = results.stream().filter(r -> r.config.underLoad()).toList();
+        for (int r = 0; r < o.repeats(); r++) {
+            for (int k = 0; k < loaded.size(); k++) measureUnderLoad(loaded.get((r + k) % loaded.size()), o, dir, r);
+        }
 
         machine.put("loadavg_end", Machine.loadAverage());
         Result base = results.stream().filter(r -> r.config.name().equals("noagent")).findFirst().orElse(null);
@@ -324,7 +361,7 @@ public final class ProcessComparison {
         String how;
         try {
             s.awaitHealthy(Duration.ofMinutes(2));
-            Children.load(o.appJar(), s.port, 50, Duration.ofSeconds(2), dir.resolve("verify-" + c.name() + "-load"), null, null);
+            Children.load(o.appJar(), s.port, 50, Duration.ZERO, Duration.ofSeconds(2), dir.resolve("verify-" + c.name() + "-load"), null, null);
             if (c.check() == Configuration.Check.FIREBREAK_METRICS) {
                 counts = firebreakCalls(port);
                 how = "firebreak_calls_total on http://127.0.0.1:" + port + "/metrics, summed per method";
@@ -384,40 +421,43 @@ public final class ProcessComparison {
     }
 
     /** A fresh service: warm-up load, then the measured load with snapshots around it. */
-    static void measureUnderLoad(Result res, Options o, Path dir) throws IOException, InterruptedException {
+    static void measureUnderLoad(Result res, Options o, Path dir, int round) throws IOException, InterruptedException {
         Configuration c = res.config;
         int port = c.needsPort() ? Http.freePort() : 0;
         res.jvmArgs = c.jvmArgs(port, false);
-        Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("load-" + c.name()));
+        Round rd = new Round();
+        res.rounds.add(rd);
+        String name = c.name() + "-" + (round + 1);
+        Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("load-" + name));
         try {
             Duration up = s.awaitHealthy(Duration.ofMinutes(2));
-            progress("load     %-20s service up in %.0f ms (pid %d, port %d)", c.name(), up.toNanos() / 1e6, s.process.pid(), s.port);
-            if (!o.warmup().isZero()) {
-                LoadResult w = Children.load(o.appJar(), s.port, o.rate(), o.warmup(), dir.resolve("load-" + c.name() + "-warmup"), null, null);
-                res.warmup = w.summary();
-                progress("load     %-20s warm-up  %s", c.name(), describe(w.summary()));
-            }
+            progress("load     %-20s service up in %.0f ms (pid %d, port %d)", name, up.toNanos() / 1e6, s.process.pid(), s.port);
             AtomicReference<Snapshot> before = new AtomicReference<>();
             AtomicReference<Snapshot> afterRef = new AtomicReference<>();
-            LoadResult m = Children.load(o.appJar(), s.port, o.rate(), o.measure(), dir.resolve("load-" + c.name() + "-measure"),
+            LoadResult m = Children.load(o.appJar(), s.port, o.rate(), o.warmup(), o.measure(), dir.resolve("load-" + name + "-generator"),
                     () -> before.set(snapshot(s)), () -> afterRef.set(snapshot(s)));
+            rd.warmup = m.warmup();
+            if (m.warmup() != null) progress("load     %-20s warm-up  %s", name, describe(m.warmup()));
             Snapshot b = before.get();
             Snapshot after = afterRef.get();
-            res.measured = m.summary();
-            res.windowS = (after.nanos() - b.nanos()) / 1e9;
-            res.cpuS = (after.cpuNanos() - b.cpuNanos()) / 1e9;
-            res.cpuSJvm = delta(b.vm(), after.vm(), "process_cpu_ns") / 1e9;
-            res.allocatedBytes = delta(b.vm(), after.vm(), "allocated_bytes");
-            res.gcCount = delta(b.vm(), after.vm(), "gc_count");
-            res.gcTimeMs = delta(b.vm(), after.vm(), "gc_time_ms");
-            res.threads = Json.number(after.vm(), "threads");
-            if (c.check() == Configuration.Check.FIREBREAK_METRICS) res.firebreakCalls = firebreakCalls(port);
-            progress("load     %-20s measured %s; CPU %.2f s in %.1f s, allocated %.1f MB", c.name(), describe(m.summary()),
-                    res.cpuS, res.windowS, res.allocatedMb());
+            rd.measured = m.summary();
+            rd.windowS = (after.nanos() - b.nanos()) / 1e9;
+            rd.cpuS = (after.cpuNanos() - b.cpuNanos()) / 1e9;
+            rd.cpuSJvm = delta(b.vm(), after.vm(), "process_cpu_ns") / 1e9;
+            for (Map.Entry<String, Long> g : after.cpuByGroup().entrySet()) {
+                rd.cpuByGroupS.put(g.getKey(), (g.getValue() - b.cpuByGroup().getOrDefault(g.getKey(), 0L)) / 1e9);
+            }
+            rd.allocatedBytes = delta(b.vm(), after.vm(), "allocated_bytes");
+            rd.gcCount = delta(b.vm(), after.vm(), "gc_count");
+            rd.gcTimeMs = delta(b.vm(), after.vm(), "gc_time_ms");
+            rd.threads = Json.number(after.vm(), "threads");
+            if (c.check() == Configuration.Check.FIREBREAK_METRICS) rd.firebreakCalls = firebreakCalls(port);
+            progress("load     %-20s measured %s; CPU %.2f s in %.1f s, allocated %.1f MB", name, describe(m.summary()),
+                    rd.cpuS, rd.windowS, rd.allocatedMb());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         } finally {
-            res.serviceExit = s.stop();
+            rd.serviceExit = s.stop();
         }
     }
 
@@ -444,36 +484,72 @@ public final class ProcessComparison {
     // ---------------------------------------------------------------- output
 
     static String table(List<Result> results, Result base, Options o, Map<String, Object> machine) {
+        Result empty = results.stream().filter(r -> r.config.name().equals("empty-agent")).findFirst().orElse(null);
         StringBuilder t = new StringBuilder("\n");
-        t.append(String.format(Locale.ROOT, "Open-loop load %s msg/s: warm-up %s, then measured %s (each its own load-generator JVM); "
-                        + "start-up = median of %d, interleaved. (x) = ratio to no agent.%n%n",
-                fmt(o.rate(), 0), human(o.warmup()), human(o.measure()), o.startups()));
-        t.append("| configuration | startup ms | p50 ms | p99 ms | CPU s | allocated MB |\n");
-        t.append("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        t.append(String.format(Locale.ROOT, "Open-loop load %s msg/s: %d rounds per configuration, interleaved, each a fresh service with "
+                        + "a warm-up of %s, then a measured %s (one load-generator JVM for both phases); load figures are the medians of "
+                        + "the rounds, start-up the median of %d start-ups, interleaved. (x) = ratio to no agent.%n%n",
+                fmt(o.rate(), 0), o.repeats(), human(o.warmup()), human(o.measure()), o.startups()));
+        t.append("| configuration | startup ms | startup beyond an empty agent | p50 ms | p99 ms | CPU s | allocated MB |\n");
+        t.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             t.append("| ").append(r.config.label())
                     .append(" | ").append(cell(r.startupMedianMs(), base == null ? Double.NaN : base.startupMedianMs(), 0))
+                    .append(" | ").append(beyond(r, empty, base))
                     .append(" | ").append(cell(r.p50(), base == null ? Double.NaN : base.p50(), 2))
                     .append(" | ").append(cell(r.p99(), base == null ? Double.NaN : base.p99(), 2))
-                    .append(" | ").append(cell(r.cpuS, base == null ? Double.NaN : base.cpuS, 2))
+                    .append(" | ").append(cell(r.cpuS(), base == null ? Double.NaN : base.cpuS(), 2))
                     .append(" | ").append(cell(r.allocatedMb(), base == null ? Double.NaN : base.allocatedMb(), 1))
                     .append(" |\n");
         }
-        t.append("\n| configuration | delivered / sent (measured) | window s | CPU % of one core | CPU s (JVM's own) | GCs (ms) | threads | start-ups ms |\n");
-        t.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+        t.append("\nEvery round (in the order run within each configuration):\n\n");
+        t.append("| configuration | delivered / sent | p50 ms | p99 ms | CPU s (JVM's own) | allocated MB | GCs (ms) | threads |\n");
+        t.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (Result r : results) {
+            if (r.rounds.isEmpty()) continue;
+            List<String> delivered = new ArrayList<>();
+            List<String> p50 = new ArrayList<>();
+            List<String> p99 = new ArrayList<>();
+            List<String> cpu = new ArrayList<>();
+            List<String> alloc = new ArrayList<>();
+            List<String> gcs = new ArrayList<>();
+            List<String> threads = new ArrayList<>();
+            for (Round rd : r.rounds) {
+                delivered.add(fmt(Json.number(rd.measured, "delivered"), 0) + "/" + fmt(Json.number(rd.measured, "sent"), 0));
+                p50.add(fmt(rd.p50(), 2));
+                p99.add(fmt(rd.p99(), 2));
+                cpu.add(fmt(rd.cpuS, 2) + " (" + fmt(rd.cpuSJvm, 2) + ")");
+                alloc.add(fmt(rd.allocatedMb(), 1));
+                gcs.add(fmt(rd.gcCount, 0) + " (" + fmt(rd.gcTimeMs, 0) + ")");
+                threads.add(fmt(rd.threads, 0));
+            }
+            t.append("| ").append(r.config.label())
+                    .append(" | ").append(String.join(", ", delivered))
+                    .append(" | ").append(String.join(", ", p50))
+                    .append(" | ").append(String.join(", ", p99))
+                    .append(" | ").append(String.join(", ", cpu))
+                    .append(" | ").append(String.join(", ", alloc))
+                    .append(" | ").append(String.join(", ", gcs))
+                    .append(" | ").append(String.join(", ", threads))
+                    .append(" |\n");
+        }
+        t.append("\nCPU s of the service's threads in the measured window, by thread (median of the rounds; live threads only,"
+                + " from /proc/PID/task: the agent's own threads by name, the JIT compilers, GC and VM threads, and the rest):\n\n");
+        t.append("| configuration | application | JIT compilers | GC and VM | the agent's own threads |\n");
+        t.append("| --- | ---: | ---: | ---: | ---: |\n");
+        for (Result r : results) {
+            if (r.rounds.isEmpty()) continue;
+            t.append("| ").append(r.config.label());
+            for (String g : Children.ProcStat.GROUPS) {
+                t.append(" | ").append(fmt(r.median(rd -> rd.cpuByGroupS.getOrDefault(g, Double.NaN)), 2));
+            }
+            t.append(" |\n");
+        }
+        t.append("\nStart-ups, ms (in the order run):\n\n");
         for (Result r : results) {
             List<String> ups = new ArrayList<>();
             for (double d : r.startupMs) ups.add(fmt(d, 0));
-            t.append("| ").append(r.config.label())
-                    .append(" | ").append(fmt(Json.number(r.measured, "delivered"), 0)).append(" / ").append(fmt(Json.number(r.measured, "sent"), 0))
-                    .append(String.format(Locale.ROOT, " (%s %%)", fmt(Json.number(r.measured, "success_pct"), 2)))
-                    .append(" | ").append(fmt(r.windowS, 1))
-                    .append(" | ").append(fmt(100 * r.cpuS / r.windowS, 1))
-                    .append(" | ").append(fmt(r.cpuSJvm, 2))
-                    .append(" | ").append(fmt(r.gcCount, 0)).append(" (").append(fmt(r.gcTimeMs, 0)).append(")")
-                    .append(" | ").append(fmt(r.threads, 0))
-                    .append(" | ").append(String.join(", ", ups))
-                    .append(" |\n");
+            t.append("- ").append(r.config.name()).append(": ").append(String.join(", ", ups)).append('\n');
         }
         t.append("\nJVM flags of the service (besides -Xmx").append(o.heap()).append("; ports vary per start):\n\n");
         for (Result r : results) {
@@ -481,17 +557,32 @@ public final class ProcessComparison {
                     .append(r.jvmArgs.isEmpty() ? "(none)" : "`" + relPaths(r.jvmArgs) + "`").append('\n');
         }
         for (Result r : results) {
-            double success = Json.number(r.measured, "success_pct");
-            if (!(success >= 99.9)) {
-                t.append("\nWARNING: ").append(r.config.name()).append(" delivered only ").append(fmt(success, 2))
-                        .append(" % of the measured messages: the rate was not sustained, its latency figures are not comparable.\n");
-            }
-            if (r.serviceExit != 0 && r.serviceExit != 143) {
-                t.append("\nWARNING: the ").append(r.config.name()).append(" service exited with ").append(r.serviceExit).append(".\n");
+            for (int i = 0; i < r.rounds.size(); i++) {
+                Round rd = r.rounds.get(i);
+                double success = Json.number(rd.measured, "success_pct");
+                if (!(success >= 99.9)) {
+                    t.append("\nWARNING: ").append(r.config.name()).append(" round ").append(i + 1).append(" delivered only ")
+                            .append(fmt(success, 2))
+                            .append(" % of the measured messages: the rate was not sustained, its latency figures are not comparable.\n");
+                }
+                if (rd.serviceExit != 0 && rd.serviceExit != 143) {
+                    t.append("\nWARNING: the ").append(r.config.name()).append(" service of round ").append(i + 1)
+                            .append(" exited with ").append(rd.serviceExit).append(".\n");
+                }
             }
         }
         t.append("\nload avg at the end: ").append(machine.get("loadavg_end")).append('\n');
         return t.toString();
+    }
+
+    /** An agent's start-up beyond the empty agent's: ms, and as a share of the no-agent start-up. */
+    private static String beyond(Result r, Result empty, Result base) {
+        if (empty == null || r == empty || r.config.name().equals("noagent")) return "";
+        double ms = r.startupMedianMs() - empty.startupMedianMs();
+        if (Double.isNaN(ms)) return "n/a";
+        String s = (ms >= 0 ? "+" : "") + fmt(ms, 0) + " ms";
+        if (base == null || !(base.startupMedianMs() > 0)) return s;
+        return s + " (" + (ms >= 0 ? "+" : "") + fmt(100 * ms / base.startupMedianMs(), 1) + " %)";
     }
 
     private static String cell(double v, double base, int decimals) {
@@ -532,6 +623,7 @@ public final class ProcessComparison {
         opts.put("warmup_s", o.warmup().toMillis() / 1000.0);
         opts.put("measure_s", o.measure().toMillis() / 1000.0);
         opts.put("startups", o.startups());
+        opts.put("repeats", o.repeats());
         opts.put("heap", o.heap());
         opts.put("configs", o.configs());
         root.put("options", opts);
@@ -544,6 +636,7 @@ public final class ProcessComparison {
         root.put("artifacts", artifacts);
         root.put("verification", verification);
         root.put("logs", rel(dir));
+        Result empty = results.stream().filter(r -> r.config.name().equals("empty-agent")).findFirst().orElse(null);
         List<Object> configs = new ArrayList<>();
         for (Result r : results) {
             Map<String, Object> c = new LinkedHashMap<>();
@@ -553,28 +646,46 @@ public final class ProcessComparison {
             Map<String, Object> startup = new LinkedHashMap<>();
             startup.put("samples_ms", r.startupMs);
             startup.put("median_ms", num(r.startupMedianMs()));
+            if (empty != null && r != empty) startup.put("beyond_empty_agent_ms", num(r.startupMedianMs() - empty.startupMedianMs()));
             c.put("startup", startup);
-            c.put("warmup_load", r.warmup);
-            c.put("measured_load", r.measured);
-            Map<String, Object> proc = new LinkedHashMap<>();
-            proc.put("window_s", num(r.windowS));
-            proc.put("cpu_s", num(r.cpuS));
-            proc.put("cpu_s_jvm", num(r.cpuSJvm));
-            proc.put("allocated_bytes", num(r.allocatedBytes));
-            proc.put("allocated_mb", num(r.allocatedMb()));
-            proc.put("gc_count", num(r.gcCount));
-            proc.put("gc_time_ms", num(r.gcTimeMs));
-            proc.put("threads_after", num(r.threads));
-            c.put("measured_process", proc);
-            if (r.firebreakCalls != null) c.put("firebreak_calls_total_after", r.firebreakCalls);
-            c.put("service_exit", r.serviceExit);
+            List<Object> rounds = new ArrayList<>();
+            for (Round rd : r.rounds) {
+                Map<String, Object> round = new LinkedHashMap<>();
+                round.put("warmup_load", rd.warmup);
+                round.put("measured_load", rd.measured);
+                Map<String, Object> proc = new LinkedHashMap<>();
+                proc.put("window_s", num(rd.windowS));
+                proc.put("cpu_s", num(rd.cpuS));
+                proc.put("cpu_s_jvm", num(rd.cpuSJvm));
+                proc.put("allocated_bytes", num(rd.allocatedBytes));
+                proc.put("allocated_mb", num(rd.allocatedMb()));
+                proc.put("gc_count", num(rd.gcCount));
+                proc.put("gc_time_ms", num(rd.gcTimeMs));
+                proc.put("threads_after", num(rd.threads));
+                Map<String, Object> groups = new LinkedHashMap<>();
+                for (Map.Entry<String, Double> g : rd.cpuByGroupS.entrySet()) groups.put(g.getKey(), num(g.getValue()));
+                proc.put("cpu_s_by_thread_group", groups);
+                round.put("measured_process", proc);
+                if (rd.firebreakCalls != null) round.put("firebreak_calls_total_after", rd.firebreakCalls);
+                round.put("service_exit", rd.serviceExit);
+                rounds.add(round);
+            }
+            c.put("rounds", rounds);
+            if (!r.rounds.isEmpty()) {
+                Map<String, Object> med = new LinkedHashMap<>();
+                med.put("p50_ms", num(r.p50()));
+                med.put("p99_ms", num(r.p99()));
+                med.put("cpu_s", num(r.cpuS()));
+                med.put("allocated_mb", num(r.allocatedMb()));
+                c.put("median_of_rounds", med);
+            }
             if (base != null) {
                 Map<String, Object> ratio = new LinkedHashMap<>();
                 ratio.put("startup", num(r.startupMedianMs() / base.startupMedianMs()));
                 ratio.put("p50", num(r.p50() / base.p50()));
                 ratio.put("p99", num(r.p99() / base.p99()));
-                ratio.put("cpu", num(r.cpuS / base.cpuS));
-                ratio.put("allocated", num(r.allocatedBytes / base.allocatedBytes));
+                ratio.put("cpu", num(r.cpuS() / base.cpuS()));
+                ratio.put("allocated", num(r.allocatedMb() / base.allocatedMb()));
                 c.put("ratio_to_noagent", ratio);
             }
             configs.add(c);

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +148,65 @@ class ChatServiceIT {
         assertThat(((Number) json.get("success_pct")).doubleValue()).isEqualTo(100.0);
         assertThat(((Number) json.get("p99_ms")).doubleValue()).isPositive();
         assertThat(out).contains("success     100.00 %");
+    }
+
+    @Test
+    void theLoadCommandCanWarmUpInTheSameJvmAndReportOnlyTheMeasuredPhase() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        int rc;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            rc = MainAccess.load(List.of("--target", base.toString(), "--rate", "100", "--warmup", "1s", "--duration", "2s",
+                    "--deadline", "3s", "--json"));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        String stdout = out.toString(StandardCharsets.UTF_8);
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        System.out.print(stdout);
+        System.out.print(stderr);
+        assertThat(rc).isZero();
+        List<String> lines = stdout.lines().toList();
+        // the JSON line (the harness's result) is the measured phase alone; the warm-up has its own line
+        Map<String, Object> measured = Json.parseObject(lines.get(lines.size() - 1));
+        assertThat(((Number) measured.get("sent")).longValue()).isEqualTo(200);
+        String warmupLine = lines.stream().filter(l -> l.startsWith("warm-up {")).findFirst().orElseThrow();
+        Map<String, Object> warmup = Json.parseObject(warmupLine.substring("warm-up ".length()));
+        assertThat(((Number) warmup.get("sent")).longValue()).isEqualTo(100);
+        assertThat(((Number) warmup.get("success_pct")).doubleValue()).isEqualTo(100.0);
+        assertThat(((Number) measured.get("success_pct")).doubleValue()).isEqualTo(100.0);
+        // the marker a harness starts its measurement window on: once, after the start line
+        List<String> errLines = stderr.lines().toList();
+        assertThat(errLines).filteredOn(l -> l.equals("load: measured phase starts")).hasSize(1);
+        assertThat(errLines.indexOf("load: measured phase starts"))
+                .isGreaterThan(errLines.indexOf(errLines.stream().filter(l -> l.contains("(warm-up)")).findFirst().orElseThrow()));
+    }
+
+    @Test
+    void aFreshLoadGeneratorJvmMeasuresNoLatencyBelowTheStoreWrite() throws Exception {
+        // every message waits for its store write (1 ms by default) before it is readable, so no
+        // latency can be shorter: the generator's schedule (nanoTime) and the server's stored_at
+        // (wall clock) must be pinned together correctly, also in a fresh JVM
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        Path jar = ItSupport.appJar();
+        cmd.addAll(jar == null ? List.of("-cp", System.getProperty("java.class.path"), "com.acme.chat.Main")
+                : List.of("-jar", jar.toString()));
+        cmd.addAll(List.of("load", "--target", base.toString(), "--rate", "100", "--duration", "2s", "--deadline", "3s", "--json"));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        System.out.print(out);
+        assertThat(p.exitValue()).isZero();
+        List<String> lines = out.lines().toList();
+        Map<String, Object> json = Json.parseObject(lines.get(lines.size() - 1));
+        double storeMs = ChatServer.Options.defaults().storeLatency().toNanos() / 1e6;
+        assertThat(((Number) json.get("success_pct")).doubleValue()).isEqualTo(100.0);
+        assertThat(((Number) json.get("p50_ms")).doubleValue()).isGreaterThanOrEqualTo(storeMs);
     }
 
     /** {@code GET /debug/vm}: the JVM totals the process-level benchmark reads. */
