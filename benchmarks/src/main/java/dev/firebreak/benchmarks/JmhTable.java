@@ -91,7 +91,9 @@ public final class JmhTable {
       String name = ((String) b.get("benchmark")).replace("dev.firebreak.benchmarks.", "");
       Map<String, Object> primary = (Map<String, Object>) b.get("primaryMetric");
       Map<String, Object> secondary = (Map<String, Object>) b.getOrDefault("secondaryMetrics", Map.of());
-      Map<String, Object> norm = (Map<String, Object>) secondary.get("·gc.alloc.rate.norm");
+      // JMH 1.37 names it "gc.alloc.rate.norm", earlier versions "·gc.alloc.rate.norm"
+      Map<String, Object> norm = (Map<String, Object>) secondary.getOrDefault("gc.alloc.rate.norm",
+          secondary.get("·gc.alloc.rate.norm"));
       double error = primary.get("scoreError") instanceof Number n ? n.doubleValue() : Double.NaN;
       rows.put(name, new Row(name, Json.number(primary, "score"), error,
           norm == null ? Double.NaN : Json.number(norm, "score"),
