@@ -42,7 +42,11 @@ public final class Probe {
     }
   }
 
+  /** Ends a call {@link #enter} admitted; does nothing for the tokens of an untracked call. */
   public static void exit(int methodId, long token, Object thread) {
+    if (token == Dispatcher.SHORT_CIRCUIT || token == Dispatcher.UNTRACKED) {
+      return; // 0: enter failed inside the agent (the advice's default), 1: not watched
+    }
     try {
       dispatcher.exit(methodId, token, thread);
     } catch (Throwable t) {
