@@ -308,7 +308,7 @@ public final class Engine extends Dispatcher {
    * The offending call of a {@code limit} or {@code trip} rule: fire, undo its depth step, and
    * short-circuit it.
    */
-  private long limited(RulePlan r, MethodPlan p, ThreadState ts, int d, double value, double threshold, Object first, long now) {
+  private void limited(RulePlan r, MethodPlan p, ThreadState ts, int d, double value, double threshold, Object first, long now) {
     TargetPlan t = p.target;
     fire(r, p, value, threshold, first, now, null);
     failTrial(t.killSwitch, r, now);
@@ -317,7 +317,7 @@ public final class Engine extends Dispatcher {
     if (t.grouped) {
       depth[t.ownCounter]--;
     }
-    return shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+    shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
   }
 
   /**

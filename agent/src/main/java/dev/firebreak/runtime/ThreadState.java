@@ -72,7 +72,7 @@ final class ThreadState {
     }
   }
 
-  void ensureMethod(int id) {
+  private void ensureMethod(int id) {
     if (id >= calls.length) {
       int n = Math.max(id + 1, calls.length * 2);
       sumNanos = Arrays.copyOf(sumNanos, n);
@@ -81,7 +81,7 @@ final class ThreadState {
     }
   }
 
-  void ensureCounter(int id) {
+  private void ensureCounter(int id) {
     if (id >= depth.length) {
       int n = Math.max(id + 1, depth.length * 2);
       maxDepth = Arrays.copyOf(maxDepth, n);
