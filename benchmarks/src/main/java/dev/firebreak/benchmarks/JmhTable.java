@@ -110,36 +110,33 @@ public final class JmhTable {
   }
 
   static String averageTime(Map<String, Row> t1, Map<String, Row> t2) {
-    StringBuilder s = new StringBuilder();
-    s.append("| benchmark | ns/op, 1 thread | ns/op, 2 threads | B/op 1 t / 2 t | above the floor, ns (1 t / 2 t) "
-        + "| added cost / floor (1 t / 2 t) | 2-thread / 1-thread per call |\n");
-    s.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (String name : names(t1, t2)) {
-      Row a = t1.get(name);
-      Row b = t2.get(name);
-      s.append("| `").append(name).append("` | ")
-          .append(score(a)).append(" | ")
-          .append(score(b)).append(" | ")
-          .append(bytes(a)).append(" / ").append(bytes(b)).append(" | ")
-          .append(signed(above(t1, a))).append(" / ").append(signed(above(t2, b))).append(" | ")
-          .append(f(added(t1, a), 2)).append("x / ").append(f(added(t2, b), 2)).append("x | ")
-          .append(a == null || b == null ? "" : f(b.score() / a.score(), 2) + "x").append(" |\n");
-    }
-    return s.toString();
+    return table("| benchmark | ns/op, 1 thread | ns/op, 2 threads | B/op 1 t / 2 t | above the floor, ns (1 t / 2 t) "
+            + "| added cost / floor (1 t / 2 t) | 2-thread / 1-thread per call |",
+        6, t1, t2, (a, b) -> score(a) + " | " + score(b) + " | "
+            + bytes(a) + " / " + bytes(b) + " | "
+            + signed(above(t1, a)) + " / " + signed(above(t2, b)) + " | "
+            + f(added(t1, a), 2) + "x / " + f(added(t2, b), 2) + "x | "
+            + (a == null || b == null ? "" : f(b.score() / a.score(), 2) + "x"));
   }
 
   static String sampleTime(Map<String, Row> t1, Map<String, Row> t2) {
-    StringBuilder s = new StringBuilder();
-    s.append("| benchmark | p50 ns 1 t | p99 ns 1 t | p99.9 ns 1 t | p50 ns 2 t | p99 ns 2 t | p99.9 ns 2 t "
-        + "| p99 / floor's p99 (1 t / 2 t) |\n");
-    s.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    return table("| benchmark | p50 ns 1 t | p99 ns 1 t | p99.9 ns 1 t | p50 ns 2 t | p99 ns 2 t | p99.9 ns 2 t "
+            + "| p99 / floor's p99 (1 t / 2 t) |",
+        7, t1, t2, (a, b) -> pct(a, "50.0") + " | " + pct(a, "99.0") + " | " + pct(a, "99.9") + " | "
+            + pct(b, "50.0") + " | " + pct(b, "99.0") + " | " + pct(b, "99.9") + " | "
+            + f(p99Ratio(t1, a), 2) + "x / " + f(p99Ratio(t2, b), 2) + "x");
+  }
+
+  /**
+   * A markdown table: the header, a right-aligned column for each of {@code columns} after the
+   * benchmark's name, and a row per benchmark of either file, its cells from the 1-thread and the
+   * 2-thread result (either may be null).
+   */
+  private static String table(String header, int columns, Map<String, Row> t1, Map<String, Row> t2,
+      java.util.function.BiFunction<Row, Row, String> cells) {
+    StringBuilder s = new StringBuilder(header).append("\n| ---").append(" | ---:".repeat(columns)).append(" |\n");
     for (String name : names(t1, t2)) {
-      Row a = t1.get(name);
-      Row b = t2.get(name);
-      s.append("| `").append(name).append("` | ")
-          .append(pct(a, "50.0")).append(" | ").append(pct(a, "99.0")).append(" | ").append(pct(a, "99.9")).append(" | ")
-          .append(pct(b, "50.0")).append(" | ").append(pct(b, "99.0")).append(" | ").append(pct(b, "99.9")).append(" | ")
-          .append(f(p99Ratio(t1, a), 2)).append("x / ").append(f(p99Ratio(t2, b), 2)).append("x |\n");
+      s.append("| `").append(name).append("` | ").append(cells.apply(t1.get(name), t2.get(name))).append(" |\n");
     }
     return s.toString();
   }

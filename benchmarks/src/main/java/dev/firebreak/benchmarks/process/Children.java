@@ -253,15 +253,17 @@ final class Children {
         static long cpuNanos(Process p) throws IOException {
             Path stat = Path.of("/proc", Long.toString(p.pid()), "stat");
             if (Files.isReadable(stat)) {
-                String s = Files.readString(stat);
-                // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
-                String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
-                long utime = Long.parseLong(f[11]); // field 14 of proc(5)
-                long stime = Long.parseLong(f[12]); // field 15
-                return (utime + stime) * (1_000_000_000L / ticksPerSecond());
+                return cpuTicks(Files.readString(stat)) * (1_000_000_000L / ticksPerSecond());
             }
             return p.info().totalCpuDuration().map(Duration::toNanos)
                     .orElseThrow(() -> new IOException("no CPU time for pid " + p.pid()));
+        }
+
+        /** utime + stime, in clock ticks, of a process's or a thread's {@code stat} line. */
+        static long cpuTicks(String stat) {
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
         }
 
         /** The thread groups of {@link #cpuNanosByGroup}, in report order. */
@@ -288,9 +290,7 @@ final class Children {
                         continue; // the thread ended meanwhile
                     }
                     String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
-                    String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
-                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    out.merge(group(comm), ticks * tick, Long::sum);
+                    out.merge(group(comm), cpuTicks(s) * tick, Long::sum);
                 }
             }
             return out;
