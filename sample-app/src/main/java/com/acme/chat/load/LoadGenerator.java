@@ -63,8 +63,18 @@ public final class LoadGenerator {
         long late;       // readable, but after the deadline
         long lost;       // accepted, never readable within the deadline
         final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
+        // the phase's stretch of the schedule: its first message's scheduled send, and one period
+        // after its last one's (wall clock, microseconds since the epoch; -1 before the first send)
+        long firstSendMicros = -1;
+        long scheduleEndMicros = -1;
 
         PhaseStats(String name) { this.name = name; }
+
+        void sent(long intendedMicros, long periodMicros) {
+            sent++;
+            if (firstSendMicros < 0) firstSendMicros = intendedMicros;
+            scheduleEndMicros = intendedMicros + periodMicros;
+        }
 
         public synchronized Summary summary() {
             long failed = rejected + errors + late + lost;
@@ -72,6 +82,18 @@ public final class LoadGenerator {
                     sent == 0 ? 0 : 100.0 * delivered / sent,
                     ms(latencyMicros.getValueAtPercentile(50)), ms(latencyMicros.getValueAtPercentile(99)),
                     ms(latencyMicros.getMaxValue()));
+        }
+
+        /**
+         * A copy of the latencies (microseconds), time-stamped with the phase's stretch of the
+         * schedule (milliseconds since the epoch) and tagged with the phase's name.
+         */
+        public synchronized Histogram latencies() {
+            Histogram h = latencyMicros.copy();
+            h.setStartTimeStamp(Math.max(0, firstSendMicros) / 1000);
+            h.setEndTimeStamp(Math.max(0, scheduleEndMicros) / 1000);
+            h.setTag(name);
+            return h;
         }
 
         private static double ms(long micros) {
@@ -99,8 +121,12 @@ public final class LoadGenerator {
         }
     }
 
-    /** The result of a run: one summary per phase in order, and the total. */
-    public record Result(Map<String, Summary> phases, Summary total) {}
+    /**
+     * The result of a run: one summary per phase in order, and the total; and the latencies each
+     * summary was computed from ({@link PhaseStats#latencies()}, copied together with the summary).
+     */
+    public record Result(Map<String, Summary> phases, Summary total, Map<String, Histogram> phaseLatencies,
+                         Histogram totalLatencies) {}
 
     private record Pending(long intendedMicros, PhaseStats phase) {}
 
@@ -108,6 +134,7 @@ public final class LoadGenerator {
     private final HttpClient client;
     private final ExecutorService clientExecutor;
     private final MessageMix mix;
+    private final long periodNanos;
     private final Map<String, PhaseStats> phases = new LinkedHashMap<>();
     private final PhaseStats total = new PhaseStats("total");
     private volatile PhaseStats current;
@@ -135,6 +162,7 @@ public final class LoadGenerator {
                 .executor(clientExecutor)
                 .build();
         this.mix = new MessageMix(options.seed(), options.rooms(), options.emojiPct(), options.celebrationPct());
+        this.periodNanos = (long) (1_000_000_000L / options.rate());
         phase("load");
     }
 
@@ -178,7 +206,7 @@ public final class LoadGenerator {
         poller.setDaemon(true);
         poller.start();
         try {
-            long period = (long) (1_000_000_000L / options.rate());
+            long period = periodNanos;
             long durationNanos = options.duration().toNanos();
             // the schedule runs on nanoTime, latencies are against the server's wall clock: pin the
             // two together at one instant. The first wall-clock reads of a fresh JVM are slow (they
@@ -233,12 +261,20 @@ public final class LoadGenerator {
         if (unanswered > 0) System.err.println("load: " + unanswered + " requests still unanswered at the end");
         clientExecutor.shutdownNow();
         Map<String, Summary> out = new LinkedHashMap<>();
+        Map<String, Histogram> latencies = new LinkedHashMap<>();
         synchronized (this) {
             for (PhaseStats p : phases.values()) {
-                if (p.sent > 0) out.put(p.name, p.summary());
+                synchronized (p) { // the summary and the copy of its histogram at one instant
+                    if (p.sent > 0) {
+                        out.put(p.name, p.summary());
+                        latencies.put(p.name, p.latencies());
+                    }
+                }
             }
         }
-        return new Result(out, total.summary());
+        synchronized (total) {
+            return new Result(out, total.summary(), latencies, total.latencies());
+        }
     }
 
     private interface Update { void apply(PhaseStats s); }
@@ -250,7 +286,7 @@ public final class LoadGenerator {
 
     private void send(long intendedMicros) {
         PhaseStats phase = current;
-        count(phase, s -> s.sent++);
+        count(phase, s -> s.sent(intendedMicros, periodNanos / 1000));
         MessageMix.Post post = mix.next();
         String body = Json.write(Json.obj("room", post.room(), "author", post.author(), "text", post.text()));
         HttpRequest req = HttpRequest.newBuilder(options.target().resolve("/messages"))
