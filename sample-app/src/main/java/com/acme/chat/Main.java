@@ -2,6 +2,8 @@ package com.acme.chat;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
+import com.acme.chat.load.LatencyLog;
 import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.replay.Replay;
 import com.acme.chat.server.ChatServer;
@@ -19,7 +22,7 @@ import com.acme.chat.util.Args;
  *
  * <pre>
  * java -jar firebreak-sample-app.jar [serve] [--port 8080] [--workers 4] [--queue 256] [--max-retries 50] ...
- * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json]
+ * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json] [--histogram-log FILE]
  * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only]
  * </pre>
  */
@@ -63,6 +66,8 @@ public final class Main {
                 "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
                 "          --warmup 0s   (first send at this rate, unmeasured, in the same JVM; the figures are of",
                 "                         the --duration after it)",
+                "          --histogram-log FILE   (the measured figures' latency histogram, in HdrHistogram's log",
+                "                         format: one interval tagged 'load', microseconds)",
                 "  replay  the emoji-pack outage, without and with the Firebreak agent, side by side",
                 "          --agent PATH --rules PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
                 "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json"));
@@ -93,7 +98,7 @@ public final class Main {
         stopped.await();
     }
 
-    static int load(List<String> argv) throws InterruptedException {
+    static int load(List<String> argv) throws IOException, InterruptedException {
         Args a = new Args(argv, Set.of("json"));
         LoadGenerator.Options d = LoadGenerator.Options.defaults(URI.create("http://127.0.0.1:8080"));
         String target = a.string("target", d.target().toString());
@@ -104,12 +109,18 @@ public final class Main {
                 a.decimal("celebration-pct", d.celebrationPct()));
         Duration warmup = a.duration("warmup", Duration.ZERO);
         boolean json = a.flag("json");
+        String histogramLogOption = a.string("histogram-log", null);
         a.rejectUnknown();
         if (o.rate() <= 0 || o.duration().isNegative() || o.duration().isZero()) {
             throw new Args.UsageException("--rate and --duration must be positive");
         }
         if (warmup.isNegative()) {
             throw new Args.UsageException("--warmup must not be negative");
+        }
+        Path histogramLog = histogramLogOption == null ? null : Path.of(histogramLogOption).toAbsolutePath();
+        if (histogramLog != null && (Files.isDirectory(histogramLog) || !Files.isDirectory(histogramLog.getParent()))) {
+            // found out now rather than after the run
+            throw new Args.UsageException("--histogram-log " + histogramLogOption + ": not a file in an existing directory");
         }
         LoadGenerator gen;
         if (warmup.isZero()) {
@@ -138,6 +149,11 @@ public final class Main {
         System.out.printf("latency     p50 %.1f ms, p99 %.1f ms, max %.1f ms (scheduled send -> readable in the room)%n",
                 s.p50Ms(), s.p99Ms(), s.maxMs());
         if (json) System.out.println(s.json());
+        if (histogramLog != null) {
+            // the histogram s was computed from; the run's start (its first scheduled send) is the log's base time
+            LatencyLog.write(histogramLog, warmup.isZero() ? r.totalLatencies() : r.phaseLatencies().get("load"), "load",
+                    r.totalLatencies().getStartTimeStamp());
+        }
         return 0;
     }
 

@@ -10,14 +10,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import org.HdrHistogram.EncodableHistogram;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import com.acme.chat.MainAccess;
 import com.acme.chat.server.ChatServer;
@@ -130,14 +135,43 @@ class ChatServiceIT {
         }
     }
 
+    /**
+     * Reads a {@code load --histogram-log} file back with HdrHistogram's reader: one interval tagged
+     * "load", whose count and p99 are the JSON line's; returns it.
+     */
+    static Histogram assertHistogramLogMatches(Path log, Map<String, Object> json) throws Exception {
+        assertThat(Files.readString(log)).startsWith("#Firebreak sample app, load generator: "
+                + "latency from scheduled send to readable, microseconds\n");
+        HistogramLogReader reader = new HistogramLogReader(log.toFile());
+        try {
+            EncodableHistogram read = reader.nextIntervalHistogram();
+            assertThat(read).isInstanceOf(Histogram.class);
+            assertThat(reader.nextIntervalHistogram()).as("one interval").isNull();
+            Histogram h = (Histogram) read;
+            assertThat(h.getTag()).isEqualTo("load");
+            assertThat(h.getTotalCount()).isEqualTo(((Number) json.get("delivered")).longValue());
+            // rounded to 0.01 ms as the JSON's figures are (PhaseStats.summary)
+            assertThat(Math.round(h.getValueAtPercentile(99) / 10.0) / 100.0).isEqualTo(((Number) json.get("p99_ms")).doubleValue());
+            assertThat(Math.round(h.getValueAtPercentile(50) / 10.0) / 100.0).isEqualTo(((Number) json.get("p50_ms")).doubleValue());
+            // the reader puts the interval's time stamps at the base time (the log's start) plus the logged offsets
+            h.setStartTimeStamp(h.getStartTimeStamp() - Math.round(reader.getStartTimeSec() * 1000));
+            h.setEndTimeStamp(h.getEndTimeStamp() - Math.round(reader.getStartTimeSec() * 1000));
+            return h;
+        } finally {
+            reader.close();
+        }
+    }
+
     @Test
-    void theLoadCommandPrintsASummaryAndAJsonLine() throws Exception {
+    void theLoadCommandPrintsASummaryAndAJsonLine(@TempDir Path tmp) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;
         int rc;
+        Path log = tmp.resolve("load.hlog");
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            rc = MainAccess.load(List.of("--target", base.toString(), "--rate", "100", "--duration", "3s", "--deadline", "3s", "--json"));
+            rc = MainAccess.load(List.of("--target", base.toString(), "--rate", "100", "--duration", "3s", "--deadline", "3s", "--json",
+                    "--histogram-log", log.toString()));
         } finally {
             System.setOut(old);
         }
@@ -151,20 +185,26 @@ class ChatServiceIT {
         assertThat(((Number) json.get("success_pct")).doubleValue()).isEqualTo(100.0);
         assertThat(((Number) json.get("p99_ms")).doubleValue()).isPositive();
         assertThat(out).contains("success     100.00 %");
+        // without a warm-up the histogram is the whole run's: from its first scheduled send, 3 s long
+        Histogram h = assertHistogramLogMatches(log, json);
+        assertThat(h.getTotalCount()).isEqualTo(300);
+        assertThat(h.getStartTimeStamp()).isBetween(-1L, 1L);
+        assertThat(h.getEndTimeStamp()).isBetween(2_999L, 3_001L);
     }
 
     @Test
-    void theLoadCommandCanWarmUpInTheSameJvmAndReportOnlyTheMeasuredPhase() throws Exception {
+    void theLoadCommandCanWarmUpInTheSameJvmAndReportOnlyTheMeasuredPhase(@TempDir Path tmp) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         int rc;
+        Path log = tmp.resolve("load.hlog");
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             rc = MainAccess.load(List.of("--target", base.toString(), "--rate", "100", "--warmup", "1s", "--duration", "2s",
-                    "--deadline", "3s", "--json"));
+                    "--deadline", "3s", "--json", "--histogram-log", log.toString()));
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
@@ -183,6 +223,11 @@ class ChatServiceIT {
         assertThat(((Number) warmup.get("sent")).longValue()).isEqualTo(100);
         assertThat(((Number) warmup.get("success_pct")).doubleValue()).isEqualTo(100.0);
         assertThat(((Number) measured.get("success_pct")).doubleValue()).isEqualTo(100.0);
+        // the histogram log holds the measured phase (200 messages), neither the warm-up (100) nor the whole run (300)
+        Histogram h = assertHistogramLogMatches(log, measured);
+        assertThat(h.getTotalCount()).isEqualTo(200).isNotEqualTo(((Number) warmup.get("delivered")).longValue());
+        assertThat(h.getStartTimeStamp()).isBetween(999L, 1_001L);
+        assertThat(h.getEndTimeStamp()).isBetween(2_999L, 3_001L);
         // the marker a harness starts its measurement window on: once, after the start line
         List<String> errLines = stderr.lines().toList();
         assertThat(errLines).filteredOn(l -> l.equals("load: measured phase starts")).hasSize(1);
