@@ -155,25 +155,32 @@ final class Children {
 
     // ---------------------------------------------------------------- the load generator
 
-    /** The outcome of one {@code load ... --json} child: the measured phase, and its warm-up (or null). */
-    record LoadResult(Map<String, Object> summary, Map<String, Object> warmup, List<String> command) {}
+    /**
+     * The outcome of one {@code load ... --json} child: the measured phase, its warm-up (or null),
+     * and the file with the measured phase's latency histogram (or null if none was asked for).
+     */
+    record LoadResult(Map<String, Object> summary, Map<String, Object> warmup, Path histogramLog, List<String> command) {}
 
     /**
      * Runs {@code java -jar app.jar load --target ... --rate R [--warmup W] --duration D --json} to
      * its end: with a warm-up, the same load-generator JVM sends unmeasured for {@code warmup}
-     * first, so the measured phase starts with a warm client. {@code onSending} runs (in the
+     * first, so the measured phase starts with a warm client. With {@code histogram}, the child
+     * also writes the measured phase's latency histogram ({@code --histogram-log}) to
+     * {@code logBase.hlog}, beside its {@code logBase.out} and {@code logBase.err}. {@code onSending} runs (in the
      * calling thread) when the measured phase starts (the child's {@code load: ...} line on stderr,
      * or with a warm-up its {@code load: measured phase starts} line); {@code onFinished} when it
      * prints its result, after its drain (every message delivered or past its deadline) and before
      * its JVM exits. Either may be null.
      */
-    static LoadResult load(Path appJar, int port, double rate, Duration warmup, Duration duration, Path logBase,
+    static LoadResult load(Path appJar, int port, double rate, Duration warmup, Duration duration, Path logBase, boolean histogram,
                            Runnable onSending, Runnable onFinished) throws IOException, InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of(java(), "-jar", appJar.toString(), "load",
                 "--target", "http://127.0.0.1:" + port,
                 "--rate", rate == Math.rint(rate) ? Long.toString((long) rate) : Double.toString(rate),
                 "--duration", duration.toMillis() + "ms", "--json"));
         if (!warmup.isZero()) cmd.addAll(List.of("--warmup", warmup.toMillis() + "ms"));
+        Path hlog = histogram ? Path.of(logBase + ".hlog") : null;
+        if (hlog != null) cmd.addAll(List.of("--histogram-log", hlog.toString()));
         String marker = warmup.isZero() ? "load: " : "load: measured phase starts";
         Path out = Path.of(logBase + ".out");
         Path err = Path.of(logBase + ".err");
@@ -209,10 +216,12 @@ final class Children {
             if (!p.waitFor(30, TimeUnit.SECONDS)) throw new IOException("the load generator did not exit after its result");
             outPump.join(5000);
             errPump.join(5000);
-            if (p.exitValue() != 0) throw new IOException("the load generator exited with " + p.exitValue() + "; " + err + ":\n" + tail(err, 15));
+            if (p.exitValue() != 0) throw new IOException("the load generator exited with " + p.exitValue() + "; " + err + ":\n" + tail(err, 15)
+                    + (hlog != null && p.exitValue() == 2 ? "\n(a usage error: a sample app jar older than --histogram-log rejects it; rebuild sample-app)" : ""));
             if (json == null) throw new IOException("no JSON line in the load generator's output " + out);
+            if (hlog != null && !Files.isRegularFile(hlog)) throw new IOException("the load generator wrote no histogram log " + hlog);
             String w = warmupResult.getNow(null);
-            return new LoadResult(Json.object(json), w == null ? null : Json.object(w), cmd);
+            return new LoadResult(Json.object(json), w == null ? null : Json.object(w), hlog, cmd);
         } finally {
             if (p.isAlive()) stop(p, Duration.ofSeconds(2));
             LIVE.remove(p);

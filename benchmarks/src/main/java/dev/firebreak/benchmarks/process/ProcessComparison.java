@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.HdrHistogram.Histogram;
+
 import dev.firebreak.benchmarks.process.Children.LoadResult;
 import dev.firebreak.benchmarks.process.Children.Service;
 
@@ -42,11 +44,13 @@ import dev.firebreak.benchmarks.process.Children.Service;
  * configurations interleaved, each in a fresh service: a warm-up phase and a measured phase of
  * open-loop load at the same rate, each run by its own load-generator JVM
  * ({@code firebreak-sample-app.jar load --json}), figures the medians of the rounds: p50 and p99
- * latency from the load generator, and, between the start of the measured sending and the end
- * of the load generator, the service's CPU time ({@code /proc/PID/stat} utime + stime) and the
- * bytes its JVM allocated ({@code GET /debug/vm}). Every figure is also given as a ratio to the
- * configuration without an agent. Before measuring, each agent is checked in an unmeasured run
- * to really instrument the four methods (see {@link Configuration.Check}).
+ * latency from the load generator (and pooled: p50, p99 and p99.9 of all rounds' measured
+ * messages in one histogram, merged from each round's {@code --histogram-log}), and, between the
+ * start of the measured sending and the end of the load generator, the service's CPU time
+ * ({@code /proc/PID/stat} utime + stime) and the bytes its JVM allocated ({@code GET /debug/vm}).
+ * Every figure is also given as a ratio to the configuration without an agent. Before measuring,
+ * each agent is checked in an unmeasured run to really instrument the four methods (see
+ * {@link Configuration.Check}).
  *
  * <p>The report (markdown) goes to stdout, progress to stderr, the full result to
  * {@code benchmarks/target/process/process-comparison-STAMP.json}, and every child's output to
@@ -70,7 +74,8 @@ public final class ProcessComparison {
             "  --rate 300                 messages a second, warm-up and measured phase alike",
             "  --warmup 30s               warm-up phase (not measured; 0 to skip)",
             "  --measure 30s              measured phase",
-            "  --repeats 3                load rounds per configuration, interleaved; figures are their medians",
+            "  --repeats 3                load rounds per configuration, interleaved; figures are their medians,",
+            "                             and percentiles pooled over all rounds' messages",
             "  --startups 10              start-ups per configuration for the median (0 to skip)",
             "  --configs noagent,empty-agent,firebreak,otel,elastic",
             "                             also known: otel-methods-only, elastic-methods-only",
@@ -194,9 +199,13 @@ public final class ProcessComparison {
         /** CPU seconds of the live threads by group (ProcStat.GROUPS) over the window. */
         final Map<String, Double> cpuByGroupS = new LinkedHashMap<>();
         int serviceExit;
+        /** The measured phase's latencies (microseconds), read back from the generator's histogram log. */
+        Histogram latency;
+        Path histogramLog;
 
         double p50() { return Json.number(measured, "p50_ms"); }
         double p99() { return Json.number(measured, "p99_ms"); }
+        double p999() { return Latencies.ms(latency, 99.9); }
         double allocatedMb() { return allocatedBytes / 1e6; }
     }
 
@@ -225,6 +234,17 @@ public final class ProcessComparison {
         double p99() { return median(Round::p99); }
         double cpuS() { return median(r -> r.cpuS); }
         double allocatedMb() { return median(Round::allocatedMb); }
+
+        /** All rounds' measured messages in one histogram (microseconds; empty without rounds). */
+        Histogram pooled() {
+            List<Histogram> hs = new ArrayList<>();
+            for (Round r : rounds) if (r.latency != null) hs.add(r.latency);
+            return Latencies.pool(hs);
+        }
+
+        double pooledP50() { return Latencies.ms(pooled(), 50); }
+        double pooledP99() { return Latencies.ms(pooled(), 99); }
+        double pooledP999() { return Latencies.ms(pooled(), 99.9); }
     }
 
     private record Snapshot(long nanos, long cpuNanos, Map<String, Long> cpuByGroup, Map<String, Object> vm) {
@@ -361,7 +381,8 @@ public final class ProcessComparison {
         String how;
         try {
             s.awaitHealthy(Duration.ofMinutes(2));
-            Children.load(o.appJar(), s.port, 50, Duration.ZERO, Duration.ofSeconds(2), dir.resolve("verify-" + c.name() + "-load"), null, null);
+            Children.load(o.appJar(), s.port, 50, Duration.ZERO, Duration.ofSeconds(2), dir.resolve("verify-" + c.name() + "-load"), false,
+                    null, null);
             if (c.check() == Configuration.Check.FIREBREAK_METRICS) {
                 counts = firebreakCalls(port);
                 how = "firebreak_calls_total on http://127.0.0.1:" + port + "/metrics, summed per method";
@@ -435,12 +456,18 @@ public final class ProcessComparison {
             AtomicReference<Snapshot> before = new AtomicReference<>();
             AtomicReference<Snapshot> afterRef = new AtomicReference<>();
             LoadResult m = Children.load(o.appJar(), s.port, o.rate(), o.warmup(), o.measure(), dir.resolve("load-" + name + "-generator"),
-                    () -> before.set(snapshot(s)), () -> afterRef.set(snapshot(s)));
+                    true, () -> before.set(snapshot(s)), () -> afterRef.set(snapshot(s)));
             rd.warmup = m.warmup();
             if (m.warmup() != null) progress("load     %-20s warm-up  %s", name, describe(m.warmup()));
             Snapshot b = before.get();
             Snapshot after = afterRef.get();
             rd.measured = m.summary();
+            rd.histogramLog = m.histogramLog();
+            rd.latency = Latencies.read(m.histogramLog());
+            if (rd.latency.getTotalCount() != (long) Json.number(rd.measured, "delivered")) {
+                throw new IOException(rel(m.histogramLog()) + " holds " + rd.latency.getTotalCount() + " latencies, the load generator's JSON "
+                        + "says " + fmt(Json.number(rd.measured, "delivered"), 0) + " delivered");
+            }
             rd.windowS = (after.nanos() - b.nanos()) / 1e9;
             rd.cpuS = (after.cpuNanos() - b.cpuNanos()) / 1e9;
             rd.cpuSJvm = delta(b.vm(), after.vm(), "process_cpu_ns") / 1e9;
@@ -452,8 +479,8 @@ public final class ProcessComparison {
             rd.gcTimeMs = delta(b.vm(), after.vm(), "gc_time_ms");
             rd.threads = Json.number(after.vm(), "threads");
             if (c.check() == Configuration.Check.FIREBREAK_METRICS) rd.firebreakCalls = firebreakCalls(port);
-            progress("load     %-20s measured %s; CPU %.2f s in %.1f s, allocated %.1f MB", name, describe(m.summary()),
-                    rd.cpuS, rd.windowS, rd.allocatedMb());
+            progress("load     %-20s measured %s, p99.9 %.2f ms; CPU %.2f s in %.1f s, allocated %.1f MB", name, describe(m.summary()),
+                    rd.p999(), rd.cpuS, rd.windowS, rd.allocatedMb());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         } finally {
@@ -487,29 +514,36 @@ public final class ProcessComparison {
         Result empty = results.stream().filter(r -> r.config.name().equals("empty-agent")).findFirst().orElse(null);
         StringBuilder t = new StringBuilder("\n");
         t.append(String.format(Locale.ROOT, "Open-loop load %s msg/s: %d rounds per configuration, interleaved, each a fresh service with "
-                        + "a warm-up of %s, then a measured %s (one load-generator JVM for both phases); load figures are the medians of "
-                        + "the rounds, start-up the median of %d start-ups, interleaved. (x) = ratio to no agent.%n%n",
+                        + "a warm-up of %s, then a measured %s (one load-generator JVM for both phases); p50, p99, CPU and allocated are "
+                        + "the medians of the rounds; the pooled percentiles are of all rounds' measured messages in one histogram (the "
+                        + "rounds' load-generator histograms merged, so every message counts once, whichever round it was in); start-up "
+                        + "the median of %d start-ups, interleaved. (x) = ratio to no agent.%n%n",
                 fmt(o.rate(), 0), o.repeats(), human(o.warmup()), human(o.measure()), o.startups()));
-        t.append("| configuration | startup ms | startup beyond an empty agent | p50 ms | p99 ms | CPU s | allocated MB |\n");
-        t.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        t.append("| configuration | startup ms | startup beyond an empty agent | p50 ms | p99 ms "
+                + "| p50 ms (pooled) | p99 ms (pooled) | p99.9 ms (pooled) | CPU s | allocated MB |\n");
+        t.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Result r : results) {
             t.append("| ").append(r.config.label())
                     .append(" | ").append(cell(r.startupMedianMs(), base == null ? Double.NaN : base.startupMedianMs(), 0))
                     .append(" | ").append(beyond(r, empty, base))
                     .append(" | ").append(cell(r.p50(), base == null ? Double.NaN : base.p50(), 2))
                     .append(" | ").append(cell(r.p99(), base == null ? Double.NaN : base.p99(), 2))
+                    .append(" | ").append(cell(r.pooledP50(), base == null ? Double.NaN : base.pooledP50(), 2))
+                    .append(" | ").append(cell(r.pooledP99(), base == null ? Double.NaN : base.pooledP99(), 2))
+                    .append(" | ").append(cell(r.pooledP999(), base == null ? Double.NaN : base.pooledP999(), 2))
                     .append(" | ").append(cell(r.cpuS(), base == null ? Double.NaN : base.cpuS(), 2))
                     .append(" | ").append(cell(r.allocatedMb(), base == null ? Double.NaN : base.allocatedMb(), 1))
                     .append(" |\n");
         }
         t.append("\nEvery round (in the order run within each configuration):\n\n");
-        t.append("| configuration | delivered / sent | p50 ms | p99 ms | CPU s (JVM's own) | allocated MB | GCs (ms) | threads |\n");
-        t.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        t.append("| configuration | delivered / sent | p50 ms | p99 ms | p99.9 ms | CPU s (JVM's own) | allocated MB | GCs (ms) | threads |\n");
+        t.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Result r : results) {
             if (r.rounds.isEmpty()) continue;
             List<String> delivered = new ArrayList<>();
             List<String> p50 = new ArrayList<>();
             List<String> p99 = new ArrayList<>();
+            List<String> p999 = new ArrayList<>();
             List<String> cpu = new ArrayList<>();
             List<String> alloc = new ArrayList<>();
             List<String> gcs = new ArrayList<>();
@@ -518,6 +552,7 @@ public final class ProcessComparison {
                 delivered.add(fmt(Json.number(rd.measured, "delivered"), 0) + "/" + fmt(Json.number(rd.measured, "sent"), 0));
                 p50.add(fmt(rd.p50(), 2));
                 p99.add(fmt(rd.p99(), 2));
+                p999.add(fmt(rd.p999(), 2));
                 cpu.add(fmt(rd.cpuS, 2) + " (" + fmt(rd.cpuSJvm, 2) + ")");
                 alloc.add(fmt(rd.allocatedMb(), 1));
                 gcs.add(fmt(rd.gcCount, 0) + " (" + fmt(rd.gcTimeMs, 0) + ")");
@@ -527,6 +562,7 @@ public final class ProcessComparison {
                     .append(" | ").append(String.join(", ", delivered))
                     .append(" | ").append(String.join(", ", p50))
                     .append(" | ").append(String.join(", ", p99))
+                    .append(" | ").append(String.join(", ", p999))
                     .append(" | ").append(String.join(", ", cpu))
                     .append(" | ").append(String.join(", ", alloc))
                     .append(" | ").append(String.join(", ", gcs))
@@ -666,6 +702,13 @@ public final class ProcessComparison {
                 for (Map.Entry<String, Double> g : rd.cpuByGroupS.entrySet()) groups.put(g.getKey(), num(g.getValue()));
                 proc.put("cpu_s_by_thread_group", groups);
                 round.put("measured_process", proc);
+                if (rd.latency != null) {
+                    Map<String, Object> hist = new LinkedHashMap<>();
+                    hist.put("log", rd.histogramLog == null ? null : rel(rd.histogramLog));
+                    hist.put("count", rd.latency.getTotalCount());
+                    hist.put("p99_9_ms", num(rd.p999()));
+                    round.put("measured_latency_histogram", hist);
+                }
                 if (rd.firebreakCalls != null) round.put("firebreak_calls_total_after", rd.firebreakCalls);
                 round.put("service_exit", rd.serviceExit);
                 rounds.add(round);
@@ -678,12 +721,24 @@ public final class ProcessComparison {
                 med.put("cpu_s", num(r.cpuS()));
                 med.put("allocated_mb", num(r.allocatedMb()));
                 c.put("median_of_rounds", med);
+                Histogram all = r.pooled();
+                Map<String, Object> pooled = new LinkedHashMap<>();
+                pooled.put("what", "all rounds' measured messages in one histogram");
+                pooled.put("messages", all.getTotalCount());
+                pooled.put("p50_ms", num(Latencies.ms(all, 50)));
+                pooled.put("p99_ms", num(Latencies.ms(all, 99)));
+                pooled.put("p99_9_ms", num(Latencies.ms(all, 99.9)));
+                pooled.put("max_ms", num(all.getTotalCount() == 0 ? Double.NaN : all.getMaxValue() / 1000.0));
+                c.put("pooled", pooled);
             }
             if (base != null) {
                 Map<String, Object> ratio = new LinkedHashMap<>();
                 ratio.put("startup", num(r.startupMedianMs() / base.startupMedianMs()));
                 ratio.put("p50", num(r.p50() / base.p50()));
                 ratio.put("p99", num(r.p99() / base.p99()));
+                ratio.put("pooled_p50", num(Latencies.ratio(r.pooledP50(), base.pooledP50())));
+                ratio.put("pooled_p99", num(Latencies.ratio(r.pooledP99(), base.pooledP99())));
+                ratio.put("pooled_p99_9", num(Latencies.ratio(r.pooledP999(), base.pooledP999())));
                 ratio.put("cpu", num(r.cpuS() / base.cpuS()));
                 ratio.put("allocated", num(r.allocatedMb() / base.allocatedMb()));
                 c.put("ratio_to_noagent", ratio);
