@@ -38,9 +38,11 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
 
     /**
      * The configurations of a default run, in the order they are measured. {@code empty-agent}
-     * is measured at start-up only: the floor of any agent's start-up cost.
+     * is measured at start-up only: the floor of any agent's start-up cost. {@code noagent-again}
+     * is {@code noagent} once more (the A/A control): its ratios to {@code noagent} are what the
+     * run's noise alone makes of one configuration.
      */
-    static final List<String> DEFAULT = List.of("noagent", "empty-agent", "firebreak", "otel", "elastic");
+    static final List<String> DEFAULT = List.of("noagent", "empty-agent", "firebreak", "otel", "elastic", "noagent-again");
 
     String jvmArgs(int port, boolean verify) {
         return String.join(" ", args(port, verify));
@@ -60,6 +62,8 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
     static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent, Path emptyAgent) {
         Map<String, Configuration> m = new LinkedHashMap<>();
         m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of(), true));
+        m.put("noagent-again", new Configuration("noagent-again", "no agent, measured again (A/A control)", List.of(), List.of(),
+                Check.NONE, List.of(), true));
         m.put("empty-agent", new Configuration("empty-agent", "an empty Java agent (premain returns at once; start-up only)",
                 List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), false));
 

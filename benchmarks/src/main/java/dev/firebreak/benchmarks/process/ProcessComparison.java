@@ -29,13 +29,14 @@ import dev.firebreak.benchmarks.process.Children.Service;
 /**
  * Issue 6, part 2: the sample chat service measured as a whole process under the same load,
  * without an agent, with Firebreak, with the OpenTelemetry Java agent and with the Elastic APM
- * agent (the peers timing the same four methods, sending nothing). One run, from the
+ * agent (the peers timing the same four methods, sending nothing), and once more without an agent
+ * (the A/A control: what the run's noise alone makes of the same configuration). One run, from the
  * repository root:
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison \
  *     [--rate 300] [--warmup 30s] [--measure 30s] [--repeats 3] [--startups 10]
- *     [--configs noagent,empty-agent,firebreak,otel,elastic]
+ *     [--configs noagent,empty-agent,firebreak,otel,elastic,noagent-again]
  * </pre>
  *
  * <p>For each configuration: the JVM start-up time (fork to the first {@code /health} 200,
@@ -48,9 +49,10 @@ import dev.firebreak.benchmarks.process.Children.Service;
  * messages in one histogram, merged from each round's {@code --histogram-log}), and, between the
  * start of the measured sending and the end of the load generator, the service's CPU time
  * ({@code /proc/PID/stat} utime + stime) and the bytes its JVM allocated ({@code GET /debug/vm}).
- * Every figure is also given as a ratio to the configuration without an agent. Before measuring,
- * each agent is checked in an unmeasured run to really instrument the four methods (see
- * {@link Configuration.Check}).
+ * Every figure is also given as a ratio to the
+ * configuration without an agent; the ratios of {@code noagent-again} (no agent either) show how
+ * large a difference the run's noise makes by itself. Before measuring, each agent is checked in
+ * an unmeasured run to really instrument the four methods (see {@link Configuration.Check}).
  *
  * <p>The report (markdown) goes to stdout, progress to stderr, the full result to
  * {@code benchmarks/target/process/process-comparison-STAMP.json}, and every child's output to
@@ -77,9 +79,11 @@ public final class ProcessComparison {
             "  --repeats 3                load rounds per configuration, interleaved; figures are their medians,",
             "                             and percentiles pooled over all rounds' messages",
             "  --startups 10              start-ups per configuration for the median (0 to skip)",
-            "  --configs noagent,empty-agent,firebreak,otel,elastic",
+            "  --configs noagent,empty-agent,firebreak,otel,elastic,noagent-again",
             "                             also known: otel-methods-only, elastic-methods-only",
-            "                             (empty-agent: start-up only, the floor of any -javaagent)",
+            "                             (empty-agent: start-up only, the floor of any -javaagent;",
+            "                             noagent-again: no agent, measured again, the A/A control: its",
+            "                             ratios to noagent are the run's noise)",
             "  --app-jar sample-app/target/firebreak-sample-app.jar",
             "  --firebreak-agent agent/target/firebreak-agent.jar",
             "  --rules rules/emoji-pipeline.yaml",
@@ -535,6 +539,9 @@ public final class ProcessComparison {
                     .append(" | ").append(cell(r.allocatedMb(), base == null ? Double.NaN : base.allocatedMb(), 1))
                     .append(" |\n");
         }
+        Result again = results.stream().filter(r -> r.config.name().equals(AA_CONTROL)).findFirst().orElse(null);
+        String aa = aaControl(base, again);
+        if (aa != null) t.append('\n').append(aa).append('\n');
         t.append("\nEvery round (in the order run within each configuration):\n\n");
         t.append("| configuration | delivered / sent | p50 ms | p99 ms | p99.9 ms | CPU s (JVM's own) | allocated MB | GCs (ms) | threads |\n");
         t.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
@@ -611,9 +618,37 @@ public final class ProcessComparison {
         return t.toString();
     }
 
+    /** The A/A control: no agent, measured again; its ratios to {@code noagent} are the run's noise. */
+    static final String AA_CONTROL = "noagent-again";
+
+    /**
+     * The line under the main table: the A/A control's figures as ratios to no agent's, or null
+     * when either is missing from the run.
+     */
+    static String aaControl(Result base, Result again) {
+        if (base == null || again == null) return null;
+        List<String> parts = new ArrayList<>();
+        aaPart(parts, "start-up", again.startupMedianMs(), base.startupMedianMs());
+        aaPart(parts, "p50", again.p50(), base.p50());
+        aaPart(parts, "p99", again.p99(), base.p99());
+        aaPart(parts, "pooled p50", again.pooledP50(), base.pooledP50());
+        aaPart(parts, "pooled p99", again.pooledP99(), base.pooledP99());
+        aaPart(parts, "pooled p99.9", again.pooledP999(), base.pooledP999());
+        aaPart(parts, "CPU", again.cpuS(), base.cpuS());
+        aaPart(parts, "allocated", again.allocatedMb(), base.allocatedMb());
+        if (parts.isEmpty()) return null;
+        return "A/A control: no agent against itself (" + AA_CONTROL + " / noagent): " + String.join(", ", parts)
+                + " — differences of this size are noise in this run.";
+    }
+
+    private static void aaPart(List<String> parts, String what, double v, double base) {
+        double ratio = Latencies.ratio(v, base);
+        if (!Double.isNaN(ratio)) parts.add(what + " " + fmt(ratio, 2) + "x");
+    }
+
     /** An agent's start-up beyond the empty agent's: ms, and as a share of the no-agent start-up. */
     private static String beyond(Result r, Result empty, Result base) {
-        if (empty == null || r == empty || r.config.name().equals("noagent")) return "";
+        if (empty == null || r == empty || r.config.jvmArgs().isEmpty()) return ""; // no agent at all (noagent, the A/A control)
         double ms = r.startupMedianMs() - empty.startupMedianMs();
         if (Double.isNaN(ms)) return "n/a";
         String s = (ms >= 0 ? "+" : "") + fmt(ms, 0) + " ms";
@@ -746,6 +781,7 @@ public final class ProcessComparison {
             configs.add(c);
         }
         root.put("configurations", configs);
+        root.put("aa_control", aaControl(base, results.stream().filter(r -> r.config.name().equals(AA_CONTROL)).findFirst().orElse(null)));
         return root;
     }
 

@@ -8,8 +8,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.HdrHistogram.Histogram;
@@ -105,5 +107,90 @@ class LatenciesTest {
         assertThat(Latencies.ratio(2, 0)).isNaN();
         assertThat(Latencies.ratio(Double.NaN, 2)).isNaN();
         assertThat(Latencies.ratio(3, 2)).isEqualTo(1.5);
+    }
+
+    // ---------------------------------------------------------------- the table and the A/A line
+
+    static Histogram constant(long micros, int n) {
+        return twoValues(micros, n, micros, 0);
+    }
+
+    static Histogram twoValues(long micros, int n, long tailMicros, int tail) {
+        Histogram h = new Histogram(3_600_000_000L, 3);
+        h.recordValueWithCount(micros, n); // below 2048 µs a value is its own bucket at 3 digits
+        if (tail > 0) h.recordValueWithCount(tailMicros, tail);
+        return h;
+    }
+
+    static ProcessComparison.Round round(double p50, double p99, double cpuS, double allocatedMb, Histogram latency) {
+        ProcessComparison.Round rd = new ProcessComparison.Round();
+        rd.measured = Map.of("sent", 1000.0, "delivered", (double) latency.getTotalCount(), "success_pct", 100.0,
+                "p50_ms", p50, "p99_ms", p99, "max_ms", p99);
+        rd.cpuS = cpuS;
+        rd.cpuSJvm = cpuS;
+        rd.allocatedBytes = allocatedMb * 1e6;
+        rd.latency = latency;
+        return rd;
+    }
+
+    static ProcessComparison.Result result(Configuration c, double startupMs, ProcessComparison.Round... rounds) {
+        ProcessComparison.Result r = new ProcessComparison.Result(c);
+        r.startupMs.add(startupMs);
+        r.rounds.addAll(List.of(rounds));
+        return r;
+    }
+
+    static Map<String, Configuration> known() {
+        Path x = Path.of("x.jar");
+        return Configuration.all(x, x, x, x, x);
+    }
+
+    @Test
+    void theAaControlIsNoAgentOnceMoreAndLastByDefault() {
+        Configuration noagent = known().get("noagent");
+        Configuration again = known().get(ProcessComparison.AA_CONTROL);
+        assertThat(again.jvmArgs()).isEqualTo(noagent.jvmArgs()).isEmpty();
+        assertThat(again.check()).isEqualTo(Configuration.Check.NONE);
+        assertThat(again.underLoad()).isTrue();
+        assertThat(again).isNotEqualTo(noagent); // naming both is not naming one twice
+        assertThat(Configuration.DEFAULT).endsWith(ProcessComparison.AA_CONTROL).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void theTableHasPooledColumnsAndTheAaLineUnderIt() {
+        Map<String, Configuration> known = known();
+        ProcessComparison.Result base = result(known.get("noagent"), 400,
+                round(2.0, 10.0, 6.0, 300, constant(1000, 1000)),
+                round(2.0, 12.0, 5.0, 300, constant(1000, 1000)),
+                round(2.0, 14.0, 7.0, 300, constant(1000, 1000)));
+        ProcessComparison.Result empty = result(known.get("empty-agent"), 440);
+        ProcessComparison.Result again = result(known.get(ProcessComparison.AA_CONTROL), 420,
+                round(2.0, 11.0, 6.3, 330, twoValues(1030, 990, 1200, 10)),
+                round(2.0, 13.2, 6.3, 330, twoValues(1030, 990, 1200, 10)),
+                round(2.0, 15.0, 5.0, 330, twoValues(1030, 990, 1200, 10)));
+        assertThat(again.pooled().getTotalCount()).isEqualTo(3000);
+        assertThat(again.pooledP99()).isEqualTo(1.03);
+        assertThat(again.pooledP999()).isEqualTo(1.2);
+
+        String line = ProcessComparison.aaControl(base, again);
+        assertThat(line).isEqualTo("A/A control: no agent against itself (noagent-again / noagent): start-up 1.05x, p50 1.00x, "
+                + "p99 1.10x, pooled p50 1.03x, pooled p99 1.03x, pooled p99.9 1.20x, CPU 1.05x, allocated 1.10x"
+                + " — differences of this size are noise in this run.");
+        assertThat(ProcessComparison.aaControl(base, null)).isNull();
+        assertThat(ProcessComparison.aaControl(null, again)).isNull();
+
+        ProcessComparison.Options o = new ProcessComparison.Options(300, Duration.ofSeconds(30), Duration.ofSeconds(30), 1, 3,
+                List.of("noagent", "empty-agent", ProcessComparison.AA_CONTROL), Path.of("app.jar"), Path.of("agent.jar"),
+                Path.of("rules.yaml"), Path.of("peers"), Path.of("out"), "512m", false);
+        String table = ProcessComparison.table(List.of(base, empty, again), base, o, Map.of("loadavg_end", "0.01 0.02 0.03"));
+        assertThat(table).contains("the pooled percentiles are of all rounds' measured messages in one histogram");
+        assertThat(table).contains("| configuration | startup ms | startup beyond an empty agent | p50 ms | p99 ms "
+                + "| p50 ms (pooled) | p99 ms (pooled) | p99.9 ms (pooled) | CPU s | allocated MB |\n");
+        assertThat(table).contains("| no agent, measured again (A/A control) | 420 (1.05x) |  | 2.00 (1.00x) | 13.20 (1.10x) "
+                + "| 1.03 (1.03x) | 1.03 (1.03x) | 1.20 (1.20x) | 6.30 (1.05x) | 330.0 (1.10x) |\n");
+        assertThat(table).contains("| an empty Java agent (premain returns at once; start-up only) | 440 (1.10x) |  | n/a | n/a "
+                + "| n/a | n/a | n/a | n/a | n/a |\n");
+        // the A/A line sits right under the main table
+        assertThat(table).contains("| 330.0 (1.10x) |\n\n" + line + "\n");
     }
 }
