@@ -49,10 +49,10 @@ import dev.firebreak.benchmarks.process.Children.Service;
  * messages in one histogram, merged from each round's {@code --histogram-log}), and, between the
  * start of the measured sending and the end of the load generator, the service's CPU time
  * ({@code /proc/PID/stat} utime + stime) and the bytes its JVM allocated ({@code GET /debug/vm}).
- * Every figure is also given as a ratio to the
- * configuration without an agent; the ratios of {@code noagent-again} (no agent either) show how
- * large a difference the run's noise makes by itself. Before measuring, each agent is checked in
- * an unmeasured run to really instrument the four methods (see {@link Configuration.Check}).
+ * Every figure is also given as a ratio to the configuration without an agent; the ratios of
+ * {@code noagent-again} (no agent either) show how large a difference the run's noise makes by
+ * itself. Before measuring, each agent is checked in an unmeasured run to really instrument the
+ * four methods (see {@link Configuration.Check}).
  *
  * <p>The report (markdown) goes to stdout, progress to stderr, the full result to
  * {@code benchmarks/target/process/process-comparison-STAMP.json}, and every child's output to
