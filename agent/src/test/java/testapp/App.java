@@ -95,10 +95,39 @@ public final class App {
         System.out.println("INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
       } else if (line.equals("calls")) {
         System.out.println("CALLS " + CALLS.sum());
+      } else if (line.equals("evaluator-alloc")) {
+        System.out.println("EVALUATOR-ALLOC " + evaluatorAllocation());
       }
       System.out.flush();
     }
     System.out.println("BYE");
+  }
+
+  /**
+   * Bytes the agent's evaluator thread allocates in each of four one-second windows while this
+   * application does nothing (it only sleeps here).
+   */
+  private static String evaluatorAllocation() throws InterruptedException {
+    com.sun.management.ThreadMXBean mx =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Thread evaluator = null;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals("firebreak-evaluator")) {
+        evaluator = t;
+      }
+    }
+    if (evaluator == null) {
+      return "no evaluator thread";
+    }
+    StringBuilder out = new StringBuilder();
+    long before = mx.getThreadAllocatedBytes(evaluator.getId());
+    for (int i = 0; i < 4; i++) {
+      Thread.sleep(1000);
+      long now = mx.getThreadAllocatedBytes(evaluator.getId());
+      out.append(i == 0 ? "" : " ").append(now - before);
+      before = now;
+    }
+    return out.toString();
   }
 
   private static void recurse(int times) {

@@ -60,6 +60,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private boolean secondLookDone;
   private boolean warmUpRequested;
   private long classesSeenAtLastTick = -1;
+  /** The inputs of the last {@link #publishTiming()}, so that a quiet round publishes nothing. */
+  private final long[] timingPublished = new long[8];
   private MetricsServer metrics;
 
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
@@ -224,7 +226,30 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       warmUpRequested = true;
       requestInstrumentation();
     }
-    publishTiming();
+    if (timingChanged()) {
+      publishTiming(); // String.format and setProperty: not every round of a JVM that loads no classes
+    }
+  }
+
+  /** True when an input of {@link #publishTiming()} changed since the last look (allocates nothing). */
+  private boolean timingChanged() {
+    LazyTransformer t = transformer;
+    boolean changed = false;
+    changed |= remember(0, FirebreakAgent.returnedAt);
+    changed |= remember(1, FirebreakAgent.yieldedUntil);
+    changed |= remember(2, readyAt);
+    changed |= remember(3, instrumentedAt);
+    changed |= remember(4, catchUpNanos);
+    changed |= remember(5, t == null ? -1 : t.matchedClasses());
+    changed |= remember(6, t == null ? -1 : t.transformedClasses());
+    changed |= remember(7, t == null ? -1 : t.transformNanos());
+    return changed;
+  }
+
+  private boolean remember(int i, long value) {
+    boolean changed = timingPublished[i] != value;
+    timingPublished[i] = value;
+    return changed;
   }
 
   private synchronized void prepareWatcher() {

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -274,6 +275,40 @@ class AgentIT {
     try (ChildJvm app = ChildJvm.start(java, "", Map.of("FIREBREAK_RULES", bad.toString()), "plain")) {
       app.awaitLine("READY");
       assertThat(app.stderr()).contains("firebreak: rules not loaded").contains(bad.toString());
+    }
+  }
+
+  /**
+   * The evaluator runs every 50 ms here (a 200 ms stuck rule): in a JVM that loads no classes and
+   * calls nothing, a round must not allocate (it once republished its start-up timings with
+   * String.format every round: about 30 KB a round, 600 KB a second).
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void theEvaluatorOfAQuietApplicationAllocatesAlmostNothing(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules =
+        ChildJvm.writeRules(
+            header(port, null)
+                + "targets:\n"
+                + "  - name: emoji\n"
+                + "    class: testapp.Emoji\n"
+                + "    method: expand\n"
+                + "    rules:\n"
+                + "      - {name: emoji-stuck, duration: 200ms, action: alert}\n");
+    try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "recurse", "1")) {
+      app.awaitLine("READY");
+      app.send("evaluator-alloc");
+      app.awaitLine("EVALUATOR-ALLOC ");
+      long[] perSecond =
+          Arrays.stream(app.lineAfter("EVALUATOR-ALLOC ").split(" ")).mapToLong(Long::parseLong).toArray();
+      assertThat(perSecond).hasSize(4);
+      System.out.println("[agent-it] evaluator bytes allocated per second, " + java + ": " + Arrays.toString(perSecond));
+      // the first seconds may hold the agent's one-off work (its second look at the loaded
+      // classes a second after start, the classes this command loads); the last two are quiet:
+      // 20 rounds each, under 1 KB a round
+      assertThat(perSecond[2]).as("bytes allocated by the evaluator in the third second").isLessThan(20 * 1024);
+      assertThat(perSecond[3]).as("bytes allocated by the evaluator in the fourth second").isLessThan(20 * 1024);
     }
   }
 }
