@@ -2,6 +2,7 @@ package dev.firebreak.benchmarks.process;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.HdrHistogram.EncodableHistogram;
@@ -20,17 +21,14 @@ final class Latencies {
     static Histogram read(Path log) throws IOException {
         HistogramLogReader reader = new HistogramLogReader(log.toFile());
         try {
-            Histogram out = null;
+            List<Histogram> intervals = new ArrayList<>();
             EncodableHistogram h;
             while ((h = reader.nextIntervalHistogram()) != null) {
                 if (!(h instanceof Histogram)) throw new IOException(log + ": not an integer-valued histogram (" + h.getClass().getSimpleName() + ")");
-                if (out == null) {
-                    out = new Histogram(((Histogram) h).getNumberOfSignificantValueDigits()); // auto-resizing
-                }
-                out.add((Histogram) h);
+                intervals.add((Histogram) h);
             }
-            if (out == null) throw new IOException(log + ": no interval histogram in it");
-            return out;
+            if (intervals.isEmpty()) throw new IOException(log + ": no interval histogram in it");
+            return pool(intervals);
         } catch (RuntimeException e) {
             throw new IOException(log + ": not a readable histogram log: " + e, e);
         } finally {
@@ -38,9 +36,12 @@ final class Latencies {
         }
     }
 
-    /** The histograms merged into a new one (the inputs unchanged); empty when there are none. */
+    /**
+     * The histograms merged into a new, auto-resizing one with the finest precision among them
+     * (the inputs unchanged); empty (3 digits) when there are none.
+     */
     static Histogram pool(List<Histogram> histograms) {
-        int digits = 3;
+        int digits = histograms.isEmpty() ? 3 : 0;
         for (Histogram h : histograms) digits = Math.max(digits, h.getNumberOfSignificantValueDigits());
         Histogram out = new Histogram(digits); // auto-resizing: takes any of them
         for (Histogram h : histograms) out.add(h);

@@ -659,8 +659,8 @@ public final class ProcessComparison {
     private static String cell(double v, double base, int decimals) {
         if (Double.isNaN(v)) return "n/a";
         String s = fmt(v, decimals);
-        if (Double.isNaN(base) || base <= 0) return s;
-        return s + " (" + fmt(v / base, 2) + "x)";
+        double ratio = Latencies.ratio(v, base);
+        return Double.isNaN(ratio) ? s : s + " (" + fmt(ratio, 2) + "x)";
     }
 
     static String fmt(double v, int decimals) {
