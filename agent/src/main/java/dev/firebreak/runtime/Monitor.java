@@ -115,7 +115,7 @@ public final class Monitor {
   public synchronized void drain(long now) {
     Plan plan = engine.plan();
     int n = engine.methods().size();
-    List<ThreadState> dead = new ArrayList<>();
+    List<ThreadState> dead = null; // allocated only when a thread has died
     for (ThreadState ts : engine.threads) {
       boolean alive = ts.alive();
       Histogram[] last = snapshots.computeIfAbsent(ts, k -> new Histogram[n]);
@@ -135,8 +135,14 @@ public final class Monitor {
         }
       }
       if (!alive) {
+        if (dead == null) {
+          dead = new ArrayList<>();
+        }
         dead.add(ts);
       }
+    }
+    if (dead == null) {
+      return;
     }
     for (ThreadState ts : dead) {
       ensureRetired(n);
@@ -260,6 +266,9 @@ public final class Monitor {
         if (h != null && h.getTotalCount() > 0) {
           valueMs = h.getValueAtPercentile(l.percentile()) / 1e6;
           above = valueMs > thresholdMs;
+        }
+        if (!above && firing.isEmpty()) {
+          continue; // the usual round: nothing to fire, nothing to resolve, no key to build
         }
         String key = r.name + "|" + mp.info.id();
         if (above) {
