@@ -80,7 +80,7 @@ final class Children {
 
     // ---------------------------------------------------------------- the service
 
-    /** {@code java -Xmx.. [jvmArgs] -jar app.jar serve --port P}, stdout and stderr to files. */
+    /** {@code java -Xmx.. [-Xms..] [jvmArgs] -jar app.jar serve --port P}, stdout and stderr to files. */
     static final class Service {
         final Process process;
         final int port;
@@ -98,11 +98,11 @@ final class Children {
             this.startedNanos = startedNanos;
         }
 
-        static Service start(String heap, List<String> jvmArgs, Path appJar, Path logBase) throws IOException {
+        static Service start(List<String> heapFlags, List<String> jvmArgs, Path appJar, Path logBase) throws IOException {
             int port = Http.freePort();
             List<String> cmd = new ArrayList<>();
             cmd.add(java());
-            cmd.add("-Xmx" + heap);
+            cmd.addAll(heapFlags);
             cmd.addAll(jvmArgs);
             cmd.addAll(List.of("-jar", appJar.toString(), "serve", "--port", Integer.toString(port)));
             Path out = Path.of(logBase + ".out");

@@ -59,16 +59,28 @@ record Configuration(String name, String label, List<String> jvmArgs, List<Strin
     }
 
     /** Every configuration this harness knows, by name. */
-    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent, Path emptyAgent) {
+    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent, Path emptyAgent,
+                                          Path noTargetRules) {
         Map<String, Configuration> m = new LinkedHashMap<>();
         m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of(), true));
         m.put("noagent-again", new Configuration("noagent-again", "no agent, measured again (A/A control)", List.of(), List.of(),
                 Check.NONE, List.of(), true));
         m.put("empty-agent", new Configuration("empty-agent", "an empty Java agent (premain returns at once; start-up only)",
                 List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), false));
+        // Diagnostics: what an agent costs under load before it instruments anything
+        m.put("empty-agent-load", new Configuration("empty-agent-load", "an empty Java agent, under load",
+                List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), true));
+        List<String> firebreakIdle = List.of("-javaagent:" + firebreakAgent + "=rules=" + noTargetRules + ",port={port}");
+        m.put("firebreak-idle", new Configuration("firebreak-idle", "Firebreak, rules naming no class of the service",
+                firebreakIdle, firebreakIdle, Check.NONE, List.of(), true));
 
         List<String> firebreak = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
         m.put("firebreak", new Configuration("firebreak", "Firebreak (rules/emoji-pipeline.yaml)", firebreak, firebreak,
+                Check.FIREBREAK_METRICS, List.of(), true));
+        // Diagnostic: Byte Buddy loaded before the service answers /health (startup=wait), where
+        // the default start defers it until the service's start-up is over, into its first traffic.
+        List<String> firebreakWait = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=wait");
+        m.put("firebreak-wait", new Configuration("firebreak-wait", "Firebreak, startup=wait", firebreakWait, firebreakWait,
                 Check.FIREBREAK_METRICS, List.of(), true));
 
         StringBuilder include = new StringBuilder();

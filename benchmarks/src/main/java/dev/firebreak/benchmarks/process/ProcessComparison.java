@@ -68,7 +68,24 @@ public final class ProcessComparison {
     }
 
     record Options(double rate, Duration warmup, Duration measure, int startups, int repeats, List<String> configs, Path appJar,
-                   Path firebreakAgent, Path rules, Path peerAgents, Path out, String heap, boolean verify) {}
+                   Path firebreakAgent, Path rules, Path peerAgents, Path out, String heap, String minHeap, boolean verify) {
+
+        /** -Xmx, and -Xms when --min-heap is given. */
+        List<String> heapFlags() {
+            return minHeap.isEmpty() ? List.of("-Xmx" + heap) : List.of("-Xms" + minHeap, "-Xmx" + heap);
+        }
+    }
+
+    /** The rules of {@code firebreak-idle}: one target, a class the sample app does not have. */
+    static final String NO_TARGET_RULES = String.join("\n",
+            "version: 1",
+            "targets:",
+            "  - name: nothing",
+            "    class: com.acme.chat.NoSuchClass",
+            "    method: never",
+            "    rules:",
+            "      - {name: never-deep, depth: 32, action: alert}",
+            "");
 
     private static final String USAGE = String.join("\n",
             "usage: java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.process.ProcessComparison [options]",
@@ -80,7 +97,9 @@ public final class ProcessComparison {
             "                             and percentiles pooled over all rounds' messages",
             "  --startups 10              start-ups per configuration for the median (0 to skip)",
             "  --configs noagent,empty-agent,firebreak,otel,elastic,noagent-again",
-            "                             also known: otel-methods-only, elastic-methods-only",
+            "                             also known: firebreak-wait (startup=wait), firebreak-idle (rules naming no",
+            "                             class of the service), empty-agent-load (the empty agent under load),",
+            "                             otel-methods-only, elastic-methods-only",
             "                             (empty-agent: start-up only, the floor of any -javaagent;",
             "                             noagent-again: no agent, measured again, the A/A control: its",
             "                             ratios to noagent are the run's noise)",
@@ -90,6 +109,10 @@ public final class ProcessComparison {
             "  --peer-agents benchmarks/target/peer-agents",
             "  --out benchmarks/target/process",
             "  --heap 512m                -Xmx of the service",
+            "  --min-heap SIZE            -Xms of the service (default: none, the JVM's own); with --min-heap 512m",
+            "                             no configuration's heap can shrink (G1 shrinks it after a concurrent",
+            "                             cycle, which an agent's class loading can start: a smaller young",
+            "                             generation, shorter and more frequent pauses)",
             "  --skip-verify              do not check first that each agent instruments the four methods");
 
     public static void main(String[] argv) {
@@ -138,7 +161,7 @@ public final class ProcessComparison {
             v.put(key, value);
         }
         List<String> known = List.of("rate", "warmup", "measure", "startups", "repeats", "configs", "app-jar", "firebreak-agent", "rules",
-                "peer-agents", "out", "heap");
+                "peer-agents", "out", "heap", "min-heap");
         for (String k : v.keySet()) if (!known.contains(k)) throw new UsageException("unknown option --" + k);
         double rate;
         int startups;
@@ -166,7 +189,7 @@ public final class ProcessComparison {
                 path(v.getOrDefault("rules", "rules/emoji-pipeline.yaml")),
                 path(v.getOrDefault("peer-agents", "benchmarks/target/peer-agents")),
                 path(v.getOrDefault("out", "benchmarks/target/process")),
-                v.getOrDefault("heap", "512m"), verify);
+                v.getOrDefault("heap", "512m"), v.getOrDefault("min-heap", ""), verify);
     }
 
     private static Path path(String p) {
@@ -275,7 +298,9 @@ public final class ProcessComparison {
         Path dir = o.out().resolve(stamp);
         Files.createDirectories(dir);
         Path emptyAgent = EmptyAgent.writeJar(dir.resolve("empty-agent.jar"));
-        Map<String, Configuration> known = Configuration.all(o.firebreakAgent(), o.rules(), otelAgent, elasticAgent, emptyAgent);
+        Path noTargetRules = Files.writeString(dir.resolve("rules-no-target.yaml"), NO_TARGET_RULES);
+        Map<String, Configuration> known = Configuration.all(o.firebreakAgent(), o.rules(), otelAgent, elasticAgent, emptyAgent,
+                noTargetRules);
         List<Configuration> configs = new ArrayList<>();
         for (String name : o.configs()) {
             Configuration c = known.get(name);
@@ -340,7 +365,7 @@ public final class ProcessComparison {
                 Configuration c = res.config;
                 int port = c.needsPort() ? Http.freePort() : 0;
                 if (!c.underLoad()) res.jvmArgs = c.jvmArgs(port, false);
-                Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("startup-" + c.name() + "-" + (r + 1)));
+                Service s = Service.start(o.heapFlags(), c.args(port, false), o.appJar(), dir.resolve("startup-" + c.name() + "-" + (r + 1)));
                 Duration d;
                 try {
                     d = s.awaitHealthy(Duration.ofMinutes(2));
@@ -380,7 +405,7 @@ public final class ProcessComparison {
     static Map<String, Object> verify(Configuration c, Options o, Path dir) throws IOException, InterruptedException {
         int port = c.needsPort() ? Http.freePort() : 0;
         Path base = dir.resolve("verify-" + c.name());
-        Service s = Service.start(o.heap(), c.args(port, true), o.appJar(), base);
+        Service s = Service.start(o.heapFlags(), c.args(port, true), o.appJar(), base);
         Map<String, Long> counts;
         String how;
         try {
@@ -453,7 +478,7 @@ public final class ProcessComparison {
         Round rd = new Round();
         res.rounds.add(rd);
         String name = c.name() + "-" + (round + 1);
-        Service s = Service.start(o.heap(), c.args(port, false), o.appJar(), dir.resolve("load-" + name));
+        Service s = Service.start(o.heapFlags(), c.args(port, false), o.appJar(), dir.resolve("load-" + name));
         try {
             Duration up = s.awaitHealthy(Duration.ofMinutes(2));
             progress("load     %-20s service up in %.0f ms (pid %d, port %d)", name, up.toNanos() / 1e6, s.process.pid(), s.port);
@@ -594,7 +619,7 @@ public final class ProcessComparison {
             for (double d : r.startupMs) ups.add(fmt(d, 0));
             t.append("- ").append(r.config.name()).append(": ").append(String.join(", ", ups)).append('\n');
         }
-        t.append("\nJVM flags of the service (besides -Xmx").append(o.heap()).append("; ports vary per start):\n\n");
+        t.append("\nJVM flags of the service (besides ").append(String.join(" ", o.heapFlags())).append("; ports vary per start):\n\n");
         for (Result r : results) {
             t.append("- ").append(r.config.name()).append(": ")
                     .append(r.jvmArgs.isEmpty() ? "(none)" : "`" + relPaths(r.jvmArgs) + "`").append('\n');
@@ -696,6 +721,7 @@ public final class ProcessComparison {
         opts.put("startups", o.startups());
         opts.put("repeats", o.repeats());
         opts.put("heap", o.heap());
+        if (!o.minHeap().isEmpty()) opts.put("min_heap", o.minHeap());
         opts.put("configs", o.configs());
         root.put("options", opts);
         Map<String, Object> artifacts = new LinkedHashMap<>();

@@ -142,7 +142,7 @@ class LatenciesTest {
 
     static Map<String, Configuration> known() {
         Path x = Path.of("x.jar");
-        return Configuration.all(x, x, x, x, x);
+        return Configuration.all(x, x, x, x, x, x);
     }
 
     @Test
@@ -154,6 +154,30 @@ class LatenciesTest {
         assertThat(again.underLoad()).isTrue();
         assertThat(again).isNotEqualTo(noagent); // naming both is not naming one twice
         assertThat(Configuration.DEFAULT).endsWith(ProcessComparison.AA_CONTROL).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void theHeapIsFixedOnlyWhenAsked() {
+        assertThat(ProcessComparison.parse(new String[0]).heapFlags()).containsExactly("-Xmx512m");
+        assertThat(ProcessComparison.parse(new String[] {"--heap", "1g", "--min-heap=256m"}).heapFlags())
+                .containsExactly("-Xms256m", "-Xmx1g");
+    }
+
+    @Test
+    void theDiagnosticConfigurationsDifferFromFirebreakInOneThingEach() {
+        Path agent = Path.of("fb.jar");
+        Path noTarget = Path.of("no-target.yaml");
+        Map<String, Configuration> m = Configuration.all(agent, Path.of("rules.yaml"), Path.of("o.jar"), Path.of("e.jar"),
+                Path.of("empty.jar"), noTarget);
+        assertThat(m.get("firebreak").jvmArgs()).containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port}");
+        assertThat(m.get("firebreak-wait").jvmArgs()).containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port},startup=wait");
+        assertThat(m.get("firebreak-idle").jvmArgs()).containsExactly("-javaagent:fb.jar=rules=no-target.yaml,port={port}");
+        assertThat(m.get("firebreak-idle").check()).isEqualTo(Configuration.Check.NONE); // no call to count
+        assertThat(m.get("empty-agent-load").jvmArgs()).isEqualTo(m.get("empty-agent").jvmArgs());
+        assertThat(m.get("empty-agent-load").underLoad()).isTrue();
+        assertThat(m.get("empty-agent").underLoad()).isFalse();
+        assertThat(Configuration.DEFAULT).doesNotContain("firebreak-wait", "firebreak-idle", "empty-agent-load");
+        assertThat(ProcessComparison.NO_TARGET_RULES).contains("class: com.acme.chat.NoSuchClass");
     }
 
     @Test
@@ -181,7 +205,7 @@ class LatenciesTest {
 
         ProcessComparison.Options o = new ProcessComparison.Options(300, Duration.ofSeconds(30), Duration.ofSeconds(30), 1, 3,
                 List.of("noagent", "empty-agent", ProcessComparison.AA_CONTROL), Path.of("app.jar"), Path.of("agent.jar"),
-                Path.of("rules.yaml"), Path.of("peers"), Path.of("out"), "512m", false);
+                Path.of("rules.yaml"), Path.of("peers"), Path.of("out"), "512m", "", false);
         String table = ProcessComparison.table(List.of(base, empty, again), base, o, Map.of("loadavg_end", "0.01 0.02 0.03"));
         assertThat(table).contains("the pooled percentiles are of all rounds' measured messages in one histogram");
         assertThat(table).contains("| configuration | startup ms | startup beyond an empty agent | p50 ms | p99 ms "
