@@ -3,48 +3,69 @@ package dev.firebreak.detect;
 import org.HdrHistogram.Histogram;
 
 /**
- * Completed-call latencies of one target over a sliding window, as a ring of one-second
- * histograms. Only the evaluator thread touches it.
+ * Completed-call latencies of one method over a sliding window, as a ring of at most {@link
+ * #MAX_SLOTS} + 1 sub-window histograms, so its memory does not depend on the window's length: a
+ * 30 s window keeps 1-second slots, a 1 h window 300-second slots. The window read is the last
+ * {@code window} rounded up to whole slots (at most one slot, 1/12 of the window, more). Only the
+ * evaluator thread touches it.
  */
 public final class LatencyWindow {
-  private static final long SLOT_NANOS = 1_000_000_000L;
+  /** The most sub-windows a window is cut into. */
+  public static final int MAX_SLOTS = 12;
 
+  /** The longest window a rule may have (the rules reference states it). */
+  public static final long MAX_WINDOW_SECONDS = 3600;
+
+  private static final long SECOND = 1_000_000_000L;
+
+  private final long slotNanos;
+  private final int windowSlots;
   private final Histogram[] slots;
-  private final long[] slotSecond;
+  private final long[] slotIndex;
   private final Histogram merged;
 
-  public LatencyWindow(int seconds, long lowest, long highest, int digits) {
-    int n = Math.max(1, seconds) + 1;
+  public LatencyWindow(long windowSeconds, long lowest, long highest, int digits) {
+    long w = Math.max(1, Math.min(MAX_WINDOW_SECONDS, windowSeconds));
+    long slotSeconds = (w + MAX_SLOTS - 1) / MAX_SLOTS;
+    this.slotNanos = slotSeconds * SECOND;
+    this.windowSlots = (int) ((w + slotSeconds - 1) / slotSeconds);
+    int n = windowSlots + 1;
     slots = new Histogram[n];
-    slotSecond = new long[n];
+    slotIndex = new long[n];
     for (int i = 0; i < n; i++) {
       slots[i] = new Histogram(lowest, highest, digits);
-      slotSecond[i] = Long.MIN_VALUE;
+      slotIndex[i] = Long.MIN_VALUE;
     }
     merged = new Histogram(lowest, highest, digits);
   }
 
-  public int seconds() {
-    return slots.length - 1;
+  /** The window this covers, in seconds (whole slots). */
+  public long seconds() {
+    return windowSlots * (slotNanos / SECOND);
+  }
+
+  /** How many histograms it keeps (bounded by {@link #MAX_SLOTS} + 1 whatever the window). */
+  public int slots() {
+    return slots.length;
   }
 
   public void add(long now, Histogram interval) {
-    long second = Math.floorDiv(now, SLOT_NANOS);
-    int i = (int) Math.floorMod(second, (long) slots.length);
-    if (slotSecond[i] != second) {
+    long index = Math.floorDiv(now, slotNanos);
+    int i = (int) Math.floorMod(index, (long) slots.length);
+    if (slotIndex[i] != index) {
       slots[i].reset();
-      slotSecond[i] = second;
+      slotIndex[i] = index;
     }
     slots[i].add(interval);
   }
 
-  /** The completed calls of the last {@code windowSeconds} seconds, merged (reused, do not keep). */
-  public Histogram window(long now, int windowSeconds) {
-    long second = Math.floorDiv(now, SLOT_NANOS);
+  /** The completed calls of the window that ends now, merged (reused, do not keep). */
+  public Histogram window(long now) {
+    long index = Math.floorDiv(now, slotNanos);
     merged.reset();
     for (int i = 0; i < slots.length; i++) {
-      long s = slotSecond[i];
-      if (s != Long.MIN_VALUE && s > second - windowSeconds && s <= second) {
+      long s = slotIndex[i];
+      if (s != Long.MIN_VALUE && s > index - windowSlots && s <= index) {
         merged.add(slots[i]);
       }
     }

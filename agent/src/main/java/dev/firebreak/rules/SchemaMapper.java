@@ -40,6 +40,10 @@ final class SchemaMapper {
   static final List<String> CONDITIONS = List.of("depth", "latency", "duration", "calls-per-invocation");
   static final List<String> RULE_KEYS =
       List.of("name", "depth", "latency", "duration", "calls-per-invocation", "action", "mode");
+  /** A latency window's bounds: the evaluator keeps at most 12 sub-windows of it in memory. */
+  static final Duration MIN_WINDOW = Duration.ofSeconds(1);
+
+  static final Duration MAX_WINDOW = Duration.ofHours(1);
   static final List<String> LATENCY_KEYS = List.of("percentile", "above", "window");
   static final List<String> CALLS_KEYS = List.of("limit", "of");
   static final List<String> MODES = List.of("enforce", "observe");
@@ -370,6 +374,11 @@ final class SchemaMapper {
           missing(m, path, "missing required key 'window', expected " + DURATION);
         } else {
           window = duration(f.get("window").getValueNode(), path + ".window");
+          if (window != null && (window.compareTo(MIN_WINDOW) < 0 || window.compareTo(MAX_WINDOW) > 0)) {
+            err(f.get("window").getValueNode(), path + ".window",
+                "expected a window from 1s to 1h, found " + Durations.format(window));
+            window = null;
+          }
         }
         return percentile == null || above == null || window == null ? null : new Rule.Latency(percentile, above, window);
       }

@@ -50,12 +50,19 @@ public final class Engine extends Dispatcher {
 
   // ---------------------------------------------------------------- rules
 
-  /** Swaps in new rules. Kill switches and counters of targets that stay keep their state. */
+  /**
+   * Swaps in new rules. Kill switches and counters of targets that stay keep their state; a
+   * target whose definition changed starts over with a closed switch; the state of targets and
+   * rules that are gone is released, so a target removed and added again starts afresh. Calls in
+   * flight finish under the plan they entered with (their frames hold it).
+   */
   public synchronized void apply(RuleSet rules) {
     Plan old = plan;
     repeatNanos = rules.alerts().repeatInterval().toNanos();
+    targetStates.keySet().retainAll(rules.targets().stream().map(Target::name).toList());
+    ruleStates.keySet().retainAll(
+        rules.targets().stream().flatMap(t -> t.rules().stream().map(r -> ruleKey(r, t))).toList());
     Plan next = build(rules, methods.all());
-    // a target whose definition changed starts over with a closed switch; unchanged ones keep theirs
     for (TargetPlan t : next.targets) {
       TargetPlan before = old.target(t.name);
       if (before != null && !sameDefinition(before.target, t.target)) {
@@ -63,6 +70,10 @@ public final class Engine extends Dispatcher {
       }
     }
     plan = next;
+  }
+
+  private static String ruleKey(Rule r, Target t) {
+    return r.name() + "|" + t.name();
   }
 
   private static boolean sameDefinition(Target a, Target b) {
@@ -86,6 +97,18 @@ public final class Engine extends Dispatcher {
     long openFor = rules.killSwitch().openFor().toNanos();
     int halfOpen = rules.killSwitch().halfOpenCalls();
     boolean observeFile = rules.mode() == Mode.OBSERVE;
+    // every counter id first, so each target knows how many slots the whole plan uses
+    for (Target t : rules.targets()) {
+      counters.id("target:" + t.name());
+      counters.id(t.depthCounter());
+      for (Rule r : t.rules()) {
+        if (r.condition() instanceof Rule.CallsPerInvocation c) {
+          counters.id("budget:" + ruleKey(r, t));
+          counters.id("target:" + c.of());
+        }
+      }
+    }
+    int slots = counters.size();
     List<TargetPlan> targets = new ArrayList<>();
     for (Target t : rules.targets()) {
       int own = counters.id("target:" + t.name());
@@ -99,21 +122,29 @@ public final class Engine extends Dispatcher {
       List<RulePlan> stuck = new ArrayList<>();
       List<RulePlan> budget = new ArrayList<>();
       for (Rule r : t.rules()) {
-        RuleState rs = ruleStates.computeIfAbsent(r.name() + "|" + t.name(), k -> new RuleState());
-        RulePlan rp = new RulePlan(r, rules.mode(), rs);
+        RuleState rs = ruleStates.computeIfAbsent(ruleKey(r, t), k -> new RuleState());
+        if (r.condition() instanceof Rule.CallsPerInvocation c) {
+          budget.add(
+              new RulePlan(
+                  r, rules.mode(), rs, counters.id("budget:" + ruleKey(r, t)), counters.id("target:" + c.of())));
+          continue;
+        }
+        RulePlan rp = new RulePlan(r, rules.mode(), rs, -1, -1);
         if (r.condition() instanceof Rule.Depth) {
           depth.add(rp);
         } else if (r.condition() instanceof Rule.Latency) {
           latency.add(rp);
         } else if (r.condition() instanceof Rule.Stuck) {
           stuck.add(rp);
-        } else if (r.condition() instanceof Rule.CallsPerInvocation c) {
-          rp.budgetSlot = counters.id("budget:" + r.name() + "|" + t.name());
-          rp.budgetOf = counters.id("target:" + c.of());
-          budget.add(rp);
         }
       }
       depth.sort((a, b) -> Integer.compare(a.depthLimit, b.depthLimit));
+      int[] resets =
+          rules.targets().stream()
+              .flatMap(x -> x.rules().stream().map(r -> Map.entry(x, r)))
+              .filter(e -> e.getValue().condition() instanceof Rule.CallsPerInvocation c && c.of().equals(t.name()))
+              .mapToInt(e -> counters.id("budget:" + ruleKey(e.getValue(), e.getKey())))
+              .toArray();
       targets.add(
           new TargetPlan(
               t,
@@ -124,20 +155,11 @@ public final class Engine extends Dispatcher {
               latency.toArray(new RulePlan[0]),
               stuck.toArray(new RulePlan[0]),
               budget.toArray(new RulePlan[0]),
+              resets,
+              slots,
               ts));
     }
     TargetPlan[] tp = targets.toArray(new TargetPlan[0]);
-    for (TargetPlan of : tp) {
-      List<Integer> resets = new ArrayList<>();
-      for (TargetPlan t : tp) {
-        for (RulePlan r : t.budgetRules) {
-          if (r.budgetOf == of.ownCounter) {
-            resets.add(r.budgetSlot);
-          }
-        }
-      }
-      of.budgetResets = resets.stream().mapToInt(Integer::intValue).toArray();
-    }
     Plan partial = new Plan(rules, new MethodPlan[0], tp);
     MethodPlan[] mp = new MethodPlan[known.size()];
     for (MethodInfo m : known) {
@@ -205,6 +227,12 @@ public final class Engine extends Dispatcher {
    * Kept under C2's inlining limit for hot methods (325 bytecode bytes), so it is compiled into
    * the instrumented method: everything that runs only when a rule may fire, a switch is open or a
    * thread's arrays must grow is in the methods it calls.
+   *
+   * <p>Nothing that can throw runs after the thread's depth changes: room is made first, the rules
+   * are checked against the depth the call would have, and only a call that goes ahead records
+   * its step, as a frame that its {@link #exit} pops. A failure before that leaves no trace; a
+   * short-circuited call records none. The token is the frame's index + 2 (0 and 1 mean
+   * short-circuited and untracked).
    */
   @Override
   public long enter(int id, Object first, Object thread) {
@@ -215,58 +243,68 @@ public final class Engine extends Dispatcher {
     }
     TargetPlan t = p.target;
     ThreadState ts = thread instanceof ThreadState s ? s : local.get();
-    ts.ensure(id, t.maxCounter);
+    ts.ensure(id, t.counterSlots);
     ts.countCall(id);
     int[] depth = ts.depth;
     int own = t.ownCounter;
-    int admission = t.forcedOpen ? KillSwitch.REJECT : t.killSwitch.admit(depth[own] > 0);
-    if (admission == KillSwitch.REJECT) {
-      return rejected(ts, t);
+    long ticket = t.forcedOpen ? KillSwitch.REJECT : t.killSwitch.admit(depth[own] > 0);
+    if (ticket == KillSwitch.REJECT) {
+      return rejected(ts, p);
     }
     long now = System.nanoTime();
-    int counter = t.counter;
-    int d = depth[counter] + 1;
-    depth[counter] = d;
-    if (t.grouped) {
-      depth[own]++;
-    }
-    if (depth[own] == 1) {
-      outermost(ts, t, id, now);
+    int d = depth[t.counter] + 1;
+    if (t.budgetResets.length != 0 && depth[own] == 0) {
+      resetBudgets(ts, t);
     }
     if ((d > t.lowestDepthLimit || t.budgetRules.length != 0) && checkRules(p, ts, d, first, now)) {
       return SHORT_CIRCUIT;
     }
-    if (d > ts.maxDepth[own]) {
-      ts.maxDepth[own] = d;
-    }
-    // the token: the start time with its lowest bit saying "a half-open trial" (TRIAL is 1,
-    // ADMIT 0); never 0 or 1, which mean short-circuited and untracked
-    long token = (now & ~1L) | admission;
-    return (token & ~1L) == 0L ? token + 2 : token;
+    return push(ts, t, id, d, now, ticket);
   }
 
   /** A call the target's switch rejects: forced open, or open (or half-open without a permit). */
-  private static long rejected(ThreadState ts, TargetPlan t) {
+  private static long rejected(ThreadState ts, MethodPlan p) {
+    TargetPlan t = p.target;
     if (t.forcedOpen) {
-      return shortCircuit(ts, t, t.state.shortForced, "force: open", 0, false);
+      return shortCircuit(ts, p, t.state.shortForced, "force: open", 0, false);
     }
-    return shortCircuit(ts, t, t.state.shortOpen, t.killSwitch.openedBy(), 0, true);
+    return shortCircuit(ts, p, t.state.shortOpen, t.killSwitch.openedBy(), 0, true);
   }
 
-  /** The outermost call of the target on this thread starts: the watchdog's clock, budget resets. */
-  private static void outermost(ThreadState ts, TargetPlan t, int id, long now) {
-    int own = t.ownCounter;
-    ts.outerMethod[own] = id;
-    ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+  /** An outermost call of a target that is some budget's `of` starts a new invocation. */
+  private static void resetBudgets(ThreadState ts, TargetPlan t) {
     int[] resets = t.budgetResets;
+    long[] budget = ts.budget;
     for (int i = 0; i < resets.length; i++) {
-      ts.budget[resets[i]] = 0;
+      budget[resets[i]] = 0;
     }
   }
 
   /**
+   * The call goes ahead: its depth step, the watchdog's clock for an outermost call, and the frame
+   * that lets its exit undo exactly this. Plain stores into arrays {@link ThreadState#ensure}
+   * made room in: nothing here throws.
+   */
+  private static long push(ThreadState ts, TargetPlan t, int id, int d, long now, long ticket) {
+    int[] depth = ts.depth;
+    int own = t.ownCounter;
+    depth[t.counter] = d;
+    if (t.grouped) {
+      depth[own]++;
+    }
+    if (depth[own] == 1) {
+      ts.outerMethod[own] = id;
+      ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+    }
+    if (d > ts.maxDepth[own]) {
+      ts.maxDepth[own] = d;
+    }
+    return ts.push(t, now, ticket) + 2L;
+  }
+
+  /**
    * The depth rules (when the depth passed the lowest limit) and the call budgets: fires what
-   * went over; true when a rule short-circuited the call (its depth step is then undone).
+   * went over; true when a rule short-circuited the call.
    */
   private boolean checkRules(MethodPlan p, ThreadState ts, int d, Object first, long now) {
     TargetPlan t = p.target;
@@ -287,7 +325,8 @@ public final class Engine extends Dispatcher {
     RulePlan[] budgets = t.budgetRules;
     for (int i = 0; i < budgets.length; i++) {
       RulePlan r = budgets[i];
-      if (depth[r.budgetOf] <= 0) {
+      // inside an invocation of `of`: this call itself is one when `of` is its own target
+      if (depth[r.budgetOf] <= 0 && r.budgetOf != t.ownCounter) {
         continue;
       }
       long n = ++ts.budget[r.budgetSlot];
@@ -304,20 +343,12 @@ public final class Engine extends Dispatcher {
     return false;
   }
 
-  /**
-   * The offending call of a {@code limit} or {@code trip} rule: fire, undo its depth step, and
-   * short-circuit it.
-   */
+  /** The offending call of a {@code limit} or {@code trip} rule: fire and short-circuit it. */
   private void limited(RulePlan r, MethodPlan p, ThreadState ts, int d, double value, double threshold, Object first, long now) {
     TargetPlan t = p.target;
     fire(r, p, value, threshold, first, now, null);
     failTrial(t.killSwitch, r, now);
-    int[] depth = ts.depth;
-    depth[t.counter] = d - 1;
-    if (t.grouped) {
-      depth[t.ownCounter]--;
-    }
-    shortCircuit(ts, t, t.state.shortLimit, r.name, d, false);
+    shortCircuit(ts, p, t.state.shortLimit, r.name, d, false);
   }
 
   /**
@@ -331,16 +362,18 @@ public final class Engine extends Dispatcher {
     }
   }
 
+  /** Records why the call is short-circuited, for its fallback, which runs next on this thread. */
   private static long shortCircuit(
       ThreadState ts,
-      TargetPlan t,
+      MethodPlan p,
       java.util.concurrent.atomic.LongAdder reason,
       String rule,
       int depth,
       boolean open) {
     reason.increment();
+    ts.lastPlan = p;
     ts.lastRule = rule;
-    ts.lastTarget = t.name;
+    ts.lastTarget = p.target.name;
     ts.lastDepth = depth;
     ts.lastOpen = open;
     return SHORT_CIRCUIT;
@@ -351,45 +384,46 @@ public final class Engine extends Dispatcher {
     exit(id, token, null);
   }
 
+  /**
+   * Undoes exactly what the call's enter did, from the frame it pushed: never from the rules in
+   * force now, which a reload or a detach may have changed meanwhile. Frames above it belong to
+   * calls whose exit never ran (a StackOverflowError inside the advice): they are undone too.
+   */
   @Override
   public void exit(int id, long token, Object thread) {
     long now = System.nanoTime();
-    MethodPlan[] plans = plan.methods;
-    if (id >= plans.length) {
-      return;
-    }
-    MethodPlan p = plans[id];
-    if (p == null) {
-      return;
-    }
-    TargetPlan t = p.target;
     ThreadState ts = thread instanceof ThreadState s ? s : local.get();
-    int[] depth = ts.depth;
-    int counter = t.counter;
-    int own = t.ownCounter;
-    if (counter < depth.length && depth[counter] > 0) {
-      depth[counter]--;
+    long f = token - 2;
+    if (f < 0 || f >= ts.top) {
+      return; // not a frame of this thread's: nothing of it to undo
     }
-    if (t.grouped && own < depth.length && depth[own] > 0) {
-      depth[own]--;
-    }
-    if (id < ts.calls.length) {
-      ts.record(id, now - (token & ~1L));
-    }
-    if ((token & 1L) != 0L) {
-      t.killSwitch.trialSucceeded();
+    int frame = (int) f;
+    TargetPlan t = ts.frames[frame];
+    long start = ts.frameStart[frame];
+    long ticket = ts.frameTicket[frame];
+    ts.pop(frame);
+    ts.record(id, now - start);
+    if (ticket != KillSwitch.ADMIT) {
+      t.killSwitch.trialSucceeded(ticket);
     }
   }
 
+  /**
+   * The fallback of the call this thread just short-circuited: from the plan that call entered
+   * with (a reload between its enter and this must not turn a {@code throw} into a null).
+   */
   @Override
   public Object fallback(int id, Object argument) {
-    MethodPlan[] plans = plan.methods;
-    MethodPlan p = id < plans.length ? plans[id] : null;
-    if (p == null) {
-      return null;
+    ThreadState ts = local.get();
+    MethodPlan p = ts.lastPlan;
+    if (p == null || p.info.id() != id) {
+      MethodPlan[] plans = plan.methods;
+      p = id < plans.length ? plans[id] : null;
+      if (p == null) {
+        return null;
+      }
     }
     if (p.throwing) {
-      ThreadState ts = local.get();
       String why =
           ts.lastOpen
               ? "kill switch of target " + ts.lastTarget + " is open (tripped by rule " + ts.lastRule + ")"

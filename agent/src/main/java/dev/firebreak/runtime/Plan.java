@@ -12,7 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The rules in force, resolved to what the hot path needs: arrays indexed by method id, counter
- * ids instead of names. Immutable once published; a reload builds a new one and swaps it in.
+ * ids instead of names. Immutable: a reload builds a new one and swaps it in. The rule and target
+ * states it points to ({@link TargetState}, {@link RuleState}) are the mutable part that outlives
+ * a reload while the target or rule stays.
  */
 final class Plan {
   static final Plan EMPTY = new Plan(null, new MethodPlan[0], new TargetPlan[0]);
@@ -105,11 +107,11 @@ final class Plan {
     final int depthLimit;
     /** calls-per-invocation: the limit, the counter slot, and the own counter of target `of`. */
     final long budgetLimit;
-    int budgetSlot = -1;
-    int budgetOf = -1;
+    final int budgetSlot;
+    final int budgetOf;
     final RuleState state;
 
-    RulePlan(Rule rule, Mode fileMode, RuleState state) {
+    RulePlan(Rule rule, Mode fileMode, RuleState state, int budgetSlot, int budgetOf) {
       this.rule = rule;
       this.name = rule.name();
       this.action = rule.action();
@@ -123,6 +125,8 @@ final class Plan {
       this.budgetLimit =
           rule.condition() instanceof Rule.CallsPerInvocation c ? c.limit() : Long.MAX_VALUE;
       this.state = state;
+      this.budgetSlot = budgetSlot;
+      this.budgetOf = budgetOf;
     }
   }
 
@@ -142,10 +146,13 @@ final class Plan {
     final RulePlan[] allRules;
     /** The lowest limit of the depth rules (they are sorted by it); MAX_VALUE without any. */
     final int lowestDepthLimit;
-    /** The highest counter id the hot path touches for this target: per-thread arrays grow to it. */
-    final int maxCounter;
+    /**
+     * How many counter slots the whole plan uses: a thread's arrays are grown to hold them all
+     * before a call of this target touches any, so no other target's slot can be out of range.
+     */
+    final int counterSlots;
     /** Budget slots to reset when an outermost call of this target starts (it is their `of`). */
-    int[] budgetResets = new int[0];
+    final int[] budgetResets;
     final TargetState state;
     final KillSwitch killSwitch;
 
@@ -158,6 +165,8 @@ final class Plan {
         RulePlan[] latencyRules,
         RulePlan[] stuckRules,
         RulePlan[] budgetRules,
+        int[] budgetResets,
+        int counterSlots,
         TargetState state) {
       this.target = target;
       this.name = target.name();
@@ -174,11 +183,8 @@ final class Plan {
           java.util.stream.Stream.of(depthRules, latencyRules, stuckRules, budgetRules)
               .flatMap(java.util.Arrays::stream)
               .toArray(RulePlan[]::new);
-      int max = Math.max(ownCounter, counter);
-      for (RulePlan r : budgetRules) {
-        max = Math.max(max, Math.max(r.budgetSlot, r.budgetOf));
-      }
-      this.maxCounter = max;
+      this.budgetResets = budgetResets;
+      this.counterSlots = counterSlots;
       this.lowestDepthLimit = depthRules.length == 0 ? Integer.MAX_VALUE : depthRules[0].depthLimit;
       this.state = state;
       this.killSwitch = state.killSwitch;

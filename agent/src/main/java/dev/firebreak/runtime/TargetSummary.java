@@ -32,10 +32,7 @@ public record TargetSummary(
       }
       int depthMax = 0;
       for (ThreadState ts : engine.threads) {
-        int[] m = ts.maxDepth;
-        if (t.ownCounter < m.length) {
-          depthMax = Math.max(depthMax, (int) ThreadState.INTS.getOpaque(m, t.ownCounter));
-        }
+        depthMax = Math.max(depthMax, ts.peekMaxDepth(t.ownCounter));
       }
       out.add(
           new TargetSummary(

@@ -1,5 +1,7 @@
 package dev.firebreak.runtime;
 
+import dev.firebreak.runtime.Plan.MethodPlan;
+import dev.firebreak.runtime.Plan.TargetPlan;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
@@ -7,22 +9,34 @@ import java.util.Arrays;
 import org.HdrHistogram.Histogram;
 
 /**
- * Everything one application thread writes on the hot path. Only the owning thread writes, with
- * plain stores and no atomic read-modify-write; the agent's reader thread reads counts with
- * opaque reads and copies the histograms, whose counts only ever grow, so it takes intervals as
- * differences of two copies (a recorder's writer/reader phaser would cost two atomic operations
- * per call). No shared cache line is written by two threads, so per-call cost does not grow with
- * the number of threads.
+ * Everything one application thread writes on the hot path.
+ *
+ * <p>Concurrency contract: the owning thread writes every field and array element, with plain or
+ * opaque stores and no atomic read-modify-write, except {@code maxDepth}, which the agent's
+ * reader takes with {@code getAndSet} (a lost maximum between two scrapes is the cost). The reader
+ * thread (evaluator, /metrics) only reads: counts with opaque reads, and histograms by copying
+ * them (their counts only grow, so it takes intervals as differences of two copies). Arrays
+ * replaced by a larger copy are published after a release fence and read before an acquire
+ * fence, new histograms with a release store and an acquire load ({@link #HISTOGRAMS}), so a
+ * reader never sees an array or a histogram before its contents, on any processor; the hot path
+ * keeps its plain reads (the owner reads what it wrote). No shared cache line is written by two threads, so per-call cost does not grow with the
+ * number of threads.
+ *
+ * <p>The frame stack records what each tracked {@code enter} did (the target plan in force then,
+ * its start time, its trial ticket) so that its {@code exit} undoes exactly that, whatever rules
+ * are in force by then.
  */
 final class ThreadState {
   static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
   static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+  static final VarHandle HISTOGRAMS = MethodHandles.arrayElementVarHandle(Histogram[].class);
 
   /** 1 significant digit: ~6% resolution, ~9 KB per thread and method; 64 ns to 1 h. */
   static final long LOWEST_NANOS = 64;
 
   static final long HIGHEST_NANOS = 3_600_000_000_000L;
   static final int DIGITS = 1;
+  private static final int INITIAL = 16;
 
   final WeakReference<Thread> thread;
 
@@ -40,7 +54,14 @@ final class ThreadState {
   /** By counter id: the method id of the outermost call in flight. */
   int[] outerMethod;
 
-  // what the last short-circuit on this thread was, for the message of a `throw` fallback
+  // the frame stack: one entry per tracked call in flight on this thread (owner only)
+  TargetPlan[] frames = new TargetPlan[INITIAL];
+  long[] frameStart = new long[INITIAL];
+  long[] frameTicket = new long[INITIAL];
+  int top;
+
+  // what the last short-circuit on this thread was, for its fallback (owner only)
+  MethodPlan lastPlan;
   String lastRule;
   String lastTarget;
   int lastDepth;
@@ -48,47 +69,63 @@ final class ThreadState {
 
   ThreadState(Thread thread, int methods, int counters) {
     this.thread = new WeakReference<>(thread);
-    int m = Math.max(16, methods);
-    int c = Math.max(16, counters);
+    int m = Math.max(INITIAL, methods);
+    int c = Math.max(INITIAL, counters);
     calls = new long[m];
     sumNanos = new long[m];
     histograms = new Histogram[m];
     depth = new int[c];
     maxDepth = new int[c];
     outerStart = new long[c];
-    outerMethod = new int[c];
     budget = new long[c];
+    outerMethod = new int[c];
   }
 
   static Histogram newHistogram() {
     return new Histogram(LOWEST_NANOS, HIGHEST_NANOS, DIGITS);
   }
 
-  /** Grows the arrays, if they must, to hold method {@code id} and counter {@code counter}. */
-  void ensure(int id, int counter) {
-    if (id >= calls.length || counter >= depth.length) {
-      ensureMethod(id);
-      ensureCounter(counter);
+  /**
+   * Makes room, if there is none, for method {@code id}, {@code counters} counter slots and one
+   * more frame. The only place the hot path allocates, and it runs before enter changes any
+   * state, so an OutOfMemoryError here leaves the thread's state as it was.
+   */
+  void ensure(int id, int counters) {
+    if (id >= calls.length || counters > depth.length || top >= frames.length) {
+      grow(id, counters);
     }
   }
 
-  private void ensureMethod(int id) {
+  private void grow(int id, int counters) {
+    if (top >= frames.length) {
+      int n = frames.length * 2;
+      frameStart = Arrays.copyOf(frameStart, n);
+      frameTicket = Arrays.copyOf(frameTicket, n);
+      frames = Arrays.copyOf(frames, n);
+    }
     if (id >= calls.length) {
       int n = Math.max(id + 1, calls.length * 2);
-      sumNanos = Arrays.copyOf(sumNanos, n);
-      histograms = Arrays.copyOf(histograms, n);
-      calls = Arrays.copyOf(calls, n);
+      long[] c = Arrays.copyOf(calls, n);
+      long[] s = Arrays.copyOf(sumNanos, n);
+      Histogram[] h = Arrays.copyOf(histograms, n);
+      VarHandle.releaseFence(); // the copies' contents before the references (see the class doc)
+      sumNanos = s;
+      histograms = h;
+      calls = c;
     }
-  }
-
-  private void ensureCounter(int id) {
-    if (id >= depth.length) {
-      int n = Math.max(id + 1, depth.length * 2);
-      maxDepth = Arrays.copyOf(maxDepth, n);
-      outerStart = Arrays.copyOf(outerStart, n);
-      outerMethod = Arrays.copyOf(outerMethod, n);
-      budget = Arrays.copyOf(budget, n);
-      depth = Arrays.copyOf(depth, n);
+    if (counters > depth.length) {
+      int n = Math.max(counters, depth.length * 2);
+      int[] m = Arrays.copyOf(maxDepth, n);
+      long[] o = Arrays.copyOf(outerStart, n);
+      int[] om = Arrays.copyOf(outerMethod, n);
+      long[] b = Arrays.copyOf(budget, n);
+      int[] d = Arrays.copyOf(depth, n);
+      VarHandle.releaseFence();
+      maxDepth = m;
+      outerStart = o;
+      outerMethod = om;
+      budget = b;
+      depth = d;
     }
   }
 
@@ -97,51 +134,89 @@ final class ThreadState {
     LONGS.setOpaque(c, id, c[id] + 1);
   }
 
+  /** Pushes a frame; the caller ensured room for it. */
+  int push(TargetPlan t, long start, long ticket) {
+    int f = top;
+    frames[f] = t;
+    frameStart[f] = start;
+    frameTicket[f] = ticket;
+    top = f + 1;
+    return f;
+  }
+
+  /** Undoes the depth step of frame {@code f} and pops it (and any frames above it). */
+  void pop(int f) {
+    int[] depth = this.depth;
+    for (int i = top - 1; i >= f; i--) {
+      TargetPlan t = frames[i];
+      frames[i] = null;
+      if (t == null) {
+        continue;
+      }
+      INTS.setOpaque(depth, t.counter, depth[t.counter] - 1);
+      if (t.grouped) {
+        INTS.setOpaque(depth, t.ownCounter, depth[t.ownCounter] - 1);
+      }
+    }
+    top = f;
+  }
+
   void record(int id, long nanos) {
-    Histogram h = histograms[id];
+    Histogram[] hs = histograms;
+    Histogram h = hs[id];
     if (h == null) {
       h = newHistogram();
-      histograms[id] = h;
+      HISTOGRAMS.setRelease(hs, id, h);
     }
     h.recordValue(Math.min(Math.max(nanos, 0), HIGHEST_NANOS));
     long[] s = sumNanos;
     LONGS.setOpaque(s, id, s[id] + nanos);
   }
 
-  // reader side
+  // reader side: an array is read from its field, then an acquire fence, then its elements
+
+  private static <T> T acquired(T array) {
+    VarHandle.acquireFence();
+    return array;
+  }
 
   long calls(int id) {
-    long[] c = calls;
+    long[] c = acquired(calls);
     return id < c.length ? (long) LONGS.getOpaque(c, id) : 0;
   }
 
   long sumNanos(int id) {
-    long[] s = sumNanos;
+    long[] s = acquired(sumNanos);
     return id < s.length ? (long) LONGS.getOpaque(s, id) : 0;
   }
 
   Histogram histogram(int id) {
-    Histogram[] h = histograms;
-    return id < h.length ? h[id] : null;
+    Histogram[] h = acquired(histograms);
+    return id < h.length ? (Histogram) HISTOGRAMS.getAcquire(h, id) : null;
   }
 
   int depth(int counter) {
-    int[] d = depth;
+    int[] d = acquired(depth);
     return counter < d.length ? (int) INTS.getOpaque(d, counter) : 0;
   }
 
   long outerStart(int counter) {
-    long[] s = outerStart;
+    long[] s = acquired(outerStart);
     return counter < s.length ? (long) LONGS.getOpaque(s, counter) : 0;
   }
 
   int outerMethod(int counter) {
-    int[] m = outerMethod;
+    int[] m = acquired(outerMethod);
     return counter < m.length ? (int) INTS.getOpaque(m, counter) : -1;
   }
 
+  int peekMaxDepth(int counter) {
+    int[] m = acquired(maxDepth);
+    return counter < m.length ? (int) INTS.getOpaque(m, counter) : 0;
+  }
+
   int takeMaxDepth(int counter) {
-    int[] m = maxDepth;
+    int[] m = acquired(maxDepth);
     if (counter >= m.length) {
       return 0;
     }

@@ -23,9 +23,9 @@ class KillSwitchTest {
     assertThat(ks.state()).isEqualTo(State.OPEN);
     assertThat(ks.openedBy()).isEqualTo("r");
     assertThat(ks.admit(100 + 9 * SECOND)).isEqualTo(KillSwitch.REJECT);
-    assertThat(ks.admit(100 + 10 * SECOND)).isEqualTo(KillSwitch.TRIAL);
+    assertThat(ks.admit(100 + 10 * SECOND)).isPositive(); // a trial
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
-    assertThat(ks.admit(100 + 10 * SECOND)).isEqualTo(KillSwitch.TRIAL);
+    assertThat(ks.admit(100 + 10 * SECOND)).isPositive(); // a trial
     assertThat(ks.admit(100 + 10 * SECOND)).isEqualTo(KillSwitch.REJECT);
     // recursion inside an admitted trial is part of that trial
     assertThat(ks.admit(100 + 10 * SECOND, true)).isEqualTo(KillSwitch.ADMIT);
@@ -35,11 +35,11 @@ class KillSwitchTest {
   void halfOpenClosesAfterEnoughSuccessfulTrials() {
     KillSwitch ks = new KillSwitch(SECOND, 2);
     ks.trip(0, "r");
-    ks.admit(SECOND);
-    ks.admit(SECOND);
-    ks.trialSucceeded();
+    long a = ks.admit(SECOND);
+    long b = ks.admit(SECOND);
+    ks.trialSucceeded(a);
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
-    ks.trialSucceeded();
+    ks.trialSucceeded(b);
     assertThat(ks.state()).isEqualTo(State.CLOSED);
     assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.ADMIT);
   }
@@ -48,11 +48,11 @@ class KillSwitchTest {
   void aTripDuringHalfOpenReopensForAnotherFullPeriod() {
     KillSwitch ks = new KillSwitch(SECOND, 2);
     ks.trip(0, "r");
-    ks.admit(SECOND);
+    long trial = ks.admit(SECOND);
     ks.trip(SECOND, "r2");
     assertThat(ks.state()).isEqualTo(State.OPEN);
     assertThat(ks.admit(2 * SECOND - 1)).isEqualTo(KillSwitch.REJECT);
-    ks.trialSucceeded();
+    ks.trialSucceeded(trial);
     assertThat(ks.state()).isEqualTo(State.OPEN);
   }
 
@@ -60,14 +60,62 @@ class KillSwitchTest {
   void aHalfOpenSwitchWhoseTrialsNeverFinishOpensAgain() {
     KillSwitch ks = new KillSwitch(SECOND, 1);
     ks.trip(0, "r");
-    assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.TRIAL); // this trial hangs
-    assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.REJECT);
-    ks.poll(2 * SECOND - 1);
+    assertThat(ks.admit(SECOND)).isPositive(); // this trial hangs
+    assertThat(ks.admit(false)).isEqualTo(KillSwitch.REJECT);
+    assertThat(ks.poll(SECOND + 1)).isEqualTo(KillSwitch.Poll.NOTHING); // the deadline starts
+    assertThat(ks.poll(2 * SECOND)).isEqualTo(KillSwitch.Poll.NOTHING);
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
-    ks.poll(2 * SECOND);
+    assertThat(ks.poll(2 * SECOND + 1)).isEqualTo(KillSwitch.Poll.TRIAL_TIMED_OUT);
     assertThat(ks.state()).isEqualTo(State.OPEN);
+    assertThat(ks.openedBy()).isEqualTo("trial-timeout");
     // and after another open-for it offers fresh trials
-    assertThat(ks.admit(3 * SECOND)).isEqualTo(KillSwitch.TRIAL);
+    assertThat(ks.admit(3 * SECOND + 1)).isPositive();
+  }
+
+  /** Issue 13, 3: one call every 1.5 s, open-for 2 s, 3 trials: it must close, not reopen for good. */
+  @Test
+  void aHalfOpenSwitchOnALowTrafficTargetWaitsForItsTrialsAndCloses() {
+    KillSwitch ks = new KillSwitch(2 * SECOND, 3);
+    ks.trip(0, "r");
+    long now = 0;
+    for (int call = 0; call < 20 && ks.state() != State.CLOSED; call++) {
+      now += 1_500_000_000L;
+      // the evaluator polls every open-for / 4 between calls
+      for (long t = now - 1_500_000_000L; t < now; t += SECOND / 2) {
+        ks.poll(t);
+      }
+      long ticket = ks.admit(now);
+      if (ticket > 0) {
+        ks.trialSucceeded(ticket); // a healthy call, a millisecond long
+      }
+    }
+    assertThat(ks.state()).isEqualTo(State.CLOSED);
+  }
+
+  /** Issue 13, 4: a trial admitted in one half-open round never counts for the next. */
+  @Test
+  void aTrialOfAnEarlierRoundDoesNotCountForTheNext() {
+    KillSwitch ks = new KillSwitch(SECOND, 1);
+    ks.trip(0, "r");
+    long old = ks.admit(SECOND); // round 1's trial, still running
+    ks.trip(SECOND, "r"); // another call trips it: open again
+    ks.poll(2 * SECOND); // round 2
+    assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
+    ks.trialSucceeded(old); // round 1's trial ends well: no verdict on round 2
+    assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
+    long fresh = ks.admit(2 * SECOND);
+    ks.trialSucceeded(fresh);
+    assertThat(ks.state()).isEqualTo(State.CLOSED);
+  }
+
+  @Test
+  void aHalfOpenSwitchWithoutTrafficStaysHalfOpen() {
+    KillSwitch ks = new KillSwitch(SECOND, 2);
+    ks.trip(0, "r");
+    for (long t = SECOND; t < 100 * SECOND; t += SECOND / 4) {
+      ks.poll(t);
+    }
+    assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
   }
 
   @Test
@@ -97,6 +145,8 @@ class KillSwitchTest {
     assertThat(ks.openedBy()).isEqualTo("admin");
     ks.forceClose();
     assertThat(ks.state()).isEqualTo(State.CLOSED);
+    ks.forceClose(); // closing a closed switch is no move at all
+    assertThat(ks.state()).isEqualTo(State.CLOSED);
   }
 
   @Test
@@ -110,7 +160,7 @@ class KillSwitchTest {
           new Thread(
               () -> {
                 for (int k = 0; k < 1000; k++) {
-                  if (ks.admit(2 * SECOND) == KillSwitch.TRIAL) {
+                  if (ks.admit(2 * SECOND) > 0) {
                     trials.incrementAndGet();
                   }
                 }
