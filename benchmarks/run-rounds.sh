@@ -7,6 +7,8 @@
 #
 # usage, from the repository root:  sh benchmarks/run-rounds.sh [ROUNDS] [OUT_DIR]
 # (defaults 3 and benchmarks/target/jmh-rounds; about 5 minutes a round on 2 cores)
+# OUT_DIR gets JMH's raw output and summary.md (the command and the table): keep only the summary,
+# in benchmarks/results/DATE/ (the raw files are ignored by git there and regenerated on demand).
 set -eu
 rounds=${1:-3}
 out=${2:-benchmarks/target/jmh-rounds}
@@ -21,4 +23,12 @@ while [ "$r" -le "$rounds" ]; do
   r=$((r + 1))
 done
 list() { ls "$out"/avgt-t"$1"-r*.json | paste -sd, -; }
-java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.JmhTable "$(list 1)" "$(list 2)"
+{
+  echo "# Per-call cost (JMH), $rounds round(s), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "    command  sh benchmarks/run-rounds.sh $rounds $out"
+  echo "    agent    $(sha256sum agent/target/firebreak-agent.jar | cut -c1-64)"
+  echo "    java     $(java -version 2>&1 | sed -n 2p)"
+  echo
+  java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.JmhTable "$(list 1)" "$(list 2)"
+} | tee "$out/summary.md"

@@ -331,6 +331,10 @@ public final class ProcessComparison {
 
         StringBuilder report = new StringBuilder();
         report.append("## Process-level comparison (sample app)\n\n");
+        // the command first: a summary kept in benchmarks/results/ must say how to make it again
+        report.append("    command      java -cp benchmarks/target/benchmarks.jar ").append(ProcessComparison.class.getName());
+        for (String a : argv) report.append(' ').append(a);
+        report.append('\n');
         report.append("    date         ").append(machine.get("date")).append('\n');
         report.append("    cpu          ").append(machine.get("cpu_model")).append(" (").append(machine.get("cpus")).append(" CPUs)\n");
         report.append("    clocksource  ").append(machine.get("clocksource")).append('\n');

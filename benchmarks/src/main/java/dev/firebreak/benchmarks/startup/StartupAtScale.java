@@ -116,6 +116,8 @@ public final class StartupAtScale {
   private long timingWaitMs = 5_000;
   private boolean regenerate;
   private final List<String> jvmArgs = new ArrayList<>();
+  /** The options as given: the report names its command, so a kept summary can be made again. */
+  private String command = "";
 
   public static void main(String[] args) throws Exception {
     StartupAtScale h = new StartupAtScale();
@@ -144,6 +146,7 @@ public final class StartupAtScale {
   }
 
   private void parse(String[] args) {
+    command = String.join(" ", args);
     for (int k = 0; k < args.length; k++) {
       String a = args[k];
       switch (a) {
@@ -242,6 +245,8 @@ public final class StartupAtScale {
 
     System.out.println("# Startup at scale: " + classes + " classes, " + runs + " runs per configuration");
     System.out.println();
+    System.out.println("- command: java -cp benchmarks/target/benchmarks.jar " + StartupAtScale.class.getName()
+        + (command.isEmpty() ? "" : " " + command));
     System.out.println("- date: " + env.get("date"));
     System.out.println("- CPU (lscpu model name): " + env.get("cpuModel") + ", " + env.get("cpus") + " CPUs");
     System.out.println("- clock source: " + env.get("clocksource"));
