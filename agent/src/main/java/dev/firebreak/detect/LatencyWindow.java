@@ -5,9 +5,9 @@ import org.HdrHistogram.Histogram;
 /**
  * Completed-call latencies of one method over a sliding window, as a ring of at most {@link
  * #MAX_SLOTS} + 1 sub-window histograms, so its memory does not depend on the window's length: a
- * 30 s window keeps 1-second slots, a 1 h window 300-second slots. The window read is the last
- * {@code window} rounded up to whole slots (at most one slot, 1/12 of the window, more). Only the
- * evaluator thread touches it.
+ * 30 s window keeps 1-second slots, a 1 h window 300-second slots. The window read is the
+ * current slot so far and the {@code window} before it: at least the window, and at most one slot
+ * (1/12 of the window) more. Only the evaluator thread touches it.
  */
 public final class LatencyWindow {
   /** The most sub-windows a window is cut into. */
@@ -29,7 +29,7 @@ public final class LatencyWindow {
     long slotSeconds = (w + MAX_SLOTS - 1) / MAX_SLOTS;
     this.slotNanos = slotSeconds * SECOND;
     this.windowSlots = (int) ((w + slotSeconds - 1) / slotSeconds);
-    int n = windowSlots + 1;
+    int n = windowSlots + 1; // the full slots of the window and the current one
     slots = new Histogram[n];
     slotIndex = new long[n];
     for (int i = 0; i < n; i++) {
@@ -65,7 +65,7 @@ public final class LatencyWindow {
     merged.reset();
     for (int i = 0; i < slots.length; i++) {
       long s = slotIndex[i];
-      if (s != Long.MIN_VALUE && s > index - windowSlots && s <= index) {
+      if (s != Long.MIN_VALUE && s >= index - windowSlots && s <= index) {
         merged.add(slots[i]);
       }
     }

@@ -281,25 +281,33 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * The call goes ahead: its depth step, the watchdog's clock for an outermost call, and the frame
-   * that lets its exit undo exactly this. Plain stores into arrays {@link ThreadState#ensure}
-   * made room in: nothing here throws.
+   * The call goes ahead: the watchdog's clock for an outermost call, then its depth step and the
+   * frame that lets its exit undo exactly this. After the first depth store there are only plain
+   * array stores, into arrays {@link ThreadState#ensure} made room in, and no call: nothing can
+   * throw between them, not even a StackOverflowError (the JVM checks the stack on calls).
    */
   private static long push(ThreadState ts, TargetPlan t, int id, int d, long now, long ticket) {
     int[] depth = ts.depth;
     int own = t.ownCounter;
+    boolean outermost = depth[own] == 0;
+    if (outermost) {
+      // harmless if the call went no further: the watchdog looks only while depth[own] > 0
+      ts.outerMethod[own] = id;
+      ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
+    }
+    int f = ts.top;
+    ts.frames[f] = t;
+    ts.frameStart[f] = now;
+    ts.frameTicket[f] = ticket;
     depth[t.counter] = d;
     if (t.grouped) {
       depth[own]++;
     }
-    if (depth[own] == 1) {
-      ts.outerMethod[own] = id;
-      ThreadState.LONGS.setOpaque(ts.outerStart, own, now);
-    }
+    ts.top = f + 1;
     if (d > ts.maxDepth[own]) {
       ts.maxDepth[own] = d;
     }
-    return ts.push(t, now, ticket) + 2L;
+    return f + 2L;
   }
 
   /**

@@ -134,31 +134,23 @@ final class ThreadState {
     LONGS.setOpaque(c, id, c[id] + 1);
   }
 
-  /** Pushes a frame; the caller ensured room for it. */
-  int push(TargetPlan t, long start, long ticket) {
-    int f = top;
-    frames[f] = t;
-    frameStart[f] = start;
-    frameTicket[f] = ticket;
-    top = f + 1;
-    return f;
-  }
-
-  /** Undoes the depth step of frame {@code f} and pops it (and any frames above it). */
+  /**
+   * Undoes the depth step of frame {@code f} and pops it, with any frames above it (calls whose
+   * exit was lost). Plain stores and no call inside: a StackOverflowError can only strike before
+   * it starts, and then the next exit out does this work.
+   */
   void pop(int f) {
     int[] depth = this.depth;
+    TargetPlan[] frames = this.frames;
     for (int i = top - 1; i >= f; i--) {
       TargetPlan t = frames[i];
-      frames[i] = null;
-      if (t == null) {
-        continue;
-      }
-      INTS.setOpaque(depth, t.counter, depth[t.counter] - 1);
+      depth[t.counter] = depth[t.counter] - 1;
       if (t.grouped) {
-        INTS.setOpaque(depth, t.ownCounter, depth[t.ownCounter] - 1);
+        depth[t.ownCounter] = depth[t.ownCounter] - 1;
       }
+      frames[i] = null;
+      top = i;
     }
-    top = f;
   }
 
   void record(int id, long nanos) {
