@@ -172,16 +172,6 @@ public final class KillSwitch {
     }
   }
 
-  /** {@link #poll} then {@link #admit(boolean)}: what a caller holding the time does. */
-  public long admit(long now, boolean nested) {
-    poll(now);
-    return admit(nested);
-  }
-
-  public long admit(long now) {
-    return admit(now, false);
-  }
-
   /** A rule tripped: open now (from closed, half-open, or again from open). */
   public void trip(long now, String rule) {
     openedAt = now;

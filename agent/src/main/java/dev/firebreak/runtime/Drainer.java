@@ -4,6 +4,7 @@ import dev.firebreak.runtime.Plan.MethodPlan;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.ObjIntConsumer;
@@ -36,9 +37,8 @@ final class Drainer {
    */
   void drain(ObjIntConsumer<Histogram> intervals, Consumer<ThreadState> retired) {
     int n = engine.methods().size();
-    ThreadState[] dead = null; // allocated only when a thread has died
-    int deadCount = 0;
-    for (ThreadState ts : engine.threads) {
+    for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
+      ThreadState ts = it.next();
       boolean alive = ts.alive(); // before the copy: a thread seen dead has written its last
       Histogram[] last = snapshots.computeIfAbsent(ts, k -> new Histogram[n]);
       if (last.length < n) {
@@ -54,24 +54,15 @@ final class Drainer {
         intervals.accept(interval, id);
       }
       if (!alive) {
-        if (dead == null) {
-          dead = new ThreadState[4];
-        } else if (deadCount == dead.length) {
-          dead = Arrays.copyOf(dead, deadCount * 2);
+        ensureRetired(n);
+        for (int id = 0; id < n; id++) {
+          retiredCalls[id] += ts.calls(id);
+          retiredSum[id] += ts.sumNanos(id);
         }
-        dead[deadCount++] = ts;
+        it.remove();
+        snapshots.remove(ts);
+        retired.accept(ts);
       }
-    }
-    for (int i = 0; i < deadCount; i++) {
-      ThreadState ts = dead[i];
-      ensureRetired(n);
-      for (int id = 0; id < n; id++) {
-        retiredCalls[id] += ts.calls(id);
-        retiredSum[id] += ts.sumNanos(id);
-      }
-      engine.threads.remove(ts);
-      snapshots.remove(ts);
-      retired.accept(ts);
     }
   }
 

@@ -22,21 +22,28 @@ import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The hot path: what {@link dev.firebreak.bootstrap.Probe} calls on every instrumented call.
  *
- * <p>{@link #enter} and {@link #exit} allocate nothing, take no lock and never block: they touch
- * the calling thread's own {@link ThreadState}, read the immutable {@link Plan} in force, and only
- * on the rare path of a rule firing build an alert event (at most one per rule and target per
- * {@code repeat-interval}) for the alert thread.
+ * <p>{@link #enter} and {@link #exit} take no lock and never block: they touch the calling
+ * thread's own {@link ThreadState} and read the immutable {@link Plan} in force. They allocate only
+ * on rare paths: a thread's first call (its state, registered with one lock-free insertion), an
+ * array that must grow, a method's first completed call on the thread (its histogram), and a rule
+ * firing, which builds an alert event (at most one per rule and target per {@code
+ * repeat-interval}) for the alert thread.
  */
 public final class Engine extends Dispatcher {
   private final MethodRegistry methods = new MethodRegistry();
   private final CounterRegistry counters = new CounterRegistry();
-  final List<ThreadState> threads = new CopyOnWriteArrayList<>();
+  /**
+   * Every thread's state: registering is one lock-free insertion (no lock that application
+   * threads share, no copy of the list); the evaluator removes the dead ones.
+   */
+  final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
   private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
   private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();

@@ -9,10 +9,16 @@ import org.junit.jupiter.api.Test;
 class KillSwitchTest {
   private static final long SECOND = 1_000_000_000L;
 
+  /** What a caller holding the time would do: the evaluator's poll, then the hot path's check. */
+  private static long admit(KillSwitch ks, long now, boolean nested) {
+    ks.poll(now);
+    return ks.admit(nested);
+  }
+
   @Test
   void closedAdmitsEverything() {
     KillSwitch ks = new KillSwitch(10 * SECOND, 3);
-    assertThat(ks.admit(0)).isEqualTo(KillSwitch.ADMIT);
+    assertThat(admit(ks, 0, false)).isEqualTo(KillSwitch.ADMIT);
     assertThat(ks.state()).isEqualTo(State.CLOSED);
   }
 
@@ -22,36 +28,36 @@ class KillSwitchTest {
     ks.trip(100, "r");
     assertThat(ks.state()).isEqualTo(State.OPEN);
     assertThat(ks.openedBy()).isEqualTo("r");
-    assertThat(ks.admit(100 + 9 * SECOND)).isEqualTo(KillSwitch.REJECT);
-    assertThat(ks.admit(100 + 10 * SECOND)).isPositive(); // a trial
+    assertThat(admit(ks, 100 + 9 * SECOND, false)).isEqualTo(KillSwitch.REJECT);
+    assertThat(admit(ks, 100 + 10 * SECOND, false)).isPositive(); // a trial
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
-    assertThat(ks.admit(100 + 10 * SECOND)).isPositive(); // a trial
-    assertThat(ks.admit(100 + 10 * SECOND)).isEqualTo(KillSwitch.REJECT);
+    assertThat(admit(ks, 100 + 10 * SECOND, false)).isPositive(); // a trial
+    assertThat(admit(ks, 100 + 10 * SECOND, false)).isEqualTo(KillSwitch.REJECT);
     // recursion inside an admitted trial is part of that trial
-    assertThat(ks.admit(100 + 10 * SECOND, true)).isEqualTo(KillSwitch.ADMIT);
+    assertThat(admit(ks, 100 + 10 * SECOND, true)).isEqualTo(KillSwitch.ADMIT);
   }
 
   @Test
   void halfOpenClosesAfterEnoughSuccessfulTrials() {
     KillSwitch ks = new KillSwitch(SECOND, 2);
     ks.trip(0, "r");
-    long a = ks.admit(SECOND);
-    long b = ks.admit(SECOND);
+    long a = admit(ks, SECOND, false);
+    long b = admit(ks, SECOND, false);
     ks.trialSucceeded(a);
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
     ks.trialSucceeded(b);
     assertThat(ks.state()).isEqualTo(State.CLOSED);
-    assertThat(ks.admit(SECOND)).isEqualTo(KillSwitch.ADMIT);
+    assertThat(admit(ks, SECOND, false)).isEqualTo(KillSwitch.ADMIT);
   }
 
   @Test
   void aTripDuringHalfOpenReopensForAnotherFullPeriod() {
     KillSwitch ks = new KillSwitch(SECOND, 2);
     ks.trip(0, "r");
-    long trial = ks.admit(SECOND);
+    long trial = admit(ks, SECOND, false);
     ks.trip(SECOND, "r2");
     assertThat(ks.state()).isEqualTo(State.OPEN);
-    assertThat(ks.admit(2 * SECOND - 1)).isEqualTo(KillSwitch.REJECT);
+    assertThat(admit(ks, 2 * SECOND - 1, false)).isEqualTo(KillSwitch.REJECT);
     ks.trialSucceeded(trial);
     assertThat(ks.state()).isEqualTo(State.OPEN);
   }
@@ -60,7 +66,7 @@ class KillSwitchTest {
   void aHalfOpenSwitchWhoseTrialsNeverFinishOpensAgain() {
     KillSwitch ks = new KillSwitch(SECOND, 1);
     ks.trip(0, "r");
-    assertThat(ks.admit(SECOND)).isPositive(); // this trial hangs
+    assertThat(admit(ks, SECOND, false)).isPositive(); // this trial hangs
     assertThat(ks.admit(false)).isEqualTo(KillSwitch.REJECT);
     assertThat(ks.poll(SECOND + 1)).isEqualTo(KillSwitch.Poll.NOTHING); // the deadline starts
     assertThat(ks.poll(2 * SECOND)).isEqualTo(KillSwitch.Poll.NOTHING);
@@ -69,7 +75,7 @@ class KillSwitchTest {
     assertThat(ks.state()).isEqualTo(State.OPEN);
     assertThat(ks.openedBy()).isEqualTo("trial-timeout");
     // and after another open-for it offers fresh trials
-    assertThat(ks.admit(3 * SECOND + 1)).isPositive();
+    assertThat(admit(ks, 3 * SECOND + 1, false)).isPositive();
   }
 
   /** Issue 13, 3: one call every 1.5 s, open-for 2 s, 3 trials: it must close, not reopen for good. */
@@ -84,7 +90,7 @@ class KillSwitchTest {
       for (long t = now - 1_500_000_000L; t < now; t += SECOND / 2) {
         ks.poll(t);
       }
-      long ticket = ks.admit(now);
+      long ticket = admit(ks, now, false);
       if (ticket > 0) {
         ks.trialSucceeded(ticket); // a healthy call, a millisecond long
       }
@@ -97,13 +103,13 @@ class KillSwitchTest {
   void aTrialOfAnEarlierRoundDoesNotCountForTheNext() {
     KillSwitch ks = new KillSwitch(SECOND, 1);
     ks.trip(0, "r");
-    long old = ks.admit(SECOND); // round 1's trial, still running
+    long old = admit(ks, SECOND, false); // round 1's trial, still running
     ks.trip(SECOND, "r"); // another call trips it: open again
     ks.poll(2 * SECOND); // round 2
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
     ks.trialSucceeded(old); // round 1's trial ends well: no verdict on round 2
     assertThat(ks.state()).isEqualTo(State.HALF_OPEN);
-    long fresh = ks.admit(2 * SECOND);
+    long fresh = admit(ks, 2 * SECOND, false);
     ks.trialSucceeded(fresh);
     assertThat(ks.state()).isEqualTo(State.CLOSED);
   }
@@ -160,7 +166,7 @@ class KillSwitchTest {
           new Thread(
               () -> {
                 for (int k = 0; k < 1000; k++) {
-                  if (ks.admit(2 * SECOND) > 0) {
+                  if (admit(ks, 2 * SECOND, false) > 0) {
                     trials.incrementAndGet();
                   }
                 }

@@ -253,10 +253,12 @@ class EngineInterleavingTest {
     engine.apply(rules(target("r", "f", "{name: r-trip, depth: 1, action: trip}")));
     register(engine, "f", "r");
     Monitor monitor = new Monitor(engine);
-    engine.threads.add(null); // a broken entry: drain and the watchdog throw on it
+    ThreadState broken = new ThreadState(Thread.currentThread(), 1, 1);
+    broken.histograms = null; // drain throws on it
+    engine.threads.add(broken);
     engine.killSwitch("r").trip(0, "r-trip");
     assertThatCode(() -> monitor.tick(2000 * MS)).doesNotThrowAnyException();
     assertThat(engine.killSwitch("r").state()).isEqualTo(KillSwitch.State.HALF_OPEN);
-    engine.threads.remove(null);
+    engine.threads.remove(broken);
   }
 }
