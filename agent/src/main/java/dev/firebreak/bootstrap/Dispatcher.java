@@ -18,12 +18,12 @@ public abstract class Dispatcher {
   public static final Dispatcher NOOP =
       new Dispatcher() {
         @Override
-        public long enter(int methodId, Object firstArgument) {
+        public long enter(int methodId, Object firstArgument, Object thread) {
           return UNTRACKED;
         }
 
         @Override
-        public void exit(int methodId, long token) {}
+        public void exit(int methodId, long token, Object thread) {}
 
         @Override
         public Object fallback(int methodId, Object argument) {
@@ -32,32 +32,24 @@ public abstract class Dispatcher {
       };
 
   /**
-   * Called before the method body. Returns {@link #SHORT_CIRCUIT} to skip the body, {@link
-   * #UNTRACKED}, or any other value: a token that {@link #exit} gets back (a start time).
-   */
-  public abstract long enter(int methodId, Object firstArgument);
-
-  /**
-   * The calling thread's state, which the advice keeps in a local and hands to {@link
-   * #enter(int, Object, Object)} and {@link #exit(int, long, Object)}: one thread-local lookup per
-   * call instead of two. Null when there is none; enter and exit then look it up themselves.
+   * The calling thread's state, which the advice keeps in a local and hands to {@link #enter} and
+   * {@link #exit}: one thread-local lookup per call instead of two. Null when there is none; enter
+   * and exit then look it up themselves.
    */
   public Object thread() {
     return null;
   }
 
-  /** {@link #enter(int, Object)} with the thread's state from {@link #thread()} (maybe null). */
-  public long enter(int methodId, Object firstArgument, Object thread) {
-    return enter(methodId, firstArgument);
-  }
-
-  /** {@link #exit(int, long)} with the thread's state that {@link #enter(int, Object, Object)} got. */
-  public void exit(int methodId, long token, Object thread) {
-    exit(methodId, token);
-  }
+  /**
+   * Called before the method body. Returns {@link #SHORT_CIRCUIT} to skip the body, {@link
+   * #UNTRACKED}, or any other value: a token that {@link #exit} gets back.
+   *
+   * @param thread what {@link #thread()} returned on this thread, or null
+   */
+  public abstract long enter(int methodId, Object firstArgument, Object thread);
 
   /** Called after the body returned or threw, for calls whose token was neither 0 nor 1. */
-  public abstract void exit(int methodId, long token);
+  public abstract void exit(int methodId, long token, Object thread);
 
   /**
    * The value a short-circuited call returns, or a {@link ShortCircuitException} that it throws.

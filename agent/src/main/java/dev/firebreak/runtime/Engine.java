@@ -225,11 +225,6 @@ public final class Engine extends Dispatcher {
     return local.get();
   }
 
-  @Override
-  public long enter(int id, Object first) {
-    return enter(id, first, null);
-  }
-
   /**
    * Kept under C2's inlining limit for hot methods (325 bytecode bytes), so it is compiled into
    * the instrumented method: everything that runs only when a rule may fire, a switch is open or a
@@ -392,11 +387,6 @@ public final class Engine extends Dispatcher {
     ts.lastDepth = depth;
     ts.lastOpen = open;
     return SHORT_CIRCUIT;
-  }
-
-  @Override
-  public void exit(int id, long token) {
-    exit(id, token, null);
   }
 
   /**

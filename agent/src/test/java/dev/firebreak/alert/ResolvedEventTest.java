@@ -40,11 +40,11 @@ class ResolvedEventTest {
         // (the switch half-opens on time when polled: the evaluator's job, done here by hand)
         await().atMost(Duration.ofSeconds(5)).until(() -> {
           engine.killSwitch("r").poll(System.nanoTime());
-          long token = engine.enter(f.id(), "x");
+          long token = engine.enter(f.id(), "x", null);
           if (token == Dispatcher.SHORT_CIRCUIT) {
             return false;
           }
-          engine.exit(f.id(), token);
+          engine.exit(f.id(), token, null);
           return true;
         });
         assertThat(engine.killSwitch("r").state().name()).isEqualTo("CLOSED");
@@ -64,9 +64,9 @@ class ResolvedEventTest {
 
   /** Depth 2 of a depth-1 rule: the inner call trips the switch. */
   private static void tripOnce(Engine engine, int id) {
-    long outer = engine.enter(id, "x");
+    long outer = engine.enter(id, "x", null);
     assertThat(outer).isNotEqualTo(Dispatcher.SHORT_CIRCUIT);
-    assertThat(engine.enter(id, "x")).isEqualTo(Dispatcher.SHORT_CIRCUIT);
-    engine.exit(id, outer);
+    assertThat(engine.enter(id, "x", null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
+    engine.exit(id, outer, null);
   }
 }

@@ -52,8 +52,8 @@ class EngineInterleavingTest {
     Engine engine = new Engine(new AlertDispatcher());
     engine.apply(rules(target("outer", "run", "{name: outer-deep, depth: 50, action: limit}")));
     MethodInfo run = register(engine, "run", "outer");
-    long first = engine.enter(run.id(), null); // the thread's state is made now, with small arrays
-    engine.exit(run.id(), first);
+    long first = engine.enter(run.id(), null, null); // the thread's state is made now, with small arrays
+    engine.exit(run.id(), first, null);
     StringBuilder many = new StringBuilder();
     for (int i = 0; i < 20; i++) {
       many.append(target("filler-" + i, "f" + i, "{name: filler-" + i + "-deep, depth: 5, action: alert}"));
@@ -63,18 +63,18 @@ class EngineInterleavingTest {
     engine.apply(rules(many.toString()));
     MethodInfo tick = register(engine, "tick", "inner");
     for (int message = 0; message < 3; message++) {
-      long outer = engine.enter(run.id(), null); // the outermost call resets a budget slot past 16
+      long outer = engine.enter(run.id(), null, null); // the outermost call resets a budget slot past 16
       assertThat(outer).isGreaterThan(Dispatcher.UNTRACKED);
       int shorts = 0;
       for (int i = 0; i < 3; i++) {
-        long t = engine.enter(tick.id(), null);
+        long t = engine.enter(tick.id(), null, null);
         if (t == Dispatcher.SHORT_CIRCUIT) {
           shorts++;
         } else {
-          engine.exit(tick.id(), t);
+          engine.exit(tick.id(), t, null);
         }
       }
-      engine.exit(run.id(), outer);
+      engine.exit(run.id(), outer, null);
       assertThat(shorts).as("message %d: the third call of three is over a budget of 2", message).isEqualTo(1);
     }
   }
@@ -86,18 +86,18 @@ class EngineInterleavingTest {
     Monitor monitor = new Monitor(engine);
     engine.apply(rules(target("x", "run", "{name: x-deep, depth: 50, action: limit}")));
     MethodInfo run = register(engine, "run", "x");
-    long token = engine.enter(run.id(), null);
+    long token = engine.enter(run.id(), null, null);
     engine.apply(rules(target("y", "run", "{name: y-deep, depth: 50, action: limit}")));
     register(engine, "run", "y"); // the retransformation re-registers it for its new target
     int xCounter = engine.counters().id("target:x");
     int yCounter = engine.counters().id("target:y");
     assertThat(monitor.inflight(xCounter)).isEqualTo(1);
-    engine.exit(run.id(), token);
+    engine.exit(run.id(), token, null);
     assertThat(monitor.inflight(xCounter)).isZero();
     assertThat(monitor.inflight(yCounter)).isZero();
-    long next = engine.enter(run.id(), null);
+    long next = engine.enter(run.id(), null, null);
     assertThat(monitor.inflight(yCounter)).isEqualTo(1);
-    engine.exit(run.id(), next);
+    engine.exit(run.id(), next, null);
     assertThat(monitor.inflight(yCounter)).isZero();
   }
 
@@ -122,7 +122,7 @@ class EngineInterleavingTest {
     engine.apply(
         rules("  - {name: r, class: a.A, method: f, rules: [{name: r-open, depth: 1, action: trip}], force: open}\n"));
     MethodInfo f = register(engine, "f", "r");
-    assertThat(engine.enter(f.id(), null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
+    assertThat(engine.enter(f.id(), null, null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
     engine.apply(rules(""));
     assertThat(engine.fallback(f.id(), null)).isInstanceOf(ShortCircuitException.class);
   }
@@ -152,7 +152,7 @@ class EngineInterleavingTest {
                     // the runaway ends here, as an application's catch would end it
                   }
                 }
-                after.set(monitor.inflight(counter) + " " + engine.enter(f.id(), null));
+                after.set(monitor.inflight(counter) + " " + engine.enter(f.id(), null, null));
               },
               "runaway",
               256 * 1024);

@@ -33,12 +33,12 @@ class HalfOpenTrialTest {
     ks.trip(0, "r-trip");
     ks.poll(System.nanoTime());
     assertThat(ks.state()).isEqualTo(KillSwitch.State.HALF_OPEN);
-    long outer = engine.enter(f.id(), null); // a trial
+    long outer = engine.enter(f.id(), null, null); // a trial
     assertThat(outer).isNotEqualTo(Dispatcher.SHORT_CIRCUIT);
     // its nested call is over the limit rule: short-circuited, and the trial has failed
-    assertThat(engine.enter(f.id(), null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
+    assertThat(engine.enter(f.id(), null, null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
     assertThat(ks.state()).isEqualTo(KillSwitch.State.OPEN);
-    engine.exit(f.id(), outer);
+    engine.exit(f.id(), outer, null);
     assertThat(ks.state()).isEqualTo(KillSwitch.State.OPEN);
   }
 }
