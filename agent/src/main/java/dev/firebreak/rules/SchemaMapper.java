@@ -548,7 +548,7 @@ final class SchemaMapper {
     } catch (URISyntaxException e) {
       // reported below
     }
-    err(node, path, "expected an http:// or https:// URL, found " + Text.quote(s));
+    err(node, path, "expected an http:// or https:// URL, found " + Text.quote(Text.redactUrl(s)));
     return null;
   }
 
