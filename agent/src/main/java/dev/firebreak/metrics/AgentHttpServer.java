@@ -247,6 +247,7 @@ public final class AgentHttpServer implements AutoCloseable {
           answer(Response.text(e.status, e.getMessage()), false, in, true);
           return;
         }
+        answering(); // from here on not evicted as a slow client, while the handler works
         answer(respond(request), request.method().equals("HEAD"), in, bodySent);
       } catch (IOException | RuntimeException e) {
         // the client went away, sent garbage, or ran out of time: nothing to tell anyone
@@ -261,14 +262,21 @@ public final class AgentHttpServer implements AutoCloseable {
         return r != null ? r : Response.text(404, "not found");
       } catch (Throwable t) {
         // the client learns nothing about the agent's insides; the operator gets one line
-        AgentErrors.report("http", "answering " + request.method() + " " + request.path() + " failed: " + AgentErrors.describe(t));
+        String path = request.path().length() > 100 ? request.path().substring(0, 100) + "…" : request.path();
+        AgentErrors.report("http", "answering " + request.method() + " " + path + " failed: " + AgentErrors.describe(t));
         return Response.text(500, "internal error");
       }
     }
 
+    private void answering() {
+      if (state != State.ANSWERING) {
+        state = State.ANSWERING;
+        deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_MILLIS);
+      }
+    }
+
     private void answer(Response r, boolean headOnly, InputStream in, boolean bodySent) throws IOException {
-      state = State.ANSWERING;
-      deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_MILLIS);
+      answering();
       OutputStream out = socket.getOutputStream();
       StringBuilder head = new StringBuilder(256)
           .append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status())).append("\r\n")
