@@ -1,20 +1,20 @@
 package dev.firebreak.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import dev.firebreak.alert.Json;
+import dev.firebreak.metrics.AgentHttpServer.Request;
+import dev.firebreak.metrics.AgentHttpServer.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Map;
 
 /**
  * SPEC section 5, on the metrics server's port: {@code GET /rules}, {@code GET /targets},
  * {@code POST /targets/{name}/open|close}, {@code POST /reload}. Off (404) unless the rules
- * file names {@code admin.token-file}; a request without the right bearer token gets 401 and
- * changes nothing. Tokens are compared as sha256 digests with {@link MessageDigest#isEqual}, so
- * the comparison takes the same time whatever the token.
+ * file names {@code admin.token-file} and that file can be used ({@link SecretFile}); a request
+ * without the right bearer token gets 401 and changes nothing. Tokens are compared as sha256
+ * digests with {@link MessageDigest#isEqual}, so the comparison takes the same time whatever the
+ * token.
  */
 public final class AdminEndpoints {
 
@@ -40,15 +40,13 @@ public final class AdminEndpoints {
 
   private final Actions actions;
 
-  private AdminEndpoints(Actions actions) {
+  public AdminEndpoints(Actions actions) {
     this.actions = actions;
   }
 
-  public static void register(HttpServer server, Actions actions) {
-    AdminEndpoints a = new AdminEndpoints(actions);
-    server.createContext("/rules", a::handle);
-    server.createContext("/targets", a::handle);
-    server.createContext("/reload", a::handle);
+  /** Whether {@code path} is one of the admin endpoints (answered by {@link #handle}). */
+  public static boolean handles(String path) {
+    return path.equals("/rules") || path.equals("/targets") || path.startsWith("/targets/") || path.equals("/reload");
   }
 
   public static byte[] digest(String token) {
@@ -59,84 +57,63 @@ public final class AdminEndpoints {
     }
   }
 
-  private void handle(HttpExchange ex) throws IOException {
-    try (ex) {
-      drain(ex.getRequestBody());
-      byte[] expected = actions.tokenDigest();
-      if (expected == null) {
-        send(ex, 404, "{\"error\":\"the admin endpoints are off (set admin.token-file in the rules file)\"}");
-        return;
-      }
-      if (!authorized(ex, expected)) {
-        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"firebreak\"");
-        send(ex, 401, "{\"error\":\"missing or wrong bearer token\"}");
-        return;
-      }
-      String path = ex.getRequestURI().getPath();
-      String method = ex.getRequestMethod();
-      if (path.equals("/rules")) {
-        if (expect(ex, method, "GET")) {
-          send(ex, 200, actions.rulesJson());
-        }
-      } else if (path.equals("/targets") || path.equals("/targets/")) {
-        if (expect(ex, method, "GET")) {
-          send(ex, 200, actions.targetsJson());
-        }
-      } else if (path.equals("/reload")) {
-        if (expect(ex, method, "POST")) {
-          Result r = actions.reload();
-          send(ex, r.ok() ? 200 : 422, r.json());
-        }
-      } else if (path.startsWith("/targets/") && (path.endsWith("/open") || path.endsWith("/close"))) {
-        if (expect(ex, method, "POST")) {
-          boolean open = path.endsWith("/open");
-          String name = path.substring("/targets/".length(), path.length() - (open ? "/open".length() : "/close".length()));
-          boolean found = open ? actions.open(name) : actions.close(name);
-          if (found) {
-            send(ex, 200, "{\"target\":" + dev.firebreak.alert.Json.quote(name) + ",\"kill_switch\":\"" + (open ? "open" : "closed") + "\"}");
-          } else {
-            send(ex, 404, "{\"error\":\"no target " + dev.firebreak.alert.Json.quote(name).replace("\"", "'") + " in the rules in force\"}");
-          }
-        }
-      } else {
-        send(ex, 404, "{\"error\":\"no such endpoint\"}");
-      }
-    } catch (RuntimeException e) {
-      // the admin endpoints must never take the agent down
-      dev.firebreak.runtime.AgentErrors.report("admin", "admin request failed: " + dev.firebreak.runtime.AgentErrors.describe(e));
+  /**
+   * Answers one request from its head alone: the token is checked before anything else, and a
+   * body, if one was sent, is never read.
+   */
+  public Response handle(Request r) {
+    byte[] expected = actions.tokenDigest();
+    if (expected == null) {
+      return json(404, "{\"error\":\"the admin endpoints are off (admin.token-file is not set, or cannot be used: see the agent's stderr)\"}");
     }
+    if (!authorized(r.header("authorization"), expected)) {
+      return json(401, "{\"error\":\"missing or wrong bearer token\"}").with("WWW-Authenticate", "Bearer realm=\"firebreak\"");
+    }
+    String path = r.path();
+    String method = r.method();
+    if (path.equals("/rules")) {
+      return expect(method, "GET") ? json(200, actions.rulesJson()) : notAllowed("GET");
+    }
+    if (path.equals("/targets") || path.equals("/targets/")) {
+      return expect(method, "GET") ? json(200, actions.targetsJson()) : notAllowed("GET");
+    }
+    if (path.equals("/reload")) {
+      if (!method.equals("POST")) {
+        return notAllowed("POST");
+      }
+      Result result = actions.reload();
+      return json(result.ok() ? 200 : 422, result.json());
+    }
+    if (path.startsWith("/targets/") && (path.endsWith("/open") || path.endsWith("/close"))) {
+      if (!method.equals("POST")) {
+        return notAllowed("POST");
+      }
+      boolean open = path.endsWith("/open");
+      String name = path.substring("/targets/".length(), path.length() - (open ? "/open".length() : "/close".length()));
+      boolean found = open ? actions.open(name) : actions.close(name);
+      if (found) {
+        return json(200, "{\"target\":" + Json.quote(name) + ",\"kill_switch\":\"" + (open ? "open" : "closed") + "\"}");
+      }
+      return json(404, "{\"error\":\"no target " + Json.quote(name).replace("\"", "'") + " in the rules in force\"}");
+    }
+    return json(404, "{\"error\":\"no such endpoint\"}");
   }
 
-  private static boolean authorized(HttpExchange ex, byte[] expected) {
-    String header = ex.getRequestHeaders().getFirst("Authorization");
+  private static boolean authorized(String header, byte[] expected) {
     String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     return MessageDigest.isEqual(digest(given), expected) && !given.isEmpty();
   }
 
-  private static boolean expect(HttpExchange ex, String method, String allowed) throws IOException {
-    if (method.equals(allowed)) {
-      return true;
-    }
-    ex.getResponseHeaders().set("Allow", allowed);
-    send(ex, 405, "{\"error\":\"use " + allowed + "\"}");
-    return false;
+  /** GET also answers HEAD. */
+  private static boolean expect(String method, String allowed) {
+    return method.equals(allowed) || (allowed.equals("GET") && method.equals("HEAD"));
   }
 
-  private static void drain(InputStream in) throws IOException {
-    byte[] buf = new byte[4096];
-    long total = 0;
-    int n;
-    while ((n = in.read(buf)) > 0 && (total += n) < 65536) {
-      // bodies are ignored; read a bounded amount so the connection can be reused
-    }
+  private static Response notAllowed(String allowed) {
+    return json(405, "{\"error\":\"use " + allowed + "\"}").with("Allow", allowed.equals("GET") ? "GET, HEAD" : allowed);
   }
 
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] body = (json + "\n").getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    ex.sendResponseHeaders(status, body.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(body);
-    }
+  private static Response json(int status, String json) {
+    return new Response(status, "application/json; charset=utf-8", (json + "\n").getBytes(StandardCharsets.UTF_8), Map.of());
   }
 }

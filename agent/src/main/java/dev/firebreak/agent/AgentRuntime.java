@@ -1,6 +1,7 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.admin.AdminEndpoints;
+import dev.firebreak.admin.SecretFile;
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.alert.Json;
 import dev.firebreak.alert.Sinks;
@@ -46,7 +47,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private RulesWatcher watcher;
   private boolean watcherStarted;
   private volatile String rulesText;
-  private volatile byte[] adminToken;
+  private volatile SecretFile adminToken;
   private volatile Instrumenter instrumenter;
   private volatile LazyTransformer transformer;
   private final Object instrumentLock = new Object();
@@ -368,7 +369,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     engine.apply(next);
     rules = next;
     alerts.setSinks(Sinks.create(next));
-    adminToken = readToken(next);
+    adminToken = adminToken(next);
     rulesText = readText(next);
   }
 
@@ -381,22 +382,14 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
   }
 
-  private static byte[] readToken(RuleSet rs) {
+  /** Read once now, so that a problem with the file is reported at once; then at every admin request. */
+  private static SecretFile adminToken(RuleSet rs) {
     String file = rs.admin().tokenFile();
-    if (file == null) {
-      return null;
+    SecretFile token = file == null ? null : new SecretFile(file, "admin token file", "admin", "the admin endpoints stay off");
+    if (token != null) {
+      token.digest();
     }
-    try {
-      String token = Files.readString(Path.of(file), StandardCharsets.UTF_8).trim();
-      if (token.isEmpty()) {
-        AgentErrors.report("admin", "admin token file " + file + " is empty; the admin endpoints stay off");
-        return null;
-      }
-      return AdminEndpoints.digest(token);
-    } catch (Exception e) {
-      AgentErrors.report("admin", "cannot read the admin token file " + file + " (" + AgentErrors.describe(e) + "); the admin endpoints stay off");
-      return null;
-    }
+    return token;
   }
 
   /**
@@ -444,7 +437,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         "rules reloaded from " + next.source() + " (sha256 " + shortSha(next) + ", " + next.targets().size() + " targets, "
             + classes + " classes retransformed)");
     if (old != null && !old.metrics().equals(next.metrics())) {
-      AgentErrors.log("the metrics host and port apply at the next restart");
+      AgentErrors.log("the new metrics settings (host, port, tls, basic-auth) apply at the next restart");
     }
     status();
     return new AdminEndpoints.Result(true, "{\"result\":\"success\",\"sha256\":\"" + next.sha256() + "\",\"classes_retransformed\":" + classes + "}");
@@ -472,8 +465,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     CollectorRegistry registry = new CollectorRegistry();
     registry.register(new FirebreakCollector(monitor, alerts, () -> rules, reloads));
     try {
-      metrics = MetricsServer.start(host, port, registry);
-      AdminEndpoints.register(metrics.http(), this);
+      metrics = MetricsServer.start(host, port, fromFile, registry, new AdminEndpoints(this));
     } catch (Exception e) {
       AgentErrors.report(
           "metrics", "cannot serve /metrics on " + host + ":" + port + " (" + AgentErrors.describe(e) + "); the agent runs without it");
@@ -484,7 +476,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   @Override
   public byte[] tokenDigest() {
-    return adminToken;
+    SecretFile token = adminToken;
+    return token == null ? null : token.digest();
   }
 
   @Override

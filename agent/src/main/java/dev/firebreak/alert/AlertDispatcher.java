@@ -274,7 +274,7 @@ public final class AlertDispatcher {
         failing = true;
         AgentErrors.log(
             "alert sink "
-                + sink.destination()
+                + sink.printableDestination()
                 + " failed ("
                 + AgentErrors.describe(t)
                 + "); each alert is tried "
@@ -288,7 +288,7 @@ public final class AlertDispatcher {
     private void recovered() {
       if (failing) {
         failing = false;
-        AgentErrors.log("alert sink " + sink.destination() + " delivers again");
+        AgentErrors.log("alert sink " + sink.printableDestination() + " delivers again");
       }
     }
   }

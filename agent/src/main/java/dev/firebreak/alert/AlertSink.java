@@ -20,6 +20,14 @@ public interface AlertSink {
     return name();
   }
 
+  /**
+   * {@link #destination()} as it may be printed in a {@code firebreak:} line: without the
+   * secrets a URL may carry (user-info, query).
+   */
+  default String printableDestination() {
+    return destination();
+  }
+
   /** Takes the settings of {@code next} (same destination, from a reload); keeps this sink's state. */
   default void reconfigure(AlertSink next) {}
 

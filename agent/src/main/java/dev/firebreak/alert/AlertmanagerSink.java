@@ -5,6 +5,7 @@ import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
+import dev.firebreak.rules.Text;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -140,6 +141,11 @@ public final class AlertmanagerSink implements AlertSink {
   @Override
   public String destination() {
     return "alertmanager " + post.uri();
+  }
+
+  @Override
+  public String printableDestination() {
+    return "alertmanager " + Text.redactUrl(post.uri().toString());
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.firebreak.alert;
 
 import dev.firebreak.rules.RuleSet;
+import dev.firebreak.rules.Text;
 import dev.firebreak.runtime.AgentErrors;
 import java.net.URI;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ public final class Sinks {
       try {
         out.add(new AlertmanagerSink(URI.create(alertmanager), rs));
       } catch (RuntimeException e) {
-        AgentErrors.report("alerts", "alerts.alertmanager " + alertmanager + " is not usable, no alerts go there: " + AgentErrors.describe(e));
+        AgentErrors.report("alerts", "alerts.alertmanager " + Text.redactUrl(alertmanager) + " is not usable, no alerts go there: " + Text.redactUrl(AgentErrors.describe(e)));
       }
     }
     String webhook = rs.alerts().webhook();
@@ -38,7 +39,7 @@ public final class Sinks {
       try {
         out.add(new WebhookSink(URI.create(webhook)));
       } catch (RuntimeException e) {
-        AgentErrors.report("alerts", "alerts.webhook " + webhook + " is not usable, no alerts go there: " + AgentErrors.describe(e));
+        AgentErrors.report("alerts", "alerts.webhook " + Text.redactUrl(webhook) + " is not usable, no alerts go there: " + Text.redactUrl(AgentErrors.describe(e)));
       }
     }
     return out;

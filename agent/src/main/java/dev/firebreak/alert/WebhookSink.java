@@ -1,5 +1,6 @@
 package dev.firebreak.alert;
 
+import dev.firebreak.rules.Text;
 import java.net.URI;
 
 /** {@code alerts.webhook}: POSTs each event as the SPEC section 4 JSON object. */
@@ -22,6 +23,11 @@ public final class WebhookSink implements AlertSink {
   @Override
   public String destination() {
     return "webhook " + post.uri();
+  }
+
+  @Override
+  public String printableDestination() {
+    return "webhook " + Text.redactUrl(post.uri().toString());
   }
 
   @Override

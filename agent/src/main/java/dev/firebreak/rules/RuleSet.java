@@ -46,9 +46,23 @@ public record RuleSet(
     return targets.stream().filter(t -> t.name().equals(name)).findFirst();
   }
 
-  public record MetricsConfig(String host, int port) {
+  /**
+   * @param tls null: plain HTTP
+   * @param basicAuth null: {@code /metrics} needs no credentials
+   */
+  public record MetricsConfig(String host, int port, Tls tls, BasicAuth basicAuth) {
     public static final MetricsConfig DEFAULT = new MetricsConfig("127.0.0.1", 9464);
+
+    public MetricsConfig(String host, int port) {
+      this(host, port, null, null);
+    }
   }
+
+  /** {@code metrics.tls}: the server's key and certificate (PKCS12 or JKS), and the file holding its password. */
+  public record Tls(String keystore, String passwordFile) {}
+
+  /** {@code metrics.basic-auth}: the one user {@code /metrics} accepts, and the file holding its password. */
+  public record BasicAuth(String user, String passwordFile) {}
 
   /**
    * @param log "stderr", "off" or a file path (JSON lines)

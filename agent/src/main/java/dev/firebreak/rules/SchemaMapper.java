@@ -1,8 +1,12 @@
 package dev.firebreak.rules;
 
+import dev.firebreak.admin.SecretFile;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,7 +34,9 @@ import org.yaml.snakeyaml.DumperOptions;
 final class SchemaMapper {
   static final List<String> TOP_KEYS =
       List.of("version", "metrics", "alerts", "reload", "admin", "kill-switch", "mode", "targets");
-  static final List<String> METRICS_KEYS = List.of("host", "port");
+  static final List<String> METRICS_KEYS = List.of("host", "port", "tls", "basic-auth");
+  static final List<String> TLS_KEYS = List.of("keystore", "password-file");
+  static final List<String> BASIC_AUTH_KEYS = List.of("user", "password-file");
   static final List<String> ALERTS_KEYS = List.of("log", "alertmanager", "webhook", "repeat-interval", "labels");
   static final List<String> RELOAD_KEYS = List.of("watch", "interval");
   static final List<String> ADMIN_KEYS = List.of("token-file");
@@ -161,7 +167,74 @@ final class SchemaMapper {
         port = p.intValue();
       }
     }
-    return new RuleSet.MetricsConfig(host, port);
+    RuleSet.Tls tls = null;
+    if (f.containsKey("tls")) {
+      MappingNode tm = mapping(f.get("tls").getValueNode(), "metrics.tls");
+      if (tm != null) {
+        Map<String, NodeTuple> tf = fields(tm, "metrics.tls", TLS_KEYS);
+        String keystore = requiredFile(tm, tf, "metrics.tls", "keystore", "a keystore file (PKCS12 or JKS) with the server's key and certificate", false);
+        String password = requiredFile(tm, tf, "metrics.tls", "password-file", "a file holding the keystore's password", true);
+        tls = keystore == null || password == null ? null : new RuleSet.Tls(keystore, password);
+      }
+    }
+    RuleSet.BasicAuth basicAuth = null;
+    if (f.containsKey("basic-auth")) {
+      MappingNode bm = mapping(f.get("basic-auth").getValueNode(), "metrics.basic-auth");
+      if (bm != null) {
+        Map<String, NodeTuple> bf = fields(bm, "metrics.basic-auth", BASIC_AUTH_KEYS);
+        String user = null;
+        if (!bf.containsKey("user")) {
+          missing(bm, "metrics.basic-auth", "missing required key 'user', expected the user name Prometheus sends");
+        } else {
+          Node u = bf.get("user").getValueNode();
+          user = string(u, "metrics.basic-auth.user");
+          if (user != null && user.indexOf(':') >= 0) {
+            err(u, "metrics.basic-auth.user", "expected a user name without ':', found " + Text.quote(user));
+            user = null;
+          }
+        }
+        String password = requiredFile(bm, bf, "metrics.basic-auth", "password-file", "a file holding the password", true);
+        basicAuth = user == null || password == null ? null : new RuleSet.BasicAuth(user, password);
+      }
+    }
+    return new RuleSet.MetricsConfig(host, port, tls, basicAuth);
+  }
+
+  /**
+   * A required key naming a file that must exist now; a file holding a secret must also be
+   * private to its owner. Checked here so that {@code validate} and a reload report it with its
+   * line and column, like any other mistake.
+   */
+  private String requiredFile(MappingNode m, Map<String, NodeTuple> f, String path, String key, String expected, boolean secret) {
+    if (!f.containsKey(key)) {
+      missing(m, path, "missing required key '" + key + "', expected " + expected);
+      return null;
+    }
+    Node node = f.get(key).getValueNode();
+    String name = string(node, path + "." + key);
+    if (name == null) {
+      return null;
+    }
+    String problem;
+    try {
+      Path file = Path.of(name);
+      if (!Files.isRegularFile(file)) {
+        problem = Files.exists(file) ? "found " + Text.quote(name) + ", which is not a regular file" : "found no file " + Text.quote(name);
+      } else if (!Files.isReadable(file)) {
+        problem = "found " + Text.quote(name) + ", which this user cannot read";
+      } else {
+        String loose = secret ? SecretFile.looseMode(file) : null;
+        problem = loose == null ? null : "found " + Text.quote(name) + " with mode " + loose
+            + ": a secret only its owner may access (run: chmod 600 " + name + ")";
+      }
+    } catch (IOException | RuntimeException e) {
+      problem = "found " + Text.quote(name) + ", which cannot be checked (" + e.getClass().getSimpleName() + ")";
+    }
+    if (problem != null) {
+      err(node, path + "." + key, "expected " + expected + ", " + problem);
+      return null;
+    }
+    return name;
   }
 
   private RuleSet.AlertsConfig alerts(NodeTuple t) {
@@ -557,7 +630,7 @@ final class SchemaMapper {
     } catch (URISyntaxException e) {
       // reported below
     }
-    err(node, path, "expected an http:// or https:// URL, found " + Text.quote(s));
+    err(node, path, "expected an http:// or https:// URL, found " + Text.quote(Text.redactUrl(s)));
     return null;
   }
 

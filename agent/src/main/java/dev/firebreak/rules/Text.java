@@ -88,6 +88,44 @@ public final class Text {
     return prev[b.length()];
   }
 
+  /**
+   * A URL as it may be printed: its user-info, query and fragment replaced by {@code redacted},
+   * since webhook and Alertmanager URLs often carry a password or a token there. Works on any
+   * text, a URL or not, and on text with a URL inside ({@code "webhook https://u:p@h/x?t=1"}).
+   */
+  public static String redactUrl(String text) {
+    if (text == null) {
+      return null;
+    }
+    int scheme = text.indexOf("://");
+    int start = scheme < 0 ? 0 : scheme + 3;
+    int end = start;
+    while (end < text.length() && "/?#".indexOf(text.charAt(end)) < 0) {
+      end++;
+    }
+    int at = text.lastIndexOf('@', end - 1);
+    StringBuilder b = new StringBuilder(text.length());
+    if (at >= start) {
+      b.append(text, 0, start).append("redacted").append(text, at, end);
+    } else {
+      b.append(text, 0, end);
+    }
+    int query = text.indexOf('?', end);
+    int fragment = text.indexOf('#', end);
+    int cut = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment);
+    if (cut < 0) {
+      return b.append(text, end, text.length()).toString();
+    }
+    b.append(text, end, cut);
+    if (query >= 0 && query == cut) {
+      b.append("?redacted");
+    }
+    if (fragment >= 0) {
+      b.append("#redacted");
+    }
+    return b.toString();
+  }
+
   /** "a, b or c" */
   static String oneOf(List<String> words) {
     if (words.size() == 1) {

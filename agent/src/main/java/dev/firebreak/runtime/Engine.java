@@ -14,12 +14,8 @@ import dev.firebreak.runtime.Plan.RulePlan;
 import dev.firebreak.runtime.Plan.RuleState;
 import dev.firebreak.runtime.Plan.TargetPlan;
 import dev.firebreak.runtime.Plan.TargetState;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -520,53 +516,8 @@ public final class Engine extends Dispatcher {
         rules == null ? Map.of() : rules.alerts().labels(),
         rules == null ? "" : rules.sha256(),
         stack,
-        describe(first, p.info, p.target.captureArgument),
+        Arguments.describe(first, p.info, p.target.captureArgument),
         resolved);
-  }
-
-  static AlertEvent.ArgumentInfo describe(Object arg, MethodInfo info, boolean capture) {
-    if (info.parameterTypes().isEmpty()) {
-      return null;
-    }
-    String declared = simpleName(info.parameterTypes().get(0));
-    if (arg == null) {
-      return new AlertEvent.ArgumentInfo(0, declared, -1, null, null);
-    }
-    String type = arg.getClass().getSimpleName();
-    long length = -1;
-    byte[] content = null;
-    if (arg instanceof CharSequence cs) {
-      length = cs.length();
-      content = cs.toString().getBytes(StandardCharsets.UTF_8);
-    } else if (arg instanceof byte[] b) {
-      length = b.length;
-      content = b;
-    } else if (arg.getClass().isArray()) {
-      length = java.lang.reflect.Array.getLength(arg);
-    } else if (arg instanceof Collection<?> c) {
-      length = c.size();
-    } else if (arg instanceof Map<?, ?> m) {
-      length = m.size();
-    }
-    String sha = null;
-    if (content != null) {
-      try {
-        sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-      } catch (Exception e) {
-        sha = null;
-      }
-    }
-    String value = null;
-    if (capture && arg instanceof CharSequence cs) {
-      String s = cs.toString();
-      value = s.length() > 200 ? s.substring(0, 200) : s;
-    }
-    return new AlertEvent.ArgumentInfo(0, type, length, sha, value);
-  }
-
-  static String simpleName(String type) {
-    int dot = type.lastIndexOf('.');
-    return dot < 0 ? type : type.substring(dot + 1);
   }
 
   // ---------------------------------------------------------------- reader side

@@ -313,4 +313,40 @@ class RulesParserTest {
     assertThat(rules.alerts().log()).isEqualTo("2026-01-01");
     assertThat(rules.alerts().labels()).containsEntry("on", "yes");
   }
+
+  /** metrics.tls and metrics.basic-auth (issue 16): the files are checked when the rules are read. */
+  @Test
+  void metricsTlsAndBasicAuthNameFilesThatExistAndSecretsOnlyTheirOwnerMayRead(@TempDir Path dir) throws Exception {
+    Path keystore = Files.writeString(dir.resolve("metrics.p12"), "not checked here: loaded at start");
+    Path password = Files.writeString(dir.resolve("password"), "pw\n");
+    Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    RuleSet rules = parseText("version: 1\n"
+        + "metrics: {port: 9464, tls: {keystore: " + keystore + ", password-file: " + password + "},\n"
+        + "          basic-auth: {user: prometheus, password-file: " + password + "}}\n"
+        + "targets: []\n");
+    assertThat(rules.metrics()).isEqualTo(new RuleSet.MetricsConfig("127.0.0.1", 9464,
+        new RuleSet.Tls(keystore.toString(), password.toString()), new RuleSet.BasicAuth("prometheus", password.toString())));
+
+    Path loose = Files.writeString(dir.resolve("loose"), "pw\n");
+    Files.setPosixFilePermissions(loose, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Path missing = dir.resolve("missing.p12");
+    assertThat(errorsOf("version: 1\n"
+        + "metrics:\n"
+        + "  tls: {keystore: " + missing + ", password-file: " + loose + "}\n"
+        + "  basic-auth: {user: \"a:b\", password-file: " + dir + "}\n"
+        + "targets: []\n")).containsExactly(
+        "test.yaml:3:19: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
+            + " found no file \"" + missing + "\"",
+        "test.yaml:3:" + (36 + missing.toString().length()) + ": metrics.tls.password-file: expected a file holding the keystore's password,"
+            + " found \"" + loose + "\" with mode rw-r--r--: a secret only its owner may access (run: chmod 600 " + loose + ")",
+        "test.yaml:4:22: metrics.basic-auth.user: expected a user name without ':', found \"a:b\"",
+        "test.yaml:4:44: metrics.basic-auth.password-file: expected a file holding the password,"
+            + " found \"" + dir + "\", which is not a regular file");
+    assertThat(errorsOf("version: 1\nmetrics: {tls: {keystore: x}, basic-auth: {password-file: y}}\ntargets: []\n")).containsExactly(
+        "test.yaml:2:16: metrics.tls: missing required key 'password-file', expected a file holding the keystore's password",
+        "test.yaml:2:27: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
+            + " found no file \"x\"",
+        "test.yaml:2:43: metrics.basic-auth: missing required key 'user', expected the user name Prometheus sends",
+        "test.yaml:2:59: metrics.basic-auth.password-file: expected a file holding the password, found no file \"y\"");
+  }
 }

@@ -257,6 +257,34 @@ class SchemaAgreementTest {
     }
   }
 
+  /** metrics.tls and metrics.basic-auth: judged alike, given files that exist (their existence is beyond a schema). */
+  @Test
+  void metricsTlsAndBasicAuthAgree(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path secret = Files.writeString(dir.resolve("secret"), "pw");
+    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    String f = secret.toString();
+    List<String> files = List.of(
+        "metrics: {tls: {keystore: " + f + ", password-file: " + f + "}}",
+        "metrics: {basic-auth: {user: prom, password-file: " + f + "}}",
+        "metrics: {basic-auth: {user: 7, password-file: " + f + "}}",
+        "metrics: {tls: {keystore: " + f + "}}",
+        "metrics: {tls: {password-file: " + f + "}}",
+        "metrics: {tls: {keystore: " + f + ", password-file: " + f + ", alias: x}}",
+        "metrics: {tls: " + f + "}",
+        "metrics: {tls: {keystore: \"\", password-file: " + f + "}}",
+        "metrics: {basic-auth: {user: \"a:b\", password-file: " + f + "}}",
+        "metrics: {basic-auth: {password-file: " + f + "}}",
+        "metrics: {basic-auth: {user: prom}}",
+        "metrics: {basic-auth: {user: prom, password: x, password-file: " + f + "}}");
+    for (String metrics : files) {
+      byte[] content = ("version: 1\n" + metrics + "\ntargets: []\n").getBytes(StandardCharsets.UTF_8);
+      boolean parserAccepts = catchThrowableOfType(RulesException.class, () -> RulesParser.parse("edge.yaml", content)) == null;
+      List<String> schemaErrors = schemaErrors(content);
+      assertThat(schemaErrors.isEmpty()).as("parser %s, schema %s: %s %s", parserAccepts ? "accepts" : "rejects",
+          schemaErrors.isEmpty() ? "accepts" : "rejects", metrics, schemaErrors).isEqualTo(parserAccepts);
+    }
+  }
+
   // ------------------------------------------------------------------ YAML as the parser sees it, as JSON
 
   static List<String> schemaErrors(byte[] content) {
