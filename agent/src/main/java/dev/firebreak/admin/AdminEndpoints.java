@@ -1,8 +1,10 @@
 package dev.firebreak.admin;
 
-import dev.firebreak.alert.Json;
-import dev.firebreak.metrics.AgentHttpServer.Request;
-import dev.firebreak.metrics.AgentHttpServer.Response;
+import dev.firebreak.secrets.SecretFile;
+
+import dev.firebreak.json.Json;
+import dev.firebreak.http.AgentHttpServer.Request;
+import dev.firebreak.http.AgentHttpServer.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

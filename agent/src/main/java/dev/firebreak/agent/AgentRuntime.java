@@ -1,9 +1,9 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.admin.AdminEndpoints;
-import dev.firebreak.admin.SecretFile;
+import dev.firebreak.secrets.SecretFile;
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.alert.Json;
+import dev.firebreak.json.Json;
 import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.detect.KillSwitch;
@@ -14,7 +14,7 @@ import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.RulesException;
 import dev.firebreak.rules.RulesParser;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
 import dev.firebreak.runtime.TargetSummary;

@@ -2,7 +2,7 @@ package dev.firebreak.agent;
 
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.RulesParser;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

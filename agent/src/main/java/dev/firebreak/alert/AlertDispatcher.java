@@ -1,6 +1,6 @@
 package dev.firebreak.alert;
 
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

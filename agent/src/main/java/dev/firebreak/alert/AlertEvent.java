@@ -1,5 +1,7 @@
 package dev.firebreak.alert;
 
+import dev.firebreak.json.Json;
+
 import java.util.List;
 import java.util.Map;
 
@@ -32,5 +34,56 @@ public record AlertEvent(
 
   public List<String> foldedStack() {
     return rawStack == null ? List.of() : StackFolder.fold(rawStack, StackFolder.MAX_LINES);
+  }
+
+  /** The event as one line of JSON, as every sink gets it (SPEC section 4). */
+  public String toJson() {
+    StringBuilder b = new StringBuilder(512);
+    b.append("{\"time\":");
+    Json.quote(b, java.time.Instant.ofEpochMilli(epochMillis()).toString());
+    b.append(",\"rule\":");
+    Json.quote(b, rule());
+    b.append(",\"target\":");
+    Json.quote(b, target());
+    b.append(",\"method\":");
+    Json.quote(b, method());
+    b.append(",\"action\":");
+    Json.quote(b, action());
+    b.append(",\"mode\":");
+    Json.quote(b, mode());
+    b.append(",\"value\":");
+    Json.number(b, value());
+    b.append(",\"threshold\":");
+    Json.number(b, threshold());
+    b.append(",\"thread\":");
+    Json.quote(b, thread());
+    b.append(",\"labels\":");
+    Json.stringMap(b, labels());
+    b.append(",\"rules_sha256\":");
+    Json.quote(b, rulesSha256());
+    b.append(",\"stack\":");
+    Json.stringList(b, foldedStack());
+    ArgumentInfo a = argument();
+    if (a != null) {
+      b.append(",\"argument\":{\"index\":").append(a.index()).append(",\"type\":");
+      Json.quote(b, a.type());
+      if (a.length() >= 0) {
+        b.append(",\"length\":").append(a.length());
+      }
+      if (a.sha256() != null) {
+        b.append(",\"sha256\":");
+        Json.quote(b, a.sha256());
+      }
+      if (a.value() != null) {
+        b.append(",\"value\":");
+        Json.quote(b, a.value());
+      }
+      b.append('}');
+    }
+    if (resolved()) {
+      b.append(",\"resolved\":true");
+    }
+    b.append('}');
+    return b.toString();
   }
 }

@@ -1,5 +1,7 @@
 package dev.firebreak.alert;
 
+import dev.firebreak.json.Json;
+
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;

@@ -58,7 +58,7 @@ public final class LogSink implements AlertSink {
 
   @Override
   public void send(AlertEvent event) throws IOException {
-    String line = Json.event(event);
+    String line = event.toJson();
     out.println(line);
     if (out.checkError()) {
       throw new IOException("could not write the alert log");

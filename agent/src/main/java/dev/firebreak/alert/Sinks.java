@@ -2,7 +2,7 @@ package dev.firebreak.alert;
 
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Text;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;

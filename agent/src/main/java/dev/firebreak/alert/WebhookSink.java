@@ -32,6 +32,6 @@ public final class WebhookSink implements AlertSink {
 
   @Override
   public void send(AlertEvent event) throws Exception {
-    post.send(Json.event(event));
+    post.send(event.toJson());
   }
 }

@@ -12,7 +12,7 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Fallbacks;
 import dev.firebreak.runtime.MethodInfo;

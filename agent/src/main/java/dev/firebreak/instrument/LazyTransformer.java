@@ -3,7 +3,7 @@ package dev.firebreak.instrument;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.security.ProtectionDomain;

@@ -3,7 +3,7 @@ package dev.firebreak.metrics;
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.rules.RuleSet;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.runtime.MethodInfo;
 import dev.firebreak.runtime.Monitor;
 import io.prometheus.client.Collector;

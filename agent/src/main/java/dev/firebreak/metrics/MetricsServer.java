@@ -1,9 +1,11 @@
 package dev.firebreak.metrics;
 
+import dev.firebreak.http.AgentHttpServer;
+
 import dev.firebreak.admin.AdminEndpoints;
-import dev.firebreak.admin.SecretFile;
-import dev.firebreak.metrics.AgentHttpServer.Request;
-import dev.firebreak.metrics.AgentHttpServer.Response;
+import dev.firebreak.secrets.SecretFile;
+import dev.firebreak.http.AgentHttpServer.Request;
+import dev.firebreak.http.AgentHttpServer.Response;
 import dev.firebreak.rules.RuleSet;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;

@@ -1,6 +1,6 @@
 package dev.firebreak.rules;
 
-import dev.firebreak.admin.SecretFile;
+import dev.firebreak.secrets.SecretFile;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;

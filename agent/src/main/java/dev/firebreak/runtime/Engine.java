@@ -1,5 +1,7 @@
 package dev.firebreak.runtime;
 
+import dev.firebreak.errors.AgentErrors;
+
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.alert.AlertEvent;
 import dev.firebreak.bootstrap.Dispatcher;

@@ -1,5 +1,7 @@
 package dev.firebreak.runtime;
 
+import dev.firebreak.errors.AgentErrors;
+
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.runtime.Plan.MethodPlan;

@@ -62,7 +62,7 @@ class StackFolderTest {
             java.util.Map.of("service", "chat"), "abc",
             new StackTraceElement[] {new StackTraceElement("app.R", "expand", "R.java", 41)},
             new AlertEvent.ArgumentInfo(0, "String", 12, "ff", null), false);
-    assertThat(Json.event(e))
+    assertThat(e.toJson())
         .isEqualTo(
             "{\"time\":\"1970-01-01T00:00:00Z\",\"rule\":\"r\",\"target\":\"t\",\"method\":\"expand(String,int)\","
                 + "\"action\":\"trip\",\"mode\":\"enforce\",\"value\":33,\"threshold\":32,\"thread\":\"worker-3\","

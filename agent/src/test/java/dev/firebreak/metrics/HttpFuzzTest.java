@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.firebreak.admin.AdminEndpoints;
 import dev.firebreak.rules.RuleSet;
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Gauge;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package dev.firebreak.runtime;
+package dev.firebreak.errors;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,6 +1,6 @@
-package dev.firebreak.admin;
+package dev.firebreak.secrets;
 
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

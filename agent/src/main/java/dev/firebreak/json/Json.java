@@ -1,9 +1,9 @@
-package dev.firebreak.alert;
+package dev.firebreak.json;
 
 import java.util.List;
 import java.util.Map;
 
-/** Just enough JSON writing for alert events; the agent carries no JSON library. */
+/** Just enough JSON writing for alert events and the admin endpoints; the agent carries no JSON library. */
 public final class Json {
   private Json() {}
 
@@ -82,56 +82,5 @@ public final class Json {
       quote(b, list.get(i));
     }
     b.append(']');
-  }
-
-  /** The SPEC section 4 event as one line of JSON. */
-  public static String event(AlertEvent e) {
-    StringBuilder b = new StringBuilder(512);
-    b.append("{\"time\":");
-    quote(b, java.time.Instant.ofEpochMilli(e.epochMillis()).toString());
-    b.append(",\"rule\":");
-    quote(b, e.rule());
-    b.append(",\"target\":");
-    quote(b, e.target());
-    b.append(",\"method\":");
-    quote(b, e.method());
-    b.append(",\"action\":");
-    quote(b, e.action());
-    b.append(",\"mode\":");
-    quote(b, e.mode());
-    b.append(",\"value\":");
-    number(b, e.value());
-    b.append(",\"threshold\":");
-    number(b, e.threshold());
-    b.append(",\"thread\":");
-    quote(b, e.thread());
-    b.append(",\"labels\":");
-    stringMap(b, e.labels());
-    b.append(",\"rules_sha256\":");
-    quote(b, e.rulesSha256());
-    b.append(",\"stack\":");
-    stringList(b, e.foldedStack());
-    AlertEvent.ArgumentInfo a = e.argument();
-    if (a != null) {
-      b.append(",\"argument\":{\"index\":").append(a.index()).append(",\"type\":");
-      quote(b, a.type());
-      if (a.length() >= 0) {
-        b.append(",\"length\":").append(a.length());
-      }
-      if (a.sha256() != null) {
-        b.append(",\"sha256\":");
-        quote(b, a.sha256());
-      }
-      if (a.value() != null) {
-        b.append(",\"value\":");
-        quote(b, a.value());
-      }
-      b.append('}');
-    }
-    if (e.resolved()) {
-      b.append(",\"resolved\":true");
-    }
-    b.append('}');
-    return b.toString();
   }
 }

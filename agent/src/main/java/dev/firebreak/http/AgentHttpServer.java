@@ -1,6 +1,6 @@
-package dev.firebreak.metrics;
+package dev.firebreak.http;
 
-import dev.firebreak.runtime.AgentErrors;
+import dev.firebreak.errors.AgentErrors;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
