@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 
 import com.acme.chat.load.LatencyLog;
 import com.acme.chat.load.LoadGenerator;
+import com.acme.chat.pipeline.MessageStore;
 import com.acme.chat.replay.Replay;
 import com.acme.chat.server.ChatServer;
 import com.acme.chat.util.Args;
@@ -60,7 +61,7 @@ public final class Main {
                 "  serve   (default) the chat service",
                 "          --host 127.0.0.1 --port 8080 --workers 8 --queue 256 --max-retries " + ChatServer.DEFAULT_MAX_RETRIES,
                 "          --retry-backoff 20ms --retry-backoff-max 200ms --enqueue-wait 50ms --store-latency 1ms",
-                "          --http-threads 32 --pack default",
+                "          --http-threads 32 --pack default --retain " + MessageStore.RETAINED + "   (messages kept a room)",
                 "  load    open-loop load generator",
                 "          --target http://127.0.0.1:8080 --rate 200 --duration 60s --rooms 4 --deadline 5s",
                 "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
@@ -81,11 +82,11 @@ public final class Main {
                 a.integer("queue", d.queue()), a.integer("max-retries", d.maxRetries()),
                 a.duration("retry-backoff", d.backoff()), a.duration("retry-backoff-max", d.backoffMax()),
                 a.duration("enqueue-wait", d.enqueueWait()), a.duration("store-latency", d.storeLatency()),
-                a.integer("http-threads", d.httpThreads()), a.string("pack", d.pack()));
+                a.integer("http-threads", d.httpThreads()), a.string("pack", d.pack()), a.integer("retain", d.retain()));
         a.rejectUnknown();
         if (!a.positional().isEmpty()) throw new Args.UsageException("unexpected argument " + a.positional().get(0));
-        if (o.workers() < 1 || o.queue() < 1 || o.maxRetries() < 0 || o.httpThreads() < 1) {
-            throw new Args.UsageException("workers, queue and http-threads must be >= 1, max-retries >= 0");
+        if (o.workers() < 1 || o.queue() < 1 || o.maxRetries() < 0 || o.httpThreads() < 1 || o.retain() < 2) {
+            throw new Args.UsageException("workers, queue and http-threads must be >= 1, max-retries >= 0, retain >= 2");
         }
         ChatServer server = new ChatServer(o).start();
         System.out.printf("chat service listening on http://%s:%d (workers %d, queue %d, max-retries %d, pack %s)%n",

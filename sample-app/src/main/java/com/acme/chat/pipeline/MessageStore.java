@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import com.acme.chat.util.Clock;
 
 /**
- * Last stage: the rooms' message logs (in memory; each room keeps its newest
- * {@value #RETAINED} messages). Every stored message gets the room's next sequence number and
- * the time it became readable.
+ * Last stage: the rooms' message logs (in memory; each room keeps its newest messages, up to
+ * {@value #RETAINED} by default: past the limit the older half goes). Every stored message gets
+ * the room's next sequence number and the time it became readable.
  */
 public class MessageStore {
     public static final int RETAINED = 50_000;
@@ -26,6 +26,17 @@ public class MessageStore {
 
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     private final AtomicLong stored = new AtomicLong();
+    private final int retained;
+
+    public MessageStore() {
+        this(RETAINED);
+    }
+
+    /** Keeps at most {@code retained} messages a room. */
+    public MessageStore(int retained) {
+        if (retained < 2) throw new IllegalArgumentException("retained must be >= 2, got " + retained);
+        this.retained = retained;
+    }
 
     public Stored append(String room, String json) {
         Room r = rooms.computeIfAbsent(room, k -> new Room());
@@ -33,8 +44,8 @@ public class MessageStore {
         synchronized (r) {
             s = new Stored(r.nextSeq++, Clock.nowMicros(), json);
             r.log.add(s);
-            if (r.log.size() > RETAINED) {
-                int drop = r.log.size() - RETAINED / 2;
+            if (r.log.size() > retained) {
+                int drop = r.log.size() - retained / 2;
                 r.log.subList(0, drop).clear();
                 r.firstSeq += drop;
             }

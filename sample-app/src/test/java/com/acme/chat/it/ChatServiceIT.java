@@ -38,7 +38,7 @@ class ChatServiceIT {
     static void start() throws Exception {
         ChatServer.Options d = ChatServer.Options.defaults();
         server = new ChatServer(new ChatServer.Options("127.0.0.1", 0, 2, 64, 3, d.backoff(), d.backoffMax(), d.enqueueWait(),
-                d.storeLatency(), 4, "default")).start();
+                d.storeLatency(), 4, "default", d.retain())).start();
         base = URI.create("http://127.0.0.1:" + server.port() + "/");
     }
 
@@ -111,6 +111,17 @@ class ChatServiceIT {
         assertThat(stats).containsKeys("accepted", "rejected", "delivered", "failed_attempts", "retries", "dead_lettered",
                 "queue_depth", "queue_capacity", "in_flight", "workers", "max_retries", "pack");
         assertThat(stats).containsEntry("max_retries", 3L).containsEntry("queue_capacity", 64L);
+    }
+
+    @Test
+    void debugGcReportsTheHeapInUseAfterAFullCollection() throws Exception {
+        assertThat(send("GET", "/debug/gc", null).statusCode()).isEqualTo(405);
+        HttpResponse<String> r = send("POST", "/debug/gc", "");
+        assertThat(r.statusCode()).isEqualTo(200);
+        Map<String, Object> gc = Json.parseObject(r.body());
+        long afterGc = ((Number) gc.get("heap_used_after_gc_bytes")).longValue();
+        long committed = ((Number) gc.get("heap_committed_bytes")).longValue();
+        assertThat(afterGc).as(r.body()).isPositive().isLessThanOrEqualTo(committed);
     }
 
     @Test

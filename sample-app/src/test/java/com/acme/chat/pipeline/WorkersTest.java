@@ -88,4 +88,28 @@ class WorkersTest {
                         (long) MessageStore.RETAINED + 9, (long) MessageStore.RETAINED + 10);
         assertThat(s.read("nope", 0, 10)).isEmpty();
     }
+
+    @Test
+    void aSmallerRetentionKeepsTheNewestHalfOnceFull() {
+        MessageStore s = new MessageStore(10);
+        for (int i = 0; i < 11; i++) s.append("r", "{}");
+        assertThat(s.read("r", 0, 100)).extracting(MessageStore.Stored::seq).containsExactly(7L, 8L, 9L, 10L, 11L);
+    }
+
+    @Test
+    void deadLettersArePagedInOrderAndTheNewestAreKept() {
+        DeadLetters dead = new DeadLetters();
+        int n = DeadLetters.RETAINED + 3;
+        for (int i = 1; i <= n; i++) dead.add(msg("m-" + i, "x"), 1, new IllegalStateException("boom " + i));
+        assertThat(dead.count()).isEqualTo(n);
+        assertThat(dead.recent()).hasSize(DeadLetters.RECENT).first().satisfies(e -> {
+            assertThat(e.id()).isEqualTo("m-" + n);
+            assertThat(e.seq()).isEqualTo(n);
+        });
+        // the three oldest are gone; paging from 0 starts at the oldest kept
+        assertThat(dead.after(0, 2)).extracting(DeadLetters.Entry::id).containsExactly("m-4", "m-5");
+        assertThat(dead.after(n - 2, 10)).extracting(DeadLetters.Entry::error)
+                .containsExactly("java.lang.IllegalStateException: boom " + (n - 1), "java.lang.IllegalStateException: boom " + n);
+        assertThat(dead.after(n, 10)).isEmpty();
+    }
 }
