@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.acme.chat.MainAccess;
+import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.server.ChatServer;
 import com.acme.chat.util.Json;
 
@@ -307,6 +308,32 @@ class ChatServiceIT {
         assertThat(number(after, "process_cpu_ns")).isGreaterThan(number(before, "process_cpu_ns"));
         assertThat(number(after, "gc_count")).isGreaterThanOrEqualTo(number(before, "gc_count"));
         assertThat(number(after, "uptime_ms")).isGreaterThanOrEqualTo(number(before, "uptime_ms"));
+    }
+
+    @Test
+    void aPausedLoadSendsNothingAndThenResumesOnItsScheduleWithoutCatchingUp() throws Exception {
+        LoadGenerator load = new LoadGenerator(LoadGenerator.Options.defaults(base).withRate(100).withDuration(Duration.ofSeconds(60)));
+        load.keepLost();
+        load.phase("before");
+        load.start("paused-load");
+        LoadGenerator.Result r;
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.snapshot("before").sent() >= 50);
+            load.pause();
+            await().atMost(Duration.ofSeconds(10)).until(load::quiet);
+            long sent = load.snapshot("before").sent();
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> load.snapshot("before").sent() == sent);
+            load.phase("after");
+            long resumed = System.nanoTime();
+            load.resume();
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.snapshot("after").sent() >= 50);
+            // 50 messages at 100 a second take half a second: the paused stretch was not sent at once
+            assertThat((System.nanoTime() - resumed) / 1e6).as("ms to send 50 after the pause").isGreaterThan(400);
+        } finally {
+            r = load.finish();
+        }
+        assertThat(r.total().delivered()).as(r.total().describe()).isEqualTo(r.total().sent());
+        assertThat(load.lost()).isEmpty();
     }
 
     @Test
