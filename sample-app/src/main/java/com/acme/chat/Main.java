@@ -16,6 +16,7 @@ import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.pipeline.MessageStore;
 import com.acme.chat.replay.Replay;
 import com.acme.chat.server.ChatServer;
+import com.acme.chat.soak.Soak;
 import com.acme.chat.util.Args;
 
 /**
@@ -25,6 +26,7 @@ import com.acme.chat.util.Args;
  * java -jar firebreak-sample-app.jar [serve] [--port 8080] [--workers 4] [--queue 256] [--max-retries 50] ...
  * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json] [--histogram-log FILE]
  * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only]
+ * java -jar firebreak-sample-app.jar soak [--duration 10m] [--agent PATH] [--rules PATH] [--alertmanager PATH]
  * </pre>
  */
 public final class Main {
@@ -39,6 +41,7 @@ public final class Main {
                 case "serve": serve(args); break;
                 case "load": System.exit(load(args)); break;
                 case "replay": System.exit(Replay.main(args)); break;
+                case "soak": System.exit(Soak.main(args)); break;
                 case "help": usage(); break;
                 default: throw new Args.UsageException("unknown command '" + command + "'");
             }
@@ -71,7 +74,11 @@ public final class Main {
                 "                         format: one interval tagged 'load', microseconds)",
                 "  replay  the emoji-pack outage, without and with the Firebreak agent, side by side",
                 "          --agent PATH --rules PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
-                "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json"));
+                "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json",
+                "  soak    chaos soak: the service with the agent under load while packs, rules, kill switches,",
+                "          Alertmanager and attach/detach change on a schedule; exit 0 only if every check holds",
+                "          --duration 10m --rate 200 --warmup 10s --step 3s --open-for 3s --agent PATH --rules PATH",
+                "          --alertmanager PATH --keep --json"));
     }
 
     static void serve(List<String> argv) throws IOException, InterruptedException {
