@@ -102,6 +102,7 @@ public final class Soak {
     // ---------------------------------------------------------------- command line
 
     public static int main(List<String> argv) throws IOException, InterruptedException {
+        if (System.getProperty(CLIENT_POOL_PROPERTY) == null) System.setProperty(CLIENT_POOL_PROPERTY, CLIENT_POOL_SIZE);
         Args a = new Args(argv, Set.of("keep", "json"));
         Path jar = Replay.ownJar();
         String agentOpt = a.string("agent", System.getProperty("firebreak.agent.jar"));
@@ -144,7 +145,18 @@ public final class Soak {
 
     // ---------------------------------------------------------------- the run
 
+    /**
+     * The JDK HTTP client keeps every connection it ever opened (and the service's HTTP server
+     * its buffers, ~27 KB each) unless this bounds its pool: a stall of the service makes the
+     * open-loop load open dozens more, and the heap check would measure them. Bounded, the
+     * connections left at a pause are the same few every time. Set before the client's pool class
+     * loads (Soak.main does; failsafe's configuration does for SoakIT).
+     */
+    static final String CLIENT_POOL_PROPERTY = "jdk.httpclient.connectionPoolSize";
+    static final String CLIENT_POOL_SIZE = "16";
+
     public Report run() throws IOException, InterruptedException {
+        if (System.getProperty(CLIENT_POOL_PROPERTY) == null) System.setProperty(CLIENT_POOL_PROPERTY, CLIENT_POOL_SIZE);
         long begin = System.nanoTime();
         Path dir = Files.createTempDirectory("firebreak-soak-");
         SoakFindings f = new SoakFindings(Clock.nowMicros(), PROVOKED_ERROR_KINDS);

@@ -224,22 +224,33 @@ final class SoakFindings {
     private Check inflightZeroAtPauses() {
         List<String> d = new ArrayList<>();
         int bad = 0;
+        Map<String, Double> shown = Map.of();
+        int same = 0;
         for (Pause p : pauses) {
             Map<String, Double> nonZero = new LinkedHashMap<>();
             if (p.inflight() != null) p.inflight().forEach((k, v) -> { if (v != 0) nonZero.put(k, v); });
+            String where = String.format("%s, pause '%s'%s", clock(p.atMicros()), p.label(),
+                    p.cycle() > 0 ? " (cycle " + p.cycle() + ")" : "");
             if (p.notIdle() != null) {
                 bad++;
-                d.add(String.format("%s, pause '%s': %s", clock(p.atMicros()), p.label(), p.notIdle()));
+                d.add(where + ": " + p.notIdle());
             } else if (p.inflight() == null) {
                 bad++;
-                d.add(String.format("%s, pause '%s': /metrics did not answer", clock(p.atMicros()), p.label()));
+                d.add(where + ": /metrics did not answer");
             } else if (!nonZero.isEmpty()) {
                 bad++;
-                d.add(String.format("%s, pause '%s'%s: the service idle (no message queued or in flight), "
-                        + "but firebreak_inflight_calls %s", clock(p.atMicros()), p.label(), p.cycle() > 0 ? " (cycle " + p.cycle() + ")" : "",
-                        nonZero));
+                // a gauge that stays wrong is shown when it changes, not at every pause
+                if (nonZero.equals(shown)) {
+                    same++;
+                    continue;
+                }
+                if (same > 0) d.add(String.format("  (the same at the %d pauses after it)", same));
+                same = 0;
+                shown = nonZero;
+                d.add(where + ": the service idle (no message queued or in flight), but firebreak_inflight_calls " + nonZero);
             }
         }
+        if (same > 0) d.add(String.format("  (the same at the %d pauses after it)", same));
         d.add(0, String.format("%d pauses, %d with a series not 0", pauses.size(), bad));
         return new Check("firebreak_inflight_calls is 0 at every load pause", bad == 0 && !pauses.isEmpty(), d);
     }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -90,10 +92,19 @@ class WorkersTest {
     }
 
     @Test
-    void aSmallerRetentionKeepsTheNewestHalfOnceFull() {
-        MessageStore s = new MessageStore(10);
-        for (int i = 0; i < 11; i++) s.append("r", "{}");
-        assertThat(s.read("r", 0, 100)).extracting(MessageStore.Stored::seq).containsExactly(7L, 8L, 9L, 10L, 11L);
+    void aFullRoomKeepsExactlyItsRetentionTheNewestFirstOut() {
+        MessageStore s = new MessageStore(40);
+        for (int i = 1; i <= 30; i++) s.append("r", "{\"n\":" + i + "}");
+        assertThat(s.read("r", 0, 100)).hasSize(30).first().satisfies(m -> assertThat(m.seq()).isEqualTo(1));
+        for (int i = 31; i <= 100; i++) s.append("r", "{\"n\":" + i + "}");
+        List<MessageStore.Stored> all = s.read("r", 0, 100);
+        assertThat(all).hasSize(40);
+        assertThat(all).extracting(MessageStore.Stored::seq).isEqualTo(LongStream.rangeClosed(61, 100).boxed().toList());
+        assertThat(all.get(0).json()).isEqualTo("{\"n\":61}");
+        assertThat(s.read("r", 97, 100)).extracting(MessageStore.Stored::seq).containsExactly(98L, 99L, 100L);
+        assertThat(s.read("r", 70, 2)).extracting(MessageStore.Stored::seq).containsExactly(71L, 72L);
+        assertThat(s.read("r", 100, 10)).isEmpty();
+        assertThat(s.read("r", 500, 10)).isEmpty();
     }
 
     @Test
