@@ -244,15 +244,19 @@ final class SoakFindings {
                     same++;
                     continue;
                 }
-                if (same > 0) d.add(String.format("  (the same at the %d pauses after it)", same));
+                if (same > 0) d.add(sameAfter(same));
                 same = 0;
                 shown = nonZero;
                 d.add(where + ": the service idle (no message queued or in flight), but firebreak_inflight_calls " + nonZero);
             }
         }
-        if (same > 0) d.add(String.format("  (the same at the %d pauses after it)", same));
+        if (same > 0) d.add(sameAfter(same));
         d.add(0, String.format("%d pauses, %d with a series not 0", pauses.size(), bad));
         return new Check("firebreak_inflight_calls is 0 at every load pause", bad == 0 && !pauses.isEmpty(), d);
+    }
+
+    private static String sameAfter(int n) {
+        return n == 1 ? "  (the same at the next pause)" : "  (the same at the " + n + " pauses after it)";
     }
 
     private Check switchesClosed() {
