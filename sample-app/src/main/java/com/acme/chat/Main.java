@@ -13,8 +13,10 @@ import java.util.concurrent.CountDownLatch;
 
 import com.acme.chat.load.LatencyLog;
 import com.acme.chat.load.LoadGenerator;
+import com.acme.chat.pipeline.MessageStore;
 import com.acme.chat.replay.Replay;
 import com.acme.chat.server.ChatServer;
+import com.acme.chat.soak.Soak;
 import com.acme.chat.util.Args;
 
 /**
@@ -24,6 +26,7 @@ import com.acme.chat.util.Args;
  * java -jar firebreak-sample-app.jar [serve] [--port 8080] [--workers 4] [--queue 256] [--max-retries 50] ...
  * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json] [--histogram-log FILE]
  * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only]
+ * java -jar firebreak-sample-app.jar soak [--duration 10m] [--agent PATH] [--rules PATH] [--alertmanager PATH]
  * </pre>
  */
 public final class Main {
@@ -38,6 +41,7 @@ public final class Main {
                 case "serve": serve(args); break;
                 case "load": System.exit(load(args)); break;
                 case "replay": System.exit(Replay.main(args)); break;
+                case "soak": System.exit(Soak.main(args)); break;
                 case "help": usage(); break;
                 default: throw new Args.UsageException("unknown command '" + command + "'");
             }
@@ -60,7 +64,7 @@ public final class Main {
                 "  serve   (default) the chat service",
                 "          --host 127.0.0.1 --port 8080 --workers 8 --queue 256 --max-retries " + ChatServer.DEFAULT_MAX_RETRIES,
                 "          --retry-backoff 20ms --retry-backoff-max 200ms --enqueue-wait 50ms --store-latency 1ms",
-                "          --http-threads 32 --pack default",
+                "          --http-threads 32 --pack default --retain " + MessageStore.RETAINED + "   (messages kept a room)",
                 "  load    open-loop load generator",
                 "          --target http://127.0.0.1:8080 --rate 200 --duration 60s --rooms 4 --deadline 5s",
                 "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
@@ -70,7 +74,11 @@ public final class Main {
                 "                         format: one interval tagged 'load', microseconds)",
                 "  replay  the emoji-pack outage, without and with the Firebreak agent, side by side",
                 "          --agent PATH --rules PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
-                "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json"));
+                "          --max-retries " + ChatServer.DEFAULT_MAX_RETRIES + " --without-agent-only --with-agent-only --json",
+                "  soak    chaos soak: the service with the agent under load while packs, rules, kill switches,",
+                "          Alertmanager and attach/detach change on a schedule; exit 0 only if every check holds",
+                "          --duration 10m --rate 200 --warmup 10s --step 3s --open-for 3s --agent PATH --rules PATH",
+                "          --alertmanager PATH --keep --json"));
     }
 
     static void serve(List<String> argv) throws IOException, InterruptedException {
@@ -81,11 +89,11 @@ public final class Main {
                 a.integer("queue", d.queue()), a.integer("max-retries", d.maxRetries()),
                 a.duration("retry-backoff", d.backoff()), a.duration("retry-backoff-max", d.backoffMax()),
                 a.duration("enqueue-wait", d.enqueueWait()), a.duration("store-latency", d.storeLatency()),
-                a.integer("http-threads", d.httpThreads()), a.string("pack", d.pack()));
+                a.integer("http-threads", d.httpThreads()), a.string("pack", d.pack()), a.integer("retain", d.retain()));
         a.rejectUnknown();
         if (!a.positional().isEmpty()) throw new Args.UsageException("unexpected argument " + a.positional().get(0));
-        if (o.workers() < 1 || o.queue() < 1 || o.maxRetries() < 0 || o.httpThreads() < 1) {
-            throw new Args.UsageException("workers, queue and http-threads must be >= 1, max-retries >= 0");
+        if (o.workers() < 1 || o.queue() < 1 || o.maxRetries() < 0 || o.httpThreads() < 1 || o.retain() < 2) {
+            throw new Args.UsageException("workers, queue and http-threads must be >= 1, max-retries >= 0, retain >= 2");
         }
         ChatServer server = new ChatServer(o).start();
         System.out.printf("chat service listening on http://%s:%d (workers %d, queue %d, max-retries %d, pack %s)%n",

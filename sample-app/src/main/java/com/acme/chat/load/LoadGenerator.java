@@ -34,7 +34,9 @@ import com.acme.chat.util.Json;
  * moment the server made it readable (both clocks of this machine).
  *
  * <p>A run can be split into named phases ({@link #phase(String)}); each message belongs to
- * the phase in which it was sent, and the result has one summary per phase.
+ * the phase in which it was sent, and the result has one summary per phase. The sending can be
+ * paused ({@link #pause()}): the schedule stops, and resumes where it stopped (nothing is sent to
+ * catch up).
  */
 public final class LoadGenerator {
     public record Options(URI target, double rate, Duration duration, int rooms, Duration deadline,
@@ -50,6 +52,10 @@ public final class LoadGenerator {
 
         public Options withDuration(Duration d) {
             return new Options(target, rate, d, rooms, deadline, requestTimeout, seed, emojiPct, celebrationPct);
+        }
+
+        public Options withRequestTimeout(Duration t) {
+            return new Options(target, rate, duration, rooms, deadline, t, seed, emojiPct, celebrationPct);
         }
     }
 
@@ -147,6 +153,13 @@ public final class LoadGenerator {
     private final Object matchLock = new Object();
     private final AtomicInteger postsInFlight = new AtomicInteger();
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+    // with keepLost: messages past their deadline, until they show up in their room (then late)
+    private volatile boolean keepLost;
+    private final Map<String, Pending> expired = new HashMap<>();
+    private volatile boolean paused;
+    private Thread background;
+    private volatile Result backgroundResult;
+    private volatile long pollCycles;
 
     public LoadGenerator(Options options) {
         this.options = options;
@@ -191,6 +204,65 @@ public final class LoadGenerator {
         stop = true;
     }
 
+    /** Runs {@link #run()} on a thread of its own, named {@code name}; {@link #finish()} ends it. */
+    public void start(String name) {
+        background = new Thread(() -> {
+            try {
+                backgroundResult = run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, name);
+        background.start();
+    }
+
+    /** Ends a {@link #start}ed run: stops the sending, waits for the drain; its result (null if it was interrupted). */
+    public Result finish() throws InterruptedException {
+        stop();
+        background.join();
+        return backgroundResult;
+    }
+
+    /** Stops sending until {@link #resume()}; the rooms are still read. */
+    public void pause() {
+        paused = true;
+    }
+
+    /** Sends again, on the schedule shifted by the length of the pause. */
+    public void resume() {
+        paused = false;
+    }
+
+    /** Every message sent so far has been answered and resolved (delivered, or past its deadline). */
+    public boolean quiet() {
+        synchronized (matchLock) {
+            return postsInFlight.get() == 0 && awaiting.isEmpty();
+        }
+    }
+
+    /** Rounds of reading every room so far: one that starts after a moment has seen all that was readable then. */
+    public long pollCycles() {
+        return pollCycles;
+    }
+
+    /**
+     * Keeps the ids of accepted messages that passed their deadline unseen: one that shows up in
+     * its room later counts as late instead of lost, and {@link #lost()} names the rest. Call
+     * before {@link #run()}.
+     */
+    public void keepLost() {
+        keepLost = true;
+    }
+
+    /** With {@link #keepLost()}: the accepted messages never seen in their room so far, id -> phase. */
+    public Map<String, String> lost() {
+        Map<String, String> out = new LinkedHashMap<>();
+        synchronized (matchLock) {
+            for (Map.Entry<String, Pending> e : expired.entrySet()) out.put(e.getKey(), e.getValue().phase.name);
+        }
+        return out;
+    }
+
     /** Counts so far of one phase (for progress lines); null if the phase has not started. */
     public Summary snapshot(String phase) {
         PhaseStats p;
@@ -225,17 +297,24 @@ public final class LoadGenerator {
                     startMicros = wall;
                 }
             }
+            long pausedNanos = 0; // the schedule is shifted by the pauses so far
             for (long i = 0; !stop; i++) {
                 long offset = i * period;
                 if (offset >= durationNanos) break;
-                long wait = start + offset - System.nanoTime();
+                long wait = start + pausedNanos + offset - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
+                if (paused) {
+                    long from = System.nanoTime();
+                    while (paused && !stop) LockSupport.parkNanos(1_000_000L);
+                    if (stop) break;
+                    pausedNanos += System.nanoTime() - from;
+                }
                 if (nextPhaseAt >= 0 && offset >= nextPhaseAt) {
                     nextPhaseAt = -1;
                     phase(nextPhase);
                     if (onNextPhase != null) onNextPhase.run();
                 }
-                send(startMicros + offset / 1000);
+                send(startMicros + (pausedNanos + offset) / 1000);
             }
             // drain: answers to the last POSTs, then the last deliveries (or their deadlines)
             long drainUntil = System.nanoTime() + options.requestTimeout().toNanos() + options.deadline().toNanos() + 1_000_000_000L;
@@ -254,6 +333,7 @@ public final class LoadGenerator {
         }
         synchronized (matchLock) {
             for (Pending p : awaiting.values()) count(p.phase, s -> s.lost++);
+            if (keepLost) expired.putAll(awaiting);
             awaiting.clear();
         }
         // POSTs still unanswered after the drain (only when the client itself is stuck)
@@ -346,6 +426,7 @@ public final class LoadGenerator {
                 }
             }
             expire();
+            pollCycles++;
             long sleep = 100_000_000L - (System.nanoTime() - cycleStart);
             if (sleep > 0) LockSupport.parkNanos(sleep);
             if (stop && postsInFlight.get() == 0) {
@@ -374,6 +455,7 @@ public final class LoadGenerator {
                     String id = String.valueOf(((Map<?, ?>) entry.get("message")).get("id"));
                     Pending p = awaiting.remove(id);
                     if (p != null) matched.add(new Object[] {p, storedAt});
+                    else if (keepLost && (p = expired.remove(id)) != null) count(p.phase, s -> { s.lost--; s.late++; });
                     else seenEarly.put(id, storedAt);
                 }
             }
@@ -389,11 +471,13 @@ public final class LoadGenerator {
         long deadline = options.deadline().toNanos() / 1000;
         List<Pending> lost = new ArrayList<>();
         synchronized (matchLock) {
-            Iterator<Pending> it = awaiting.values().iterator();
+            Iterator<Map.Entry<String, Pending>> it = awaiting.entrySet().iterator();
             while (it.hasNext()) {
-                Pending p = it.next();
+                Map.Entry<String, Pending> e = it.next();
+                Pending p = e.getValue();
                 if (now - p.intendedMicros > deadline + 500_000) { // half a second of grace for the poll cycle
                     lost.add(p);
+                    if (keepLost) expired.put(e.getKey(), p);
                     it.remove();
                 }
             }

@@ -12,77 +12,126 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+
+import org.HdrHistogram.Histogram;
 
 import com.acme.chat.util.Clock;
 import com.acme.chat.util.Json;
 
 /**
  * Watches a Firebreak agent from outside, as an SRE's tooling would: polls its Prometheus
- * {@code /metrics} for the kill switch state of one target and tails its alert log (JSON lines).
+ * {@code /metrics} for the kill switch states and tails its alert log (JSON lines). Every
+ * scrape, the poller's and those asked for with {@link #scrape()}, is timed: how long
+ * {@code /metrics} takes to answer is part of what is watched.
  */
 public final class AgentWatch implements AutoCloseable {
     /** A kill switch state change as seen by the poller. */
     public record Transition(long atMicros, int state) {}
 
+    /** A scrape that did not answer 200 within {@link #SLOW_MILLIS} (error null: it answered, late). */
+    public record BadScrape(long atMicros, long millis, String error) {}
+
+    /** Scrapes slower than this are kept in {@link #badScrapes()}. */
+    public static final long SLOW_MILLIS = 1000;
+    private static final int MAX_BAD_SCRAPES = 1000;
+
     private final URI metrics;
     private final Path alertLog;
     private final String target;
+    private final Duration every;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(1)).build();
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private final Thread thread;
-    private final List<Transition> transitions = new ArrayList<>();
+    private final Map<String, List<Transition>> transitions = new HashMap<>();
+    private final Map<String, Integer> states = new HashMap<>();
     private final List<Map<String, Object>> alerts = new ArrayList<>();
     private final List<Long> alertSeenMicros = new ArrayList<>();
-    private volatile int state = -1;
+    private final Histogram scrapeMicros = new Histogram(3_600_000_000L, 2);
+    private final List<BadScrape> badScrapes = new ArrayList<>();
+    private long scrapes;
+    private long badScrapeCount;
     private volatile boolean metricsUp;
     private long alertOffset;
     private final StringBuilder partial = new StringBuilder();
 
+    /** Watches the kill switch of {@code target} (and every other), polling every 100 ms. */
     public AgentWatch(int metricsPort, Path alertLog, String target) {
+        this(metricsPort, alertLog, target, Duration.ofMillis(100));
+    }
+
+    /**
+     * @param target the target {@link #state()} and {@link #firstState(int, long)} speak of (may be null)
+     * @param alertLog null: no alert log
+     */
+    public AgentWatch(int metricsPort, Path alertLog, String target, Duration every) {
         this.metrics = URI.create("http://127.0.0.1:" + metricsPort + "/metrics");
         this.alertLog = alertLog;
         this.target = target;
+        this.every = every;
         this.thread = new Thread(this::run, "agent-watch");
         this.thread.setDaemon(true);
         this.thread.start();
     }
 
     private void run() {
-        Pattern p = Pattern.compile("^firebreak_kill_switch_state\\{[^}]*target=\"" + Pattern.quote(target) + "\"[^}]*\\}\\s+(\\S+)",
-                Pattern.MULTILINE);
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(1)).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    metricsUp = true;
-                    Matcher m = p.matcher(r.body());
-                    if (m.find()) {
-                        int s = (int) Double.parseDouble(m.group(1));
-                        synchronized (this) {
-                            if (s != state) {
-                                transitions.add(new Transition(Clock.nowMicros(), s));
-                                state = s;
-                            }
-                        }
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                // not up yet, or busy: try again
+                scrape();
             } catch (InterruptedException e) {
                 return;
             }
             readAlerts();
             try {
-                Thread.sleep(100);
+                Thread.sleep(every.toMillis());
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    /**
+     * Scrapes {@code /metrics} now, times it and records the kill switch states; null when it did
+     * not answer 200 (before the agent's server is up, that is every scrape).
+     */
+    public PromText scrape() throws InterruptedException {
+        long at = Clock.nowMicros();
+        long start = System.nanoTime();
+        String error = null;
+        PromText parsed = null;
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) parsed = PromText.parse(r.body());
+            else error = "HTTP " + r.statusCode();
+        } catch (IOException | RuntimeException e) {
+            error = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        }
+        long micros = (System.nanoTime() - start) / 1000;
+        synchronized (this) {
+            if (parsed != null) metricsUp = true;
+            if (metricsUp) { // before the first answer the agent is starting, not slow
+                scrapes++;
+                scrapeMicros.recordValue(Math.min(micros, scrapeMicros.getHighestTrackableValue()));
+                if (error != null || micros > SLOW_MILLIS * 1000) {
+                    badScrapeCount++;
+                    if (badScrapes.size() < MAX_BAD_SCRAPES) badScrapes.add(new BadScrape(at, micros / 1000, error));
+                }
+            }
+            if (parsed != null) {
+                long now = Clock.nowMicros();
+                for (Map.Entry<String, Double> e : parsed.byLabel("firebreak_kill_switch_state", "target").entrySet()) {
+                    int s = e.getValue().intValue();
+                    Integer before = states.put(e.getKey(), s);
+                    if (before == null || before != s) {
+                        transitions.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(new Transition(now, s));
+                    }
+                }
+            }
+        }
+        return parsed;
     }
 
     private void readAlerts() {
@@ -114,21 +163,54 @@ public final class AgentWatch implements AutoCloseable {
         }
     }
 
-    /** The kill switch state last seen: 0 closed, 1 open, 2 half-open, -1 unknown. */
+    /** The kill switch state of the watched target last seen: 0 closed, 1 open, 2 half-open, -1 unknown. */
     public int state() {
-        return state;
+        return state(target);
+    }
+
+    /** The last seen kill switch state of {@code name}; -1 if it was never seen. */
+    public synchronized int state(String name) {
+        return states.getOrDefault(name, -1);
     }
 
     public boolean metricsUp() {
         return metricsUp;
     }
 
-    /** When the kill switch was first seen in {@code wanted} at or after {@code sinceMicros}; -1 if never. */
-    public synchronized long firstState(int wanted, long sinceMicros) {
-        for (Transition t : transitions) {
+    /** When the watched target's kill switch was first seen in {@code wanted} at or after {@code sinceMicros}; -1 if never. */
+    public long firstState(int wanted, long sinceMicros) {
+        return firstState(target, wanted, sinceMicros);
+    }
+
+    public synchronized long firstState(String name, int wanted, long sinceMicros) {
+        for (Transition t : transitions.getOrDefault(name, List.of())) {
             if (t.atMicros() >= sinceMicros && t.state() == wanted) return t.atMicros();
         }
         return -1;
+    }
+
+    /** Every change of {@code name}'s kill switch state seen so far, oldest first. */
+    public synchronized List<Transition> transitions(String name) {
+        return new ArrayList<>(transitions.getOrDefault(name, List.of()));
+    }
+
+    /** Scrapes since the agent's /metrics first answered, slow or failed ones included. */
+    public synchronized long scrapes() {
+        return scrapes;
+    }
+
+    /** How many scrapes failed or took longer than {@link #SLOW_MILLIS}; the first of them in {@link #badScrapes()}. */
+    public synchronized long badScrapeCount() {
+        return badScrapeCount;
+    }
+
+    public synchronized List<BadScrape> badScrapes() {
+        return new ArrayList<>(badScrapes);
+    }
+
+    /** The time scrapes took (microseconds), since the agent's /metrics first answered. */
+    public synchronized Histogram scrapeLatencies() {
+        return scrapeMicros.copy();
     }
 
     /** The first alert at or after {@code sinceMicros} (by its own time), with when it happened; null if none. */

@@ -1,7 +1,6 @@
 package com.acme.chat.replay;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,12 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.representer.Representer;
 
 import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.server.ChatServer;
@@ -96,7 +89,7 @@ public final class Replay {
     }
 
     /** The jar this class was loaded from, or null when running from a class directory. */
-    static Path ownJar() {
+    public static Path ownJar() {
         try {
             Path p = Path.of(Replay.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? p : null;
@@ -105,7 +98,8 @@ public final class Replay {
         }
     }
 
-    private static Path findAgent(Path ownJar) {
+    /** agent/target/firebreak-agent.jar in this directory, its parent, or beside the app jar's module. */
+    public static Path findAgent(Path ownJar) {
         List<Path> candidates = new ArrayList<>();
         candidates.add(Path.of("agent/target/firebreak-agent.jar"));
         candidates.add(Path.of("../agent/target/firebreak-agent.jar"));
@@ -114,7 +108,8 @@ public final class Replay {
         return candidates.get(0).toAbsolutePath();
     }
 
-    private static Path findRules(Path ownJar) {
+    /** rules/emoji-pipeline.yaml, looked for the same way; null: use the copy inside the jar. */
+    public static Path findRules(Path ownJar) {
         List<Path> candidates = new ArrayList<>();
         candidates.add(Path.of("rules/emoji-pipeline.yaml"));
         candidates.add(Path.of("../rules/emoji-pipeline.yaml"));
@@ -181,15 +176,8 @@ public final class Replay {
                     .withDuration(Duration.ofHours(1)); // stopped by the replay
             LoadGenerator load = new LoadGenerator(lo);
             load.phase("warmup");
-            LoadGenerator.Result[] result = new LoadGenerator.Result[1];
-            Thread loadThread = new Thread(() -> {
-                try {
-                    result[0] = load.run();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "replay-load");
-            loadThread.start();
+            load.start("replay-load");
+            LoadGenerator.Result result;
             Progress bar = null;
             long badDeploy;
             long goodDeploy;
@@ -226,8 +214,7 @@ public final class Replay {
                 load.stop();
                 bar.phase("draining", Duration.ZERO);
             } finally {
-                load.stop();
-                loadThread.join();
+                result = load.finish();
             }
             bar.done();
 
@@ -262,7 +249,7 @@ public final class Replay {
                 if (!watch.metricsUp()) note = "the agent's /metrics never answered on port " + metricsPort;
             }
             if (!service.alive()) note = "the service died during the run:\n" + service.logTail(20);
-            return new RunResult(label, agent, result[0] == null ? Map.of() : result[0].phases(), dead, firstAlert, open, closed,
+            return new RunResult(label, agent, result == null ? Map.of() : result.phases(), dead, firstAlert, open, closed,
                     alert, alerts, note);
         }
     }
@@ -275,31 +262,11 @@ public final class Replay {
      * A copy of the rules file with the alert log and the metrics port this run uses (the rest
      * is exactly what the SRE wrote).
      */
-    @SuppressWarnings("unchecked")
     Path writeRules(Path to, Path alertLog, int metricsPort) throws IOException {
-        String text;
-        if (options.rules() != null) {
-            text = Files.readString(options.rules(), StandardCharsets.UTF_8);
-        } else {
-            try (InputStream in = Replay.class.getResourceAsStream("/rules/emoji-pipeline.yaml")) {
-                if (in == null) throw new IOException("no rules file: pass --rules rules/emoji-pipeline.yaml");
-                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
-        Map<String, Object> rules = (Map<String, Object>) new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
-        Map<String, Object> metrics = (Map<String, Object>) rules.computeIfAbsent("metrics", k -> new LinkedHashMap<>());
-        metrics.put("host", "127.0.0.1");
-        metrics.put("port", metricsPort);
-        Map<String, Object> alerts = (Map<String, Object>) rules.computeIfAbsent("alerts", k -> new LinkedHashMap<>());
-        alerts.put("log", alertLog.toAbsolutePath().toString());
-        alerts.remove("alertmanager");
-        alerts.remove("webhook");
-        DumperOptions d = new DumperOptions();
-        d.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
-        d.setWidth(200);
-        String dumped = new Yaml(new SafeConstructor(new LoaderOptions()), new Representer(d), d).dump(rules);
+        Map<String, Object> rules = RulesCopy.parse(RulesCopy.read(options.rules()));
+        RulesCopy.forRun(rules, alertLog, metricsPort);
         Files.writeString(to, "# copy of " + (options.rules() == null ? "the rules in the jar" : options.rules().toString())
-                + " with this replay's alert log and metrics port\n" + dumped, StandardCharsets.UTF_8);
+                + " with this replay's alert log and metrics port\n" + RulesCopy.dump(rules), StandardCharsets.UTF_8);
         return to;
     }
 
@@ -487,7 +454,8 @@ public final class Replay {
         return m;
     }
 
-    private static void deleteTree(Path dir) {
+    /** Deletes a directory of temp files, as far as it can. */
+    public static void deleteTree(Path dir) {
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
                 try {

@@ -5,6 +5,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.lang.management.OperatingSystemMXBean;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
@@ -13,8 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +37,7 @@ import com.acme.chat.render.EmojiPack;
 import com.acme.chat.render.EmojiRenderer;
 import com.acme.chat.util.Clock;
 import com.acme.chat.util.Json;
+import com.sun.management.GcInfo;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -43,8 +49,10 @@ import com.sun.net.httpserver.HttpServer;
  * GET  /rooms/{room}/messages?after=SEQ&amp;limit=N  delivered messages, oldest first
  * GET  /health                        {"status":"ok"}
  * GET  /dead-letters                  {"count":N,"recent":[...]}
+ * GET  /dead-letters?after=SEQ&amp;limit=N  every dead letter numbered above SEQ, oldest first
  * GET  /stats                         pipeline counters
  * GET  /debug/vm                      this JVM's totals: bytes allocated, CPU time, GCs, threads
+ * POST /debug/gc                      a full GC, then the heap in use after it
  * GET  /admin/emoji-pack              the live pack
  * PUT  /admin/emoji-pack?name=NAME    deploy a shipped pack (default, bad-update, bad-update-loop)
  * PUT  /admin/emoji-pack              deploy the pack in the body (YAML or JSON)
@@ -59,11 +67,11 @@ public final class ChatServer implements AutoCloseable {
     /** Settings of the service (the {@code serve} command line). */
     public record Options(String host, int port, int workers, int queue, int maxRetries, Duration backoff,
                           Duration backoffMax, Duration enqueueWait, Duration storeLatency, int httpThreads,
-                          String pack) {
+                          String pack, int retain) {
         /** The production configuration the outage happened with (max-retries is the misconfiguration). */
         public static Options defaults() {
             return new Options("127.0.0.1", 8080, 8, 256, DEFAULT_MAX_RETRIES, Duration.ofMillis(20),
-                    Duration.ofMillis(200), Duration.ofMillis(50), Duration.ofMillis(1), 32, "default");
+                    Duration.ofMillis(200), Duration.ofMillis(50), Duration.ofMillis(1), 32, "default", MessageStore.RETAINED);
         }
     }
 
@@ -75,7 +83,7 @@ public final class ChatServer implements AutoCloseable {
 
     private final Options options;
     private final EmojiRenderer renderer;
-    private final MessageStore store = new MessageStore();
+    private final MessageStore store;
     private final DeadLetters deadLetters = new DeadLetters();
     private final Workers workers;
     private final HttpServer http;
@@ -87,6 +95,7 @@ public final class ChatServer implements AutoCloseable {
 
     public ChatServer(Options options) throws IOException {
         this.options = options;
+        this.store = new MessageStore(options.retain());
         this.renderer = new EmojiRenderer(EmojiPack.shipped(options.pack()));
         this.packSource = "shipped:" + options.pack();
         Pipeline pipeline = new Pipeline(new MessageParser(), renderer, new MessageSerializer(), store, options.storeLatency());
@@ -153,11 +162,14 @@ public final class ChatServer implements AutoCloseable {
             } else if (path.equals("/health")) {
                 send(ex, 200, Json.write(Json.obj("status", "ok")));
             } else if (path.equals("/dead-letters")) {
-                deadLettersPage(ex);
+                deadLettersPage(ex, query);
             } else if (path.equals("/stats")) {
                 send(ex, 200, Json.write(stats()));
             } else if (path.equals("/debug/vm")) {
                 send(ex, 200, Json.write(vmStats()));
+            } else if (path.equals("/debug/gc")) {
+                if (!method.equals("POST")) { methodNotAllowed(ex, "POST"); return; }
+                send(ex, 200, Json.write(heapAfterGc()));
             } else if (path.equals("/admin/emoji-pack")) {
                 if (method.equals("GET")) send(ex, 200, Json.write(packInfo()));
                 else if (method.equals("PUT") || method.equals("POST")) deployPack(ex, query);
@@ -237,13 +249,34 @@ public final class ChatServer implements AutoCloseable {
         send(ex, 200, b.toString());
     }
 
-    private void deadLettersPage(HttpExchange ex) throws IOException {
-        List<Object> recent = new ArrayList<>();
-        for (DeadLetters.Entry e : deadLetters.recent()) {
-            recent.add(Json.obj("id", e.id(), "room", e.room(), "author", e.author(), "attempts", e.attempts(),
-                    "error", e.error(), "at", e.atMicros()));
+    private void deadLettersPage(HttpExchange ex, Map<String, String> query) throws IOException {
+        if (!query.containsKey("after")) {
+            List<Object> recent = new ArrayList<>();
+            for (DeadLetters.Entry e : deadLetters.recent()) recent.add(deadLetterJson(e));
+            send(ex, 200, Json.write(Json.obj("count", deadLetters.count(), "recent", recent)));
+            return;
         }
-        send(ex, 200, Json.write(Json.obj("count", deadLetters.count(), "recent", recent)));
+        long after;
+        int limit;
+        try {
+            after = Long.parseLong(query.get("after"));
+            limit = Math.min(5000, Integer.parseInt(query.getOrDefault("limit", "1000")));
+        } catch (NumberFormatException e) {
+            error(ex, 400, "after and limit must be integers");
+            return;
+        }
+        List<Object> entries = new ArrayList<>();
+        long last = after;
+        for (DeadLetters.Entry e : deadLetters.after(after, limit)) {
+            entries.add(deadLetterJson(e));
+            last = e.seq();
+        }
+        send(ex, 200, Json.write(Json.obj("count", deadLetters.count(), "entries", entries, "last_seq", last)));
+    }
+
+    private static Map<String, Object> deadLetterJson(DeadLetters.Entry e) {
+        return Json.obj("seq", e.seq(), "id", e.id(), "room", e.room(), "author", e.author(), "attempts", e.attempts(),
+                "error", e.error(), "at", e.atMicros());
     }
 
     private Map<String, Object> stats() {
@@ -300,6 +333,45 @@ public final class ChatServer implements AutoCloseable {
                 "gc_time_ms", gcMillis,
                 "threads", threads.getThreadCount(),
                 "uptime_ms", ManagementFactory.getRuntimeMXBean().getUptime());
+    }
+
+    /**
+     * Runs a full GC ({@code System.gc()}, which is one unless the JVM was told otherwise) and
+     * returns the heap in use right after it: {@code heap_used_after_gc_bytes} from the JVM's
+     * record of that collection (summed over the heap pools), -1 where the JVM keeps none;
+     * {@code heap_used_bytes} and {@code heap_committed_bytes} as read a moment later. Tells a
+     * leak (what survives a full GC keeps growing) from garbage.
+     */
+    static Map<String, Object> heapAfterGc() {
+        List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
+        long[] before = new long[collectors.size()];
+        for (int i = 0; i < before.length; i++) before[i] = collectors.get(i).getCollectionCount();
+        long start = System.nanoTime();
+        System.gc();
+        long gcMillis = (System.nanoTime() - start) / 1_000_000;
+        Set<String> heapPools = new HashSet<>();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) heapPools.add(pool.getName());
+        }
+        // the last collection of a collector that ran since System.gc() was called (GcInfo's
+        // times are not on the clock of RuntimeMXBean's uptime, so counts tell which ran)
+        GcInfo latest = null;
+        for (int i = 0; i < before.length; i++) {
+            if (collectors.get(i) instanceof com.sun.management.GarbageCollectorMXBean gc && gc.getCollectionCount() > before[i]) {
+                GcInfo info = gc.getLastGcInfo();
+                if (info != null && (latest == null || info.getEndTime() > latest.getEndTime())) latest = info;
+            }
+        }
+        long afterGc = -1;
+        if (latest != null) {
+            afterGc = 0;
+            for (Map.Entry<String, MemoryUsage> e : latest.getMemoryUsageAfterGc().entrySet()) {
+                if (heapPools.contains(e.getKey())) afterGc += e.getValue().getUsed();
+            }
+        }
+        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+        return Json.obj("heap_used_after_gc_bytes", afterGc, "heap_used_bytes", heap.getUsed(),
+                "heap_committed_bytes", heap.getCommitted(), "gc_ms", gcMillis);
     }
 
     private Map<String, Object> packInfo() {

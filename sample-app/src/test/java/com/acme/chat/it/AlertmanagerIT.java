@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,15 +13,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.acme.chat.replay.Alertmanager;
 import com.acme.chat.replay.ServiceProcess;
 import com.acme.chat.util.Json;
 
@@ -38,18 +36,8 @@ class AlertmanagerIT {
 
     /** The Alertmanager binary; outside CI a missing one skips the test (printed), on CI it fails. */
     static Path alertmanagerOrSkip() {
-        List<Path> candidates = new ArrayList<>();
-        String env = System.getenv("FIREBREAK_ALERTMANAGER");
-        if (env != null && !env.isBlank()) candidates.add(Path.of(env));
-        candidates.add(Path.of("/usr/bin/prometheus-alertmanager")); // the Debian package's name for it
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (dir.isEmpty()) continue;
-            candidates.add(Path.of(dir, "prometheus-alertmanager"));
-            candidates.add(Path.of(dir, "alertmanager")); // upstream's name
-        }
-        for (Path p : candidates) {
-            if (Files.isExecutable(p)) return p;
-        }
+        Path p = Alertmanager.find();
+        if (p != null) return p;
         String reason = "no Alertmanager binary (apt-get install prometheus-alertmanager, or set FIREBREAK_ALERTMANAGER)";
         if (System.getenv("CI") != null) fail(reason + "; CI is set, so this is a failure, not a skip");
         System.out.println("SKIPPED: AlertmanagerIT: " + reason);
@@ -61,19 +49,8 @@ class AlertmanagerIT {
     void theBadPackFiresTheAlertInAlertmanagerAndTheGoodPackResolvesIt(@TempDir Path dir) throws Exception {
         Path agent = ItSupport.agentJarOrSkip();
         Path binary = alertmanagerOrSkip();
-        int amPort = ServiceProcess.freePort();
-        Path config = dir.resolve("alertmanager.yml");
-        Files.writeString(config, "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n", StandardCharsets.UTF_8);
-        Process am = new ProcessBuilder(binary.toString(), "--config.file=" + config, "--storage.path=" + dir.resolve("am-data"),
-                "--web.listen-address=127.0.0.1:" + amPort, "--cluster.listen-address=")
-                .redirectErrorStream(true).redirectOutput(dir.resolve("alertmanager.log").toFile()).start();
-        try {
-            URI base = URI.create("http://127.0.0.1:" + amPort);
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                if (!am.isAlive()) fail("Alertmanager exited: " + Files.readString(dir.resolve("alertmanager.log")));
-                return status(base.resolve("/-/ready")) == 200;
-            });
-
+        try (Alertmanager am = Alertmanager.start(binary, dir.resolve("alertmanager"), Alertmanager.BLACKHOLE_CONFIG)) {
+            URI base = am.uri("");
             Path rules = rulesFor(base, dir.resolve("emoji-pipeline.yaml"));
             int metricsPort = ServiceProcess.freePort();
             try (ServiceProcess s = ServiceProcess.start(ItSupport.appJar(),
@@ -118,9 +95,6 @@ class AlertmanagerIT {
                 assertThat(metrics).containsPattern("firebreak_alerts_total\\{sink=\"alertmanager\",result=\"sent\",?\\} [2-9]")
                         .contains("firebreak_alerts_total{sink=\"alertmanager\",result=\"failed\",} 0.0");
             }
-        } finally {
-            am.destroy();
-            if (!am.waitFor(10, TimeUnit.SECONDS)) am.destroyForcibly();
         }
     }
 
@@ -154,15 +128,6 @@ class AlertmanagerIT {
     @SuppressWarnings("unchecked")
     private static Map<String, String> labels(Map<String, Object> alert, String key) {
         return (Map<String, String>) alert.get(key);
-    }
-
-    private int status(URI uri) {
-        try {
-            return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
     }
 
     private String get(URI uri) throws Exception {

@@ -24,6 +24,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import com.acme.chat.replay.AgentCli;
+
 /**
  * During an incident: the chat service runs without the agent, the bad pack goes live, and an
  * SRE attaches Firebreak with the service's rules. Then attaches again with changed rules. On
@@ -76,13 +78,11 @@ class AttachIT {
     }
 
     private static String attach(String java, Path agent, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(java, "-jar", agent.toString(), "attach"));
+        List<String> cmd = new ArrayList<>(List.of("attach"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        return out;
+        AgentCli.Result r = AgentCli.run(Path.of(java), agent, cmd, Duration.ofSeconds(60));
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        return r.output();
     }
 
     @ParameterizedTest

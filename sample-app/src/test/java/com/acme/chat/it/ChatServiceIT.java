@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.acme.chat.MainAccess;
+import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.server.ChatServer;
 import com.acme.chat.util.Json;
 
@@ -38,7 +39,7 @@ class ChatServiceIT {
     static void start() throws Exception {
         ChatServer.Options d = ChatServer.Options.defaults();
         server = new ChatServer(new ChatServer.Options("127.0.0.1", 0, 2, 64, 3, d.backoff(), d.backoffMax(), d.enqueueWait(),
-                d.storeLatency(), 4, "default")).start();
+                d.storeLatency(), 4, "default", d.retain())).start();
         base = URI.create("http://127.0.0.1:" + server.port() + "/");
     }
 
@@ -111,6 +112,17 @@ class ChatServiceIT {
         assertThat(stats).containsKeys("accepted", "rejected", "delivered", "failed_attempts", "retries", "dead_lettered",
                 "queue_depth", "queue_capacity", "in_flight", "workers", "max_retries", "pack");
         assertThat(stats).containsEntry("max_retries", 3L).containsEntry("queue_capacity", 64L);
+    }
+
+    @Test
+    void debugGcReportsTheHeapInUseAfterAFullCollection() throws Exception {
+        assertThat(send("GET", "/debug/gc", null).statusCode()).isEqualTo(405);
+        HttpResponse<String> r = send("POST", "/debug/gc", "");
+        assertThat(r.statusCode()).isEqualTo(200);
+        Map<String, Object> gc = Json.parseObject(r.body());
+        long afterGc = ((Number) gc.get("heap_used_after_gc_bytes")).longValue();
+        long committed = ((Number) gc.get("heap_committed_bytes")).longValue();
+        assertThat(afterGc).as(r.body()).isPositive().isLessThanOrEqualTo(committed);
     }
 
     @Test
@@ -296,6 +308,32 @@ class ChatServiceIT {
         assertThat(number(after, "process_cpu_ns")).isGreaterThan(number(before, "process_cpu_ns"));
         assertThat(number(after, "gc_count")).isGreaterThanOrEqualTo(number(before, "gc_count"));
         assertThat(number(after, "uptime_ms")).isGreaterThanOrEqualTo(number(before, "uptime_ms"));
+    }
+
+    @Test
+    void aPausedLoadSendsNothingAndThenResumesOnItsScheduleWithoutCatchingUp() throws Exception {
+        LoadGenerator load = new LoadGenerator(LoadGenerator.Options.defaults(base).withRate(100).withDuration(Duration.ofSeconds(60)));
+        load.keepLost();
+        load.phase("before");
+        load.start("paused-load");
+        LoadGenerator.Result r;
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.snapshot("before").sent() >= 50);
+            load.pause();
+            await().atMost(Duration.ofSeconds(10)).until(load::quiet);
+            long sent = load.snapshot("before").sent();
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> load.snapshot("before").sent() == sent);
+            load.phase("after");
+            long resumed = System.nanoTime();
+            load.resume();
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.snapshot("after").sent() >= 50);
+            // 50 messages at 100 a second take half a second: the paused stretch was not sent at once
+            assertThat((System.nanoTime() - resumed) / 1e6).as("ms to send 50 after the pause").isGreaterThan(400);
+        } finally {
+            r = load.finish();
+        }
+        assertThat(r.total().delivered()).as(r.total().describe()).isEqualTo(r.total().sent());
+        assertThat(load.lost()).isEmpty();
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -29,6 +28,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.acme.chat.replay.Alertmanager;
 import com.acme.chat.replay.ServiceProcess;
 import com.acme.chat.util.Json;
 
@@ -53,10 +53,9 @@ class FleetIT {
     record Binaries(Path prometheus, Path promtool, Path alertmanager) {}
 
     static Binaries binariesOrSkip() {
-        Path prometheus = find("prometheus", "prometheus");
-        Path promtool = find("prometheus", "promtool");
-        Path alertmanager = find("prometheus-alertmanager", "prometheus-alertmanager");
-        if (alertmanager == null) alertmanager = find("prometheus-alertmanager", "alertmanager");
+        Path prometheus = Alertmanager.findBinary("prometheus", "prometheus");
+        Path promtool = Alertmanager.findBinary("prometheus", "promtool");
+        Path alertmanager = Alertmanager.find();
         List<String> missing = new ArrayList<>();
         if (prometheus == null) missing.add("prometheus");
         if (promtool == null) missing.add("promtool");
@@ -70,29 +69,7 @@ class FleetIT {
         return null;
     }
 
-    private static Path find(String debianPackage, String binary) {
-        try {
-            Process p = new ProcessBuilder("dpkg", "-L", debianPackage).redirectErrorStream(true).start();
-            String listing = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
-                for (String line : listing.lines().toList()) {
-                    if ((line.endsWith("/bin/" + binary)) && Files.isExecutable(Path.of(line))) return Path.of(line);
-                }
-            }
-        } catch (IOException e) {
-            // no dpkg: look on the PATH
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        for (String d : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (d.isEmpty()) continue;
-            Path p = Path.of(d, binary);
-            if (Files.isExecutable(p)) return p;
-        }
-        return null;
-    }
-
-    /** A server process of the test (Prometheus, Alertmanager), always stopped. */
+    /** A server process of the test (Prometheus), always stopped. */
     static final class Server implements AutoCloseable {
         final String name;
         final Process process;
@@ -158,8 +135,8 @@ class FleetIT {
              ServiceProcess b = ServiceProcess.start(ItSupport.appJar(),
                      List.of("-javaagent:" + agent + "=rules=" + rules + ",port=" + metricsB), serveArgs, dir.resolve("service-b.log"),
                      Duration.ofSeconds(30));
-             Server am = startAlertmanager(bin, dir);
-             Server prom = startPrometheus(bin, dir, promRules, am.port, List.of(metricsA, metricsB))) {
+             Alertmanager am = startAlertmanager(bin, dir);
+             Server prom = startPrometheus(bin, dir, promRules, am.port(), List.of(metricsA, metricsB))) {
             String instanceA = "127.0.0.1:" + metricsA;
             String instanceB = "127.0.0.1:" + metricsB;
             String context = "\n--- prometheus log:\n%s\n--- alertmanager log:\n%s\n--- service A log:\n%s\n--- service B log:\n%s";
@@ -184,7 +161,7 @@ class FleetIT {
                     await("alert " + TRIP_ALERT + " firing in Prometheus").atMost(Duration.ofSeconds(30))
                             .pollInterval(Duration.ofMillis(250)).until(() -> firing(prom, TRIP_ALERT).contains(instanceA));
                 } catch (Throwable t) {
-                    throw new AssertionError(t.getMessage() + String.format(context, prom.logTail(), am.logTail(), a.logTail(40),
+                    throw new AssertionError(t.getMessage() + String.format(context, prom.logTail(), am.logTail(30), a.logTail(40),
                             b.logTail(20)), t);
                 }
                 List<Map<String, Object>> alerts = (List<Map<String, Object>>) ((Map<String, Object>) getJson(
@@ -266,10 +243,8 @@ class FleetIT {
 
     // ---- Prometheus and Alertmanager --------------------------------------------------------------
 
-    private Server startAlertmanager(Binaries bin, Path dir) throws Exception {
-        Path home = Files.createDirectories(dir.resolve("alertmanager"));
-        Path config = home.resolve("alertmanager.yml");
-        Files.writeString(config, """
+    private Alertmanager startAlertmanager(Binaries bin, Path dir) throws Exception {
+        return Alertmanager.start(bin.alertmanager, dir.resolve("alertmanager"), """
                 route:
                   receiver: blackhole
                   group_by: [alertname, instance]
@@ -279,12 +254,6 @@ class FleetIT {
                 receivers:
                   - name: blackhole
                 """);
-        int port = ServiceProcess.freePort();
-        Server am = new Server("alertmanager", List.of(bin.alertmanager.toString(), "--config.file=" + config,
-                "--storage.path=" + Files.createDirectories(home.resolve("data")), "--web.listen-address=127.0.0.1:" + port,
-                "--cluster.listen-address="), home.resolve("alertmanager.log"), port);
-        waitReady(am);
-        return am;
     }
 
     private Server startPrometheus(Binaries bin, Path dir, Path rules, int alertmanagerPort, List<Integer> metricsPorts)
@@ -377,9 +346,8 @@ class FleetIT {
         return out;
     }
 
-    @SuppressWarnings("unchecked")
-    private List<Map<String, Object>> alertmanagerAlerts(Server am) throws Exception {
-        return (List<Map<String, Object>>) getJson(am.uri("/api/v2/alerts")).get("list");
+    private List<Map<String, Object>> alertmanagerAlerts(Alertmanager am) throws Exception {
+        return am.alerts();
     }
 
     @SuppressWarnings("unchecked")

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -87,5 +89,38 @@ class WorkersTest {
                 .containsExactly((long) MessageStore.RETAINED + 6, (long) MessageStore.RETAINED + 7, (long) MessageStore.RETAINED + 8,
                         (long) MessageStore.RETAINED + 9, (long) MessageStore.RETAINED + 10);
         assertThat(s.read("nope", 0, 10)).isEmpty();
+    }
+
+    @Test
+    void aFullRoomKeepsExactlyItsRetentionTheNewestFirstOut() {
+        MessageStore s = new MessageStore(40);
+        for (int i = 1; i <= 30; i++) s.append("r", "{\"n\":" + i + "}");
+        assertThat(s.read("r", 0, 100)).hasSize(30).first().satisfies(m -> assertThat(m.seq()).isEqualTo(1));
+        for (int i = 31; i <= 100; i++) s.append("r", "{\"n\":" + i + "}");
+        List<MessageStore.Stored> all = s.read("r", 0, 100);
+        assertThat(all).hasSize(40);
+        assertThat(all).extracting(MessageStore.Stored::seq).isEqualTo(LongStream.rangeClosed(61, 100).boxed().toList());
+        assertThat(all.get(0).json()).isEqualTo("{\"n\":61}");
+        assertThat(s.read("r", 97, 100)).extracting(MessageStore.Stored::seq).containsExactly(98L, 99L, 100L);
+        assertThat(s.read("r", 70, 2)).extracting(MessageStore.Stored::seq).containsExactly(71L, 72L);
+        assertThat(s.read("r", 100, 10)).isEmpty();
+        assertThat(s.read("r", 500, 10)).isEmpty();
+    }
+
+    @Test
+    void deadLettersArePagedInOrderAndTheNewestAreKept() {
+        DeadLetters dead = new DeadLetters();
+        int n = DeadLetters.RETAINED + 3;
+        for (int i = 1; i <= n; i++) dead.add(msg("m-" + i, "x"), 1, new IllegalStateException("boom " + i));
+        assertThat(dead.count()).isEqualTo(n);
+        assertThat(dead.recent()).hasSize(DeadLetters.RECENT).first().satisfies(e -> {
+            assertThat(e.id()).isEqualTo("m-" + n);
+            assertThat(e.seq()).isEqualTo(n);
+        });
+        // the three oldest are gone; paging from 0 starts at the oldest kept
+        assertThat(dead.after(0, 2)).extracting(DeadLetters.Entry::id).containsExactly("m-4", "m-5");
+        assertThat(dead.after(n - 2, 10)).extracting(DeadLetters.Entry::error)
+                .containsExactly("java.lang.IllegalStateException: boom " + (n - 1), "java.lang.IllegalStateException: boom " + n);
+        assertThat(dead.after(n, 10)).isEmpty();
     }
 }
