@@ -17,45 +17,49 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small HTTP/1.1 server for {@code /metrics} and the admin endpoints, built so that idle, slow
- * or hostile clients cannot hold it up (issue 16). It runs inside someone else's JVM, so it sets
- * no global property (the JDK server's timeouts are JVM-wide system properties) and starts only
- * daemon threads.
+ * A small HTTP/1.1 server for {@code /metrics} and the admin endpoints, built so that idle, slow or
+ * hostile clients cannot hold it up (issue 16). It runs inside someone else's JVM, so it sets no
+ * global property (the JDK server's timeouts are JVM-wide system properties) and starts only daemon
+ * threads.
  *
  * <ul>
  *   <li>One request per connection ({@code Connection: close}): no idle keep-alive connections.
  *   <li>The request head (request line and headers, after the TLS handshake if any) is bounded
  *       ({@value #MAX_HEAD_BYTES} bytes, {@value #MAX_HEADERS} headers) and must arrive within
- *       {@value #HEAD_MILLIS} ms of the accept; the answer must be written within
- *       {@value #ANSWER_MILLIS} ms. The accepting thread ({@code firebreak-http-accept}) wakes at
- *       least every {@value #TICK_MILLIS} ms and closes every connection past its deadline, which
- *       ends any read, write or handshake in progress on it.
- *   <li>A request body is never read by a handler: handlers decide (the admin token is checked)
- *       on the head alone. A body that was sent is drained and discarded after the answer, at most
- *       {@value #MAX_DRAIN_BYTES} bytes within {@value #LINGER_MILLIS} ms, so that the client
- *       reads the answer instead of a connection reset.
- *   <li>At most {@value #MAX_CONNECTIONS} connections are open, each on a worker of a bounded
- *       pool ({@code firebreak-http}). When a new connection comes in at the limit, the oldest
+ *       {@value #HEAD_MILLIS} ms of the accept; the answer must be written within {@value
+ *       #ANSWER_MILLIS} ms. The accepting thread ({@code firebreak-http-accept}) wakes at least
+ *       every {@value #TICK_MILLIS} ms and closes every connection past its deadline, which ends
+ *       any read, write or handshake in progress on it.
+ *   <li>A request body is never read by a handler: handlers decide (the admin token is checked) on
+ *       the head alone. A body that was sent is drained and discarded after the answer, at most
+ *       {@value #MAX_DRAIN_BYTES} bytes within {@value #LINGER_MILLIS} ms, so that the client reads
+ *       the answer instead of a connection reset.
+ *   <li>At most {@value #MAX_CONNECTIONS} connections are open, each on a worker of a bounded pool
+ *       ({@code firebreak-http}). When a new connection comes in at the limit, the oldest
  *       connection that has not sent its whole request head yet (or is lingering after its answer)
  *       is closed to make room; only when every connection is being answered is the oldest of those
- *       closed. A client that stalls therefore cannot keep a new request out; one that gets no
- *       worker is closed at once, never left hanging.
+ *       closed. A client that stalls therefore cannot keep a new request out. A new connection
+ *       whose worker is still busy with an evicted one waits in a bounded queue (its deadline runs
+ *       meanwhile); only when that queue is full is it closed at once, never left hanging.
  * </ul>
  *
- * <p>Threads: the accepting thread admits, evicts and reaps; each worker owns one connection.
- * The set of live connections is concurrent; a connection's state and deadline are volatile,
- * written by its worker and read by the accepting thread.
+ * <p>Threads: the accepting thread admits, evicts and reaps; each worker owns one connection. The
+ * set of live connections is concurrent; a connection's state and deadline are volatile, written by
+ * its worker and read by the accepting thread.
  */
 public final class AgentHttpServer implements AutoCloseable {
   static final int MAX_CONNECTIONS = 32;
+  static final int WORKERS =
+      MAX_CONNECTIONS + 8; // room for workers whose evicted connection is unwinding
+  static final int QUEUED_CONNECTIONS = 4 * MAX_CONNECTIONS;
   static final int MAX_HEAD_BYTES = 16 * 1024;
   static final int MAX_REQUEST_LINE_BYTES = 8 * 1024;
   static final int MAX_HEADERS = 100;
@@ -72,10 +76,16 @@ public final class AgentHttpServer implements AutoCloseable {
     }
   }
 
-  /** An answer; {@code headers} are extra header lines ({@code WWW-Authenticate}, {@code Allow}). */
+  /**
+   * An answer; {@code headers} are extra header lines ({@code WWW-Authenticate}, {@code Allow}).
+   */
   public record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
     public static Response text(int status, String text) {
-      return new Response(status, "text/plain; charset=utf-8", (text + "\n").getBytes(StandardCharsets.UTF_8), Map.of());
+      return new Response(
+          status,
+          "text/plain; charset=utf-8",
+          (text + "\n").getBytes(StandardCharsets.UTF_8),
+          Map.of());
     }
 
     public Response with(String header, String value) {
@@ -85,7 +95,9 @@ public final class AgentHttpServer implements AutoCloseable {
     }
   }
 
-  /** Answers one request; may throw (the client gets a 500 without details, the error is counted). */
+  /**
+   * Answers one request; may throw (the client gets a 500 without details, the error is counted).
+   */
   public interface Handler {
     Response handle(Request request) throws Exception;
   }
@@ -107,13 +119,15 @@ public final class AgentHttpServer implements AutoCloseable {
     this.listener = listener;
     this.handler = handler;
     AtomicInteger n = new AtomicInteger();
+    // A fixed number of workers and a bounded queue: a connection admitted while the worker of
+    // an evicted one is still unwinding waits a moment for it instead of being closed unanswered.
     this.workers =
         new ThreadPoolExecutor(
-            0,
-            MAX_CONNECTIONS + 8, // room for workers whose evicted connection is still unwinding
+            WORKERS,
+            WORKERS,
             30,
             TimeUnit.SECONDS,
-            new SynchronousQueue<>(),
+            new ArrayBlockingQueue<>(QUEUED_CONNECTIONS),
             r -> {
               Thread t = new Thread(null, r, "firebreak-http-" + n.incrementAndGet(), 256 * 1024);
               t.setDaemon(true);
@@ -121,6 +135,7 @@ public final class AgentHttpServer implements AutoCloseable {
             });
     this.acceptor = new Thread(this::acceptLoop, "firebreak-http-accept");
     acceptor.setDaemon(true);
+    workers.allowCoreThreadTimeOut(true);
   }
 
   /** Serves {@code handler} on a bound {@code listener} (a plain or a TLS server socket). */
@@ -181,11 +196,14 @@ public final class AgentHttpServer implements AutoCloseable {
     try {
       workers.execute(c);
     } catch (RejectedExecutionException e) {
-      c.close(); // every worker busy: closed at once, not left waiting
+      c.close(); // every worker busy and the queue full: closed at once, not left waiting
     }
   }
 
-  /** Closes the oldest connection still reading (or lingering); failing that, the oldest being answered. */
+  /**
+   * Closes the oldest connection still reading (or lingering); failing that, the oldest being
+   * answered.
+   */
   private void evictOne() {
     Connection idle = null;
     Connection busy = null;
@@ -241,8 +259,10 @@ public final class AgentHttpServer implements AutoCloseable {
         boolean bodySent;
         try {
           request = readHead(in);
-          bodySent = request.header("transfer-encoding") != null
-              || (request.header("content-length") != null && !request.header("content-length").trim().equals("0"));
+          bodySent =
+              request.header("transfer-encoding") != null
+                  || (request.header("content-length") != null
+                      && !request.header("content-length").trim().equals("0"));
         } catch (BadRequest e) {
           answer(Response.text(e.status, e.getMessage()), false, in, true);
           return;
@@ -262,8 +282,11 @@ public final class AgentHttpServer implements AutoCloseable {
         return r != null ? r : Response.text(404, "not found");
       } catch (Throwable t) {
         // the client learns nothing about the agent's insides; the operator gets one line
-        String path = request.path().length() > 100 ? request.path().substring(0, 100) + "…" : request.path();
-        AgentErrors.report("http", "answering " + request.method() + " " + path + " failed: " + AgentErrors.describe(t));
+        String path =
+            request.path().length() > 100 ? request.path().substring(0, 100) + "…" : request.path();
+        AgentErrors.report(
+            "http",
+            "answering " + request.method() + " " + path + " failed: " + AgentErrors.describe(t));
         return Response.text(500, "internal error");
       }
     }
@@ -275,15 +298,25 @@ public final class AgentHttpServer implements AutoCloseable {
       }
     }
 
-    private void answer(Response r, boolean headOnly, InputStream in, boolean bodySent) throws IOException {
+    private void answer(Response r, boolean headOnly, InputStream in, boolean bodySent)
+        throws IOException {
       answering();
       OutputStream out = socket.getOutputStream();
-      StringBuilder head = new StringBuilder(256)
-          .append("HTTP/1.1 ").append(r.status()).append(' ').append(reason(r.status())).append("\r\n")
-          .append("Content-Type: ").append(r.contentType()).append("\r\n")
-          .append("Content-Length: ").append(r.body().length).append("\r\n")
-          .append("Connection: close\r\n")
-          .append("Cache-Control: no-store\r\n");
+      StringBuilder head =
+          new StringBuilder(256)
+              .append("HTTP/1.1 ")
+              .append(r.status())
+              .append(' ')
+              .append(reason(r.status()))
+              .append("\r\n")
+              .append("Content-Type: ")
+              .append(r.contentType())
+              .append("\r\n")
+              .append("Content-Length: ")
+              .append(r.body().length)
+              .append("\r\n")
+              .append("Connection: close\r\n")
+              .append("Cache-Control: no-store\r\n");
       for (Map.Entry<String, String> h : r.headers().entrySet()) {
         head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
       }
@@ -297,7 +330,9 @@ public final class AgentHttpServer implements AutoCloseable {
       }
     }
 
-    /** Half-closes, then drains what the client still sends, boundedly, so that it reads the answer. */
+    /**
+     * Half-closes, then drains what the client still sends, boundedly, so that it reads the answer.
+     */
     private void linger(InputStream in) {
       state = State.LINGERING;
       deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
@@ -337,7 +372,13 @@ public final class AgentHttpServer implements AutoCloseable {
     int[] budget = {MAX_HEAD_BYTES};
     String requestLine = line(in, budget, MAX_REQUEST_LINE_BYTES, 414, "request line too long");
     while (requestLine.isEmpty()) {
-      requestLine = line(in, budget, MAX_REQUEST_LINE_BYTES, 414, "request line too long"); // RFC 9112: ignore leading empty lines
+      requestLine =
+          line(
+              in,
+              budget,
+              MAX_REQUEST_LINE_BYTES,
+              414,
+              "request line too long"); // RFC 9112: ignore leading empty lines
     }
     String[] parts = requestLine.split(" ", -1);
     if (parts.length != 3 || !parts[0].matches("[A-Z]{1,20}") || !parts[1].startsWith("/")) {
@@ -358,7 +399,8 @@ public final class AgentHttpServer implements AutoCloseable {
     String query = q < 0 ? null : target.substring(q + 1);
     Map<String, String> headers = new LinkedHashMap<>();
     List<String> lines = new ArrayList<>();
-    for (String h = line(in, budget, MAX_HEAD_BYTES, 431, "headers too large"); !h.isEmpty();
+    for (String h = line(in, budget, MAX_HEAD_BYTES, 431, "headers too large");
+        !h.isEmpty();
         h = line(in, budget, MAX_HEAD_BYTES, 431, "headers too large")) {
       if (lines.size() >= MAX_HEADERS) {
         throw new BadRequest(431, "too many headers");
@@ -368,12 +410,15 @@ public final class AgentHttpServer implements AutoCloseable {
       if (colon <= 0 || !h.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
         throw new BadRequest(400, "bad request"); // also a folded line (RFC 9112 deprecates them)
       }
-      headers.putIfAbsent(h.substring(0, colon).toLowerCase(Locale.ROOT), h.substring(colon + 1).strip());
+      headers.putIfAbsent(
+          h.substring(0, colon).toLowerCase(Locale.ROOT), h.substring(colon + 1).strip());
     }
     return new Request(parts[0], path, query, Collections.unmodifiableMap(headers));
   }
 
-  /** One line without its line end, charged to {@code budget}; EOF before its end is an IOException. */
+  /**
+   * One line without its line end, charged to {@code budget}; EOF before its end is an IOException.
+   */
   private static String line(InputStream in, int[] budget, int max, int status, String tooLong)
       throws IOException, BadRequest {
     ByteArrayOutputStream b = new ByteArrayOutputStream(128);
@@ -387,7 +432,8 @@ public final class AgentHttpServer implements AutoCloseable {
         return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
       }
       if (--budget[0] < 0 || b.size() >= max) {
-        throw new BadRequest(budget[0] < 0 ? 431 : status, budget[0] < 0 ? "headers too large" : tooLong);
+        throw new BadRequest(
+            budget[0] < 0 ? 431 : status, budget[0] < 0 ? "headers too large" : tooLong);
       }
       if (c == 0) {
         throw new BadRequest(400, "bad request");
@@ -398,18 +444,30 @@ public final class AgentHttpServer implements AutoCloseable {
 
   private static String reason(int status) {
     switch (status) {
-      case 200: return "OK";
-      case 400: return "Bad Request";
-      case 401: return "Unauthorized";
-      case 404: return "Not Found";
-      case 405: return "Method Not Allowed";
-      case 414: return "URI Too Long";
-      case 422: return "Unprocessable Content";
-      case 431: return "Request Header Fields Too Large";
-      case 500: return "Internal Server Error";
-      case 503: return "Service Unavailable";
-      case 505: return "HTTP Version Not Supported";
-      default: return "Status";
+      case 200:
+        return "OK";
+      case 400:
+        return "Bad Request";
+      case 401:
+        return "Unauthorized";
+      case 404:
+        return "Not Found";
+      case 405:
+        return "Method Not Allowed";
+      case 414:
+        return "URI Too Long";
+      case 422:
+        return "Unprocessable Content";
+      case 431:
+        return "Request Header Fields Too Large";
+      case 500:
+        return "Internal Server Error";
+      case 503:
+        return "Service Unavailable";
+      case 505:
+        return "HTTP Version Not Supported";
+      default:
+        return "Status";
     }
   }
 
