@@ -7,8 +7,8 @@ import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The program of the alerting integration tests. Runs one scenario, prints what it measured,
- * then "READY", and waits for "quit" so the test can read /metrics.
+ * The program of the alerting integration tests. Runs one scenario, prints what it measured, then
+ * "READY", and waits for "quit" so the test can read /metrics.
  *
  * <ul>
  *   <li>{@code flood N}: N calls that each fire a depth rule, 1 ms apart; prints the latency of
@@ -37,7 +37,8 @@ public final class AlertApp {
     }
     System.out.println("READY");
     System.out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null && !line.trim().equals("quit")) {
       // wait for the test
@@ -59,6 +60,7 @@ public final class AlertApp {
     }
     Arrays.sort(nanos);
     System.out.printf(
-        "LATENCY p50=%d p99=%d max=%d%n", nanos[n / 2] / 1000, nanos[(int) (n * 0.99)] / 1000, nanos[n - 1] / 1000);
+        "LATENCY p50=%d p99=%d max=%d%n",
+        nanos[n / 2] / 1000, nanos[(int) (n * 0.99)] / 1000, nanos[n - 1] / 1000);
   }
 }

@@ -58,14 +58,18 @@ public final class App {
         long early = CALLS.sum();
         AgentReady.awaitAlways();
         System.out.println("EARLY-CALLS " + early);
-        System.out.println("TIMING " + System.getProperty("firebreak.timing.premain.ms")
-            + " " + System.getProperty("firebreak.timing.ready.ms"));
+        System.out.println(
+            "TIMING "
+                + System.getProperty("firebreak.timing.premain.ms")
+                + " "
+                + System.getProperty("firebreak.timing.ready.ms"));
         bad = true;
         recurse(1);
         break;
       case "idle":
         // nothing a rule matches is loaded yet: has the agent loaded Byte Buddy?
-        System.out.println("INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
+        System.out.println(
+            "INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
         break;
       case "plain":
         System.out.println("RESULT plain");
@@ -76,7 +80,8 @@ public final class App {
     System.out.println("CALLS " + CALLS.sum());
     System.out.println("READY");
     System.out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
       line = line.trim();
@@ -92,7 +97,8 @@ public final class App {
         bad = true;
         recurse(1);
       } else if (line.equals("timing")) {
-        System.out.println("INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
+        System.out.println(
+            "INSTRUMENTED " + System.getProperty("firebreak.timing.instrumented.ms"));
       } else if (line.equals("calls")) {
         System.out.println("CALLS " + CALLS.sum());
       } else if (line.equals("evaluator-alloc")) {

@@ -1,6 +1,8 @@
 package testapp;
 
-/** One call that loops over another target: a loop that never recurses, only a call budget sees it. */
+/**
+ * One call that loops over another target: a loop that never recurses, only a call budget sees it.
+ */
 public class BudgetOuter {
   public long run(int times) {
     BudgetInner inner = new BudgetInner();

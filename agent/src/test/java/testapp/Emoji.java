@@ -1,6 +1,9 @@
 package testapp;
 
-/** Every call site counts the call first, so CALLS is the exact number of calls made. A renderer whose alias resolution never ends: the outage in miniature. */
+/**
+ * Every call site counts the call first, so CALLS is the exact number of calls made. A renderer
+ * whose alias resolution never ends: the outage in miniature.
+ */
 public class Emoji {
   public String expand(String text, int depth) {
     if (App.bad) {

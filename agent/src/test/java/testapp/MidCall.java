@@ -8,9 +8,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * One long-lived worker thread running {@link Pipe} messages, driven from stdin: {@code hold}
- * (the worker enters a message and stays inside it), {@code release}, {@code msg N} (N messages,
- * then {@code SHORT k}: how many of their lookups were short-circuited).
+ * One long-lived worker thread running {@link Pipe} messages, driven from stdin: {@code hold} (the
+ * worker enters a message and stays inside it), {@code release}, {@code msg N} (N messages, then
+ * {@code SHORT k}: how many of their lookups were short-circuited).
  */
 public final class MidCall {
   private MidCall() {}
@@ -35,7 +35,8 @@ public final class MidCall {
     CountDownLatch[] release = {new CountDownLatch(1)};
     System.out.println("READY");
     System.out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
       line = line.trim();

@@ -8,6 +8,9 @@ public class Plugin {
 
   public String loader() {
     ClassLoader cl = getClass().getClassLoader();
-    return cl == null ? "bootstrap" : cl.getClass().getSimpleName() + (cl.getParent() == null ? "(parent=null)" : "(parent=app)");
+    return cl == null
+        ? "bootstrap"
+        : cl.getClass().getSimpleName()
+            + (cl.getParent() == null ? "(parent=null)" : "(parent=app)");
   }
 }

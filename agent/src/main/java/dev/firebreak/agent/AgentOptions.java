@@ -6,13 +6,18 @@ import java.util.Map;
 /**
  * {@code -javaagent:firebreak-agent.jar=rules=/path,port=9464,host=127.0.0.1}: key=value pairs
  * separated by commas. {@code rules} may also come from {@code FIREBREAK_RULES}. {@code detach}
- * (from {@code attach --detach}) removes every rule from an agent already running.
- * {@code startup=background} (the default) starts the agent on its own thread and instruments
- * the classes loaded meanwhile by retransformation; {@code startup=wait} makes a class a rule
- * may match wait for the instrumentation while it loads, so it is watched from its first call.
+ * (from {@code attach --detach}) removes every rule from an agent already running. {@code
+ * startup=background} (the default) starts the agent on its own thread and instruments the classes
+ * loaded meanwhile by retransformation; {@code startup=wait} makes a class a rule may match wait
+ * for the instrumentation while it loads, so it is watched from its first call.
  */
 public record AgentOptions(
-    String rules, Integer port, String host, boolean detach, boolean waitAtStartup, Map<String, String> unknown) {
+    String rules,
+    Integer port,
+    String host,
+    boolean detach,
+    boolean waitAtStartup,
+    Map<String, String> unknown) {
 
   public static AgentOptions parse(String args, Map<String, String> env) {
     String rules = null;

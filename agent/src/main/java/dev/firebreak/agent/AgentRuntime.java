@@ -1,23 +1,23 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.admin.AdminEndpoints;
-import dev.firebreak.secrets.SecretFile;
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.json.Json;
 import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.instrument.Instrumenter;
 import dev.firebreak.instrument.LazyTransformer;
+import dev.firebreak.json.Json;
 import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.RulesException;
 import dev.firebreak.rules.RulesParser;
-import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
 import dev.firebreak.runtime.TargetSummary;
+import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
 import java.nio.charset.StandardCharsets;
@@ -28,10 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The running agent: loads the rules, starts the engine, the evaluator, the alert thread,
- * /metrics (and the admin endpoints), installs the instrumentation, and swaps in new rules when
- * the file changes. Every failure is reported and counted; none stops the application, and a
- * rules file that fails validation changes nothing.
+ * The running agent: loads the rules, starts the engine, the evaluator, the alert thread, /metrics
+ * (and the admin endpoints), installs the instrumentation, and swaps in new rules when the file
+ * changes. Every failure is reported and counted; none stops the application, and a rules file that
+ * fails validation changes nothing.
  */
 public final class AgentRuntime implements AdminEndpoints.Actions {
   private static volatile AgentRuntime instance;
@@ -61,8 +61,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private boolean secondLookDone;
   private boolean warmUpRequested;
   private long classesSeenAtLastTick = -1;
+
   /** The inputs of the last {@link #publishTiming()}, so that a quiet round publishes nothing. */
   private final long[] timingPublished = new long[8];
+
   private MetricsServer metrics;
 
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
@@ -74,7 +76,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   static synchronized void start(String args, Instrumentation inst, boolean attached) {
     AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
     if (instance != null) {
-      // a second attach: new rules (or --detach) for the agent already running, never a second agent
+      // a second attach: new rules (or --detach) for the agent already running, never a second
+      // agent
       instance.reattach(options);
       return;
     }
@@ -88,18 +91,20 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * Three ways to start. By default (premain, {@code startup=background}) this already runs on
-   * the agent's own thread while the application starts: the name filter goes in, and Byte Buddy
-   * is loaded only once a class a rule may match is loaded (the classes loaded before it was
-   * ready are retransformed), or once the application has stopped loading classes. With {@code
-   * startup=wait} premain reads the rules and puts the name filter in place, Byte Buddy starts on
-   * the agent's thread, and a class a rule may match waits for it while it loads. When attached
-   * to a running JVM everything happens before {@code attach} returns, so the rules are in force
-   * when it reports success.
+   * Three ways to start. By default (premain, {@code startup=background}) this already runs on the
+   * agent's own thread while the application starts: the name filter goes in, and Byte Buddy is
+   * loaded only once a class a rule may match is loaded (the classes loaded before it was ready are
+   * retransformed), or once the application has stopped loading classes. With {@code startup=wait}
+   * premain reads the rules and puts the name filter in place, Byte Buddy starts on the agent's
+   * thread, and a class a rule may match waits for it while it loads. When attached to a running
+   * JVM everything happens before {@code attach} returns, so the rules are in force when it reports
+   * success.
    */
   private void boot(boolean attached) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
-      AgentErrors.report("options", "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
+      AgentErrors.report(
+          "options",
+          "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
     }
     Probe.install(engine);
     RuleSet loaded = loadInitial();
@@ -175,7 +180,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       } catch (Throwable t) {
         instrumentationFailed = true;
         lazy.failed();
-        AgentErrors.report("instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
+        AgentErrors.report(
+            "instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
         return false;
       }
     }
@@ -228,11 +234,14 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       requestInstrumentation();
     }
     if (timingChanged()) {
-      publishTiming(); // String.format and setProperty: not every round of a JVM that loads no classes
+      publishTiming(); // String.format and setProperty: not every round of a JVM that loads no
+      // classes
     }
   }
 
-  /** True when an input of {@link #publishTiming()} changed since the last look (allocates nothing). */
+  /**
+   * True when an input of {@link #publishTiming()} changed since the last look (allocates nothing).
+   */
   private boolean timingChanged() {
     LazyTransformer t = transformer;
     boolean changed = false;
@@ -277,11 +286,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * What the agent's start cost, as system properties {@code firebreak.timing.*} (read them
-   * with {@code jcmd PID VM.system_properties}): premain itself, premain to rules in force
-   * ({@code ready}) and to Byte Buddy ready ({@code instrumented}; absent until a class needs it),
-   * Byte Buddy's own start, and the time spent in the class-name filter and in Byte Buddy's
-   * transforms, with class counts.
+   * What the agent's start cost, as system properties {@code firebreak.timing.*} (read them with
+   * {@code jcmd PID VM.system_properties}): premain itself, premain to rules in force ({@code
+   * ready}) and to Byte Buddy ready ({@code instrumented}; absent until a class needs it), Byte
+   * Buddy's own start, and the time spent in the class-name filter and in Byte Buddy's transforms,
+   * with class counts.
    */
   private void publishTiming() {
     long entered = FirebreakAgent.enteredAt;
@@ -304,7 +313,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     if (t != null) {
       System.setProperty("firebreak.timing.match.classes", Long.toString(t.matchedClasses()));
       System.setProperty("firebreak.timing.match.ms", millis(t.matchNanos()));
-      System.setProperty("firebreak.timing.transform.classes", Long.toString(t.transformedClasses()));
+      System.setProperty(
+          "firebreak.timing.transform.classes", Long.toString(t.transformedClasses()));
       System.setProperty("firebreak.timing.transform.ms", millis(t.transformNanos()));
       System.setProperty("firebreak.timing.catchup.classes", Integer.toString(catchUpClasses));
       System.setProperty("firebreak.timing.catchup.ms", millis(catchUpNanos));
@@ -323,7 +333,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       RuleSet none = RuleSet.empty(old);
       swapIn(none);
       int classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, none);
-      AgentErrors.log("detached: no rules in force, " + classes + " classes restored to their original bytecode");
+      AgentErrors.log(
+          "detached: no rules in force, "
+              + classes
+              + " classes restored to their original bytecode");
       System.setProperty("firebreak.status", "detached");
       System.setProperty("firebreak.rules.sha256", "");
       return;
@@ -344,7 +357,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   private RuleSet loadInitial() {
     if (rulesPath == null) {
-      AgentErrors.report("rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
+      AgentErrors.report(
+          "rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
       return null;
     }
     try {
@@ -353,7 +367,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
       return null;
     } catch (RuntimeException e) {
-      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + rulesPath + ": " + AgentErrors.describe(e));
+      AgentErrors.report(
+          "rules",
+          "rules not loaded, nothing is watched: " + rulesPath + ": " + AgentErrors.describe(e));
       return null;
     }
   }
@@ -361,7 +377,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private String summary(RulesException e) {
     int more = e.errors().size() - 1;
     return e.errors().get(0)
-        + (more > 0 ? " (and " + more + " more; run: java -jar firebreak-agent.jar validate " + rulesPath + ")" : "");
+        + (more > 0
+            ? " (and "
+                + more
+                + " more; run: java -jar firebreak-agent.jar validate "
+                + rulesPath
+                + ")"
+            : "");
   }
 
   /** Puts a validated rule set in force: engine, sinks, admin token, the file's text for /rules. */
@@ -376,16 +398,24 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private static String readText(RuleSet rs) {
     try {
       byte[] bytes = Files.readAllBytes(Path.of(rs.source()));
-      return RulesParser.sha256(bytes).equals(rs.sha256()) ? new String(bytes, StandardCharsets.UTF_8) : null;
+      return RulesParser.sha256(bytes).equals(rs.sha256())
+          ? new String(bytes, StandardCharsets.UTF_8)
+          : null;
     } catch (Exception e) {
       return null;
     }
   }
 
-  /** Read once now, so that a problem with the file is reported at once; then at every admin request. */
+  /**
+   * Read once now, so that a problem with the file is reported at once; then at every admin
+   * request.
+   */
   private static SecretFile adminToken(RuleSet rs) {
     String file = rs.admin().tokenFile();
-    SecretFile token = file == null ? null : new SecretFile(file, "admin token file", "admin", "the admin endpoints stay off");
+    SecretFile token =
+        file == null
+            ? null
+            : new SecretFile(file, "admin token file", "admin", "the admin endpoints stay off");
     if (token != null) {
       token.digest();
     }
@@ -393,54 +423,82 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * Re-reads the rules file. A file that fails validation changes nothing: the rules in force
-   * stay, the failure is counted and one line says why. An identical file is a no-op.
+   * Re-reads the rules file. A file that fails validation changes nothing: the rules in force stay,
+   * the failure is counted and one line says why. An identical file is a no-op.
    */
   @Override
   public synchronized AdminEndpoints.Result reload() {
     RuleSet next;
     String path = rulesPath;
     if (path == null) {
-      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":\"no rules file (detached)\"}");
+      return new AdminEndpoints.Result(
+          false, "{\"result\":\"failure\",\"error\":\"no rules file (detached)\"}");
     }
     try {
       next = RulesParser.parse(Path.of(path));
     } catch (RulesException e) {
       count("failure");
       RuleSet current = rules;
-      String kept = current == null ? "no rules are in force" : "the rules in force stay (sha256 " + shortSha(current) + ")";
+      String kept =
+          current == null
+              ? "no rules are in force"
+              : "the rules in force stay (sha256 " + shortSha(current) + ")";
       AgentErrors.log("rules reload failed, " + kept + ": " + summary(e));
-      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":" + Json.quote(e.errors().get(0).toString()) + "}");
+      return new AdminEndpoints.Result(
+          false,
+          "{\"result\":\"failure\",\"error\":" + Json.quote(e.errors().get(0).toString()) + "}");
     } catch (RuntimeException e) {
       count("failure");
       AgentErrors.log("rules reload failed, the rules in force stay: " + AgentErrors.describe(e));
-      return new AdminEndpoints.Result(false, "{\"result\":\"failure\",\"error\":" + Json.quote(AgentErrors.describe(e)) + "}");
+      return new AdminEndpoints.Result(
+          false, "{\"result\":\"failure\",\"error\":" + Json.quote(AgentErrors.describe(e)) + "}");
     }
     RuleSet old = rules;
     if (old != null && old.sha256().equals(next.sha256())) {
-      return new AdminEndpoints.Result(true, "{\"result\":\"unchanged\",\"sha256\":\"" + next.sha256() + "\"}");
+      return new AdminEndpoints.Result(
+          true, "{\"result\":\"unchanged\",\"sha256\":\"" + next.sha256() + "\"}");
     }
     swapIn(next);
     int classes = 0;
     try {
       LazyTransformer lazy = transformer;
-      if (instrumenter == null && lazy != null && lazy.anyLoadedMayMatch(inst) && ensureInstrumentation()) {
-        classes = catchUpClasses; // Byte Buddy was not loaded yet: it just instrumented what the new rules match
+      if (instrumenter == null
+          && lazy != null
+          && lazy.anyLoadedMayMatch(inst)
+          && ensureInstrumentation()) {
+        classes =
+            catchUpClasses; // Byte Buddy was not loaded yet: it just instrumented what the new
+        // rules match
       } else {
         classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, next);
       }
     } catch (Throwable t) {
-      AgentErrors.report("instrument", "retransformation after the reload failed: " + AgentErrors.describe(t));
+      AgentErrors.report(
+          "instrument", "retransformation after the reload failed: " + AgentErrors.describe(t));
     }
     count("success");
     AgentErrors.log(
-        "rules reloaded from " + next.source() + " (sha256 " + shortSha(next) + ", " + next.targets().size() + " targets, "
-            + classes + " classes retransformed)");
+        "rules reloaded from "
+            + next.source()
+            + " (sha256 "
+            + shortSha(next)
+            + ", "
+            + next.targets().size()
+            + " targets, "
+            + classes
+            + " classes retransformed)");
     if (old != null && !old.metrics().equals(next.metrics())) {
-      AgentErrors.log("the new metrics settings (host, port, tls, basic-auth) apply at the next restart");
+      AgentErrors.log(
+          "the new metrics settings (host, port, tls, basic-auth) apply at the next restart");
     }
     status();
-    return new AdminEndpoints.Result(true, "{\"result\":\"success\",\"sha256\":\"" + next.sha256() + "\",\"classes_retransformed\":" + classes + "}");
+    return new AdminEndpoints.Result(
+        true,
+        "{\"result\":\"success\",\"sha256\":\""
+            + next.sha256()
+            + "\",\"classes_retransformed\":"
+            + classes
+            + "}");
   }
 
   private void count(String result) {
@@ -468,7 +526,14 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       metrics = MetricsServer.start(host, port, fromFile, registry, new AdminEndpoints(this));
     } catch (Exception e) {
       AgentErrors.report(
-          "metrics", "cannot serve /metrics on " + host + ":" + port + " (" + AgentErrors.describe(e) + "); the agent runs without it");
+          "metrics",
+          "cannot serve /metrics on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + AgentErrors.describe(e)
+              + "); the agent runs without it");
     }
   }
 
@@ -512,7 +577,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       Json.quote(b, t.openedBy());
       b.append(",\"calls\":").append(t.calls()).append(",\"inflight\":").append(t.inflight());
       b.append(",\"depth_max\":").append(t.depthMax());
-      b.append(",\"short_circuits\":{\"limit\":").append(t.shortLimit()).append(",\"open\":").append(t.shortOpen());
+      b.append(",\"short_circuits\":{\"limit\":")
+          .append(t.shortLimit())
+          .append(",\"open\":")
+          .append(t.shortOpen());
       b.append(",\"forced\":").append(t.shortForced()).append("}}");
     }
     return b.append(']').toString();

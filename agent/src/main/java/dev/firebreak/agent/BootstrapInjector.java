@@ -12,9 +12,9 @@ import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 
 /**
- * Puts {@code dev.firebreak.bootstrap} on the bootstrap class path, so instrumented classes of
- * any class loader (including a URLClassLoader whose parent is null) resolve the probe. Must run
- * before anything loads a bootstrap class from the agent's own loader.
+ * Puts {@code dev.firebreak.bootstrap} on the bootstrap class path, so instrumented classes of any
+ * class loader (including a URLClassLoader whose parent is null) resolve the probe. Must run before
+ * anything loads a bootstrap class from the agent's own loader.
  */
 final class BootstrapInjector {
   static final String PREFIX = "dev/firebreak/bootstrap/";
@@ -47,8 +47,13 @@ final class BootstrapInjector {
     File out =
         new File(
             System.getProperty("java.io.tmpdir"),
-            "firebreak-bootstrap-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".jar");
-    java.nio.file.Files.newOutputStream(out.toPath(), java.nio.file.StandardOpenOption.CREATE_NEW).close();
+            "firebreak-bootstrap-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + System.nanoTime()
+                + ".jar");
+    java.nio.file.Files.newOutputStream(out.toPath(), java.nio.file.StandardOpenOption.CREATE_NEW)
+        .close();
     out.deleteOnExit();
     int classes = 0;
     try (JarFile jar = new JarFile(agentJar, false);

@@ -48,10 +48,10 @@ public final class FirebreakAgent {
   static volatile long yieldedUntil;
 
   /**
-   * The default start: first let the application start (it loads classes; the agent would
-   * compete with it for the CPUs and the class loaders), until no class has loaded for 100 ms or
-   * for {@link #YIELD_NANOS} at most, then start the agent. Not a lambda: premain stays clear of
-   * the invokedynamic machinery.
+   * The default start: first let the application start (it loads classes; the agent would compete
+   * with it for the CPUs and the class loaders), until no class has loaded for 100 ms or for {@link
+   * #YIELD_NANOS} at most, then start the agent. Not a lambda: premain stays clear of the
+   * invokedynamic machinery.
    */
   private static final class Background implements Runnable {
     private final String args;

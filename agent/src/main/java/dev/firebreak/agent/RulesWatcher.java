@@ -1,18 +1,18 @@
 package dev.firebreak.agent;
 
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.RulesParser;
-import dev.firebreak.errors.AgentErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * {@code reload: {watch, interval}}: polls the rules file on its own daemon thread and reloads
- * when its content changes. A change is acted on only once the content has settled (the same
- * bytes on two reads a moment apart), so an editor that saves in two steps does not produce a
- * spurious failure; and since a later change has a new digest, a file that failed is retried as
- * soon as it changes again.
+ * {@code reload: {watch, interval}}: polls the rules file on its own daemon thread and reloads when
+ * its content changes. A change is acted on only once the content has settled (the same bytes on
+ * two reads a moment apart), so an editor that saves in two steps does not produce a spurious
+ * failure; and since a later change has a new digest, a file that failed is retried as soon as it
+ * changes again.
  */
 final class RulesWatcher {
   static final Duration DEFAULT_INTERVAL = RuleSet.ReloadConfig.DEFAULT.interval();
@@ -23,8 +23,8 @@ final class RulesWatcher {
   private String lastSeen;
 
   /**
-   * Made when the file is first read (premain), so a change made while the agent is still
-   * starting is seen as a change.
+   * Made when the file is first read (premain), so a change made while the agent is still starting
+   * is seen as a change.
    */
   RulesWatcher(AgentRuntime runtime) {
     this.runtime = runtime;

@@ -12,14 +12,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Hands events from application threads to the sinks. {@link #offer} never blocks and never
- * throws: each sink has its own bounded queue and daemon thread ({@code firebreak-alerts-NAME}),
- * so a slow or dead endpoint delays only its own events, and a full queue drops (counted).
+ * Hands events from application threads to the sinks. {@link #offer} never blocks and never throws:
+ * each sink has its own bounded queue and daemon thread ({@code firebreak-alerts-NAME}), so a slow
+ * or dead endpoint delays only its own events, and a full queue drops (counted).
  *
- * <p>A failed delivery is retried with backoff ({@value #ATTEMPTS} attempts, 0.5 s then 2 s
- * apart); an answer that cannot change (HTTP 400) is not retried. Every event offered ends in
- * exactly one {@code firebreak_alerts_total{sink,result}} per sink: {@code sent}, {@code failed}
- * (every attempt failed) or {@code dropped} (the queue was full, or the agent stopped).
+ * <p>A failed delivery is retried with backoff ({@value #ATTEMPTS} attempts, 0.5 s then 2 s apart);
+ * an answer that cannot change (HTTP 400) is not retried. Every event offered ends in exactly one
+ * {@code firebreak_alerts_total{sink,result}} per sink: {@code sent}, {@code failed} (every attempt
+ * failed) or {@code dropped} (the queue was full, or the agent stopped).
  */
 public final class AlertDispatcher {
   /** Per sink. */
@@ -47,10 +47,10 @@ public final class AlertDispatcher {
   }
 
   /**
-   * Puts these sinks in force (at start and on every reload). A sink with the same destination
-   * as a running one does not replace it: the running one takes the new settings and keeps its
-   * queue and state (Alertmanager's firing alerts). Sinks no longer asked for deliver what they
-   * have queued, once each, and close.
+   * Puts these sinks in force (at start and on every reload). A sink with the same destination as a
+   * running one does not replace it: the running one takes the new settings and keeps its queue and
+   * state (Alertmanager's firing alerts). Sinks no longer asked for deliver what they have queued,
+   * once each, and close.
    */
   public synchronized void setSinks(List<AlertSink> next) {
     List<Lane> old = lanes;
@@ -145,11 +145,15 @@ public final class AlertDispatcher {
     final AlertSink sink;
     final String name;
     final BlockingQueue<AlertEvent> queue = new ArrayBlockingQueue<>(capacity);
+
     /** Offered and not yet sent, failed or dropped. */
     final AtomicInteger pending = new AtomicInteger();
+
     final Thread thread;
+
     /** No longer in force: deliver what is queued, once each, then close. */
     volatile boolean finishing;
+
     volatile boolean stopped;
     private boolean failing;
 
@@ -198,7 +202,11 @@ public final class AlertDispatcher {
           } else {
             long wait = 1000;
             if (refresh > 0) {
-              wait = Math.max(1, Math.min(wait, TimeUnit.NANOSECONDS.toMillis(nextRefresh - System.nanoTime())));
+              wait =
+                  Math.max(
+                      1,
+                      Math.min(
+                          wait, TimeUnit.NANOSECONDS.toMillis(nextRefresh - System.nanoTime())));
             }
             e = queue.poll(wait, TimeUnit.MILLISECONDS);
           }
@@ -216,7 +224,8 @@ public final class AlertDispatcher {
         }
         if (!finishing && refresh > 0 && System.nanoTime() - nextRefresh >= 0) {
           refresh();
-          nextRefresh = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, refreshMillis()));
+          nextRefresh =
+              System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, refreshMillis()));
         }
       }
       for (AlertEvent left; (left = queue.poll()) != null; ) {
@@ -268,7 +277,9 @@ public final class AlertDispatcher {
       }
     }
 
-    /** One stderr line when a sink starts failing, one when it delivers again: never one per event. */
+    /**
+     * One stderr line when a sink starts failing, one when it delivers again: never one per event.
+     */
     private void failing(Throwable t) {
       if (!failing) {
         failing = true;

@@ -1,13 +1,12 @@
 package dev.firebreak.alert;
 
 import dev.firebreak.json.Json;
-
 import java.util.List;
 import java.util.Map;
 
 /**
- * One alert event (SPEC section 4). The stack arrives raw from the application thread and is
- * folded on the alert thread, so the application pays only for capturing it.
+ * One alert event (SPEC section 4). The stack arrives raw from the application thread and is folded
+ * on the alert thread, so the application pays only for capturing it.
  *
  * @param value what was measured: a depth, a count, or milliseconds for latency and duration
  * @param rawStack frames of the offending thread, innermost first, or null

@@ -1,7 +1,6 @@
 package dev.firebreak.alert;
 
 import dev.firebreak.json.Json;
-
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;
@@ -20,30 +19,30 @@ import java.util.TreeMap;
 import java.util.function.LongSupplier;
 
 /**
- * {@code alerts.alertmanager}: POSTs to {@code /api/v2/alerts} in Alertmanager's own format.
- * An alert is identified by its labels: {@code alertname} (the rule), {@code target},
- * {@code severity}, {@code mode} and the file's {@code alerts.labels}.
+ * {@code alerts.alertmanager}: POSTs to {@code /api/v2/alerts} in Alertmanager's own format. An
+ * alert is identified by its labels: {@code alertname} (the rule), {@code target}, {@code
+ * severity}, {@code mode} and the file's {@code alerts.labels}.
  *
- * <p>{@code endsAt}, the way Prometheus does it: Alertmanager resolves an alert whose
- * {@code endsAt} has passed, so every firing post carries one in the future and is refreshed
- * while the condition lasts.
+ * <p>{@code endsAt}, the way Prometheus does it: Alertmanager resolves an alert whose {@code
+ * endsAt} has passed, so every firing post carries one in the future and is refreshed while the
+ * condition lasts.
  *
  * <ul>
- *   <li>A condition the agent sees end (an enforcing {@code trip}: its kill switch closes; a
- *       {@code latency} rule: back under its threshold) is re-posted every repeat-interval (at
- *       least 5 s, at most 60 s apart) with {@code endsAt} three such periods ahead, and posted
- *       with {@code endsAt = now} when the resolved event arrives. If the agent dies, the alert
- *       resolves within three periods instead of firing forever.
- *   <li>A one-off event ({@code alert}/{@code limit} of a depth, duration or call-budget rule,
- *       and anything in observe mode) has no end the agent could report: it gets {@code endsAt} two
- *       {@code repeat-interval}s (at least a minute) ahead. The engine re-notifies at most once
- *       per repeat-interval while the rule keeps firing, which extends it; once it stops, the
- *       alert resolves.
+ *   <li>A condition the agent sees end (an enforcing {@code trip}: its kill switch closes; a {@code
+ *       latency} rule: back under its threshold) is re-posted every repeat-interval (at least 5 s,
+ *       at most 60 s apart) with {@code endsAt} three such periods ahead, and posted with {@code
+ *       endsAt = now} when the resolved event arrives. If the agent dies, the alert resolves within
+ *       three periods instead of firing forever.
+ *   <li>A one-off event ({@code alert}/{@code limit} of a depth, duration or call-budget rule, and
+ *       anything in observe mode) has no end the agent could report: it gets {@code endsAt} two
+ *       {@code repeat-interval}s (at least a minute) ahead. The engine re-notifies at most once per
+ *       repeat-interval while the rule keeps firing, which extends it; once it stops, the alert
+ *       resolves.
  * </ul>
  *
- * <p>Leaving {@code endsAt} out instead would hand the decision to Alertmanager's
- * {@code resolve_timeout} (5m by default): an open kill switch that re-trips less often than that
- * would flap between firing and resolved.
+ * <p>Leaving {@code endsAt} out instead would hand the decision to Alertmanager's {@code
+ * resolve_timeout} (5m by default): an open kill switch that re-trips less often than that would
+ * flap between firing and resolved.
  *
  * <p>The table of alerts is touched only by the sink's own thread ({@link #send}, {@link
  * #refresh}); a reload only swaps the volatile settings.
@@ -52,13 +51,18 @@ public final class AlertmanagerSink implements AlertSink {
   static final String PATH = "/api/v2/alerts";
   static final long MIN_REFRESH_MILLIS = 5_000;
   static final long MAX_REFRESH_MILLIS = 60_000;
-  /** Alertmanager groups and notifies on a scale of tens of seconds; a shorter alert would come and go unseen. */
+
+  /**
+   * Alertmanager groups and notifies on a scale of tens of seconds; a shorter alert would come and
+   * go unseen.
+   */
   static final long MIN_ONE_OFF_MILLIS = 60_000;
 
   private final HttpPost post;
   private final LongSupplier clock;
   private volatile Settings settings;
   private Settings applied;
+
   /** "rule|target" → the alert as last posted (or waiting to be). */
   private final Map<String, Posted> alerts = new LinkedHashMap<>();
 
@@ -98,11 +102,19 @@ public final class AlertmanagerSink implements AlertSink {
     final String labels;
     final String annotations;
     final long startsAt;
+
     /** epoch millis; for a resolved alert, when it resolved. */
     long endsAt;
+
     boolean resolved;
 
-    Posted(String target, boolean resolves, boolean trip, String labels, String annotations, long startsAt) {
+    Posted(
+        String target,
+        boolean resolves,
+        boolean trip,
+        String labels,
+        String annotations,
+        long startsAt) {
       this.target = target;
       this.resolves = resolves;
       this.trip = trip;
@@ -113,10 +125,20 @@ public final class AlertmanagerSink implements AlertSink {
   }
 
   public AlertmanagerSink(URI base, RuleSet rules) {
-    this(base, rules, HttpPost.CONNECT_TIMEOUT_MILLIS, HttpPost.READ_TIMEOUT_MILLIS, System::currentTimeMillis);
+    this(
+        base,
+        rules,
+        HttpPost.CONNECT_TIMEOUT_MILLIS,
+        HttpPost.READ_TIMEOUT_MILLIS,
+        System::currentTimeMillis);
   }
 
-  AlertmanagerSink(URI base, RuleSet rules, int connectTimeoutMillis, int readTimeoutMillis, LongSupplier clock) {
+  AlertmanagerSink(
+      URI base,
+      RuleSet rules,
+      int connectTimeoutMillis,
+      int readTimeoutMillis,
+      LongSupplier clock) {
     this.post = new HttpPost(endpoint(base), connectTimeoutMillis, readTimeoutMillis);
     this.clock = clock;
     this.settings = Settings.of(rules);
@@ -172,7 +194,9 @@ public final class AlertmanagerSink implements AlertSink {
       for (Map.Entry<String, Posted> entry : alerts.entrySet()) {
         Posted p = entry.getValue();
         // a kill switch that closed ends every trip alert of its target, whichever rule tripped it
-        boolean match = entry.getKey().equals(key) || ("trip".equals(e.action()) && p.trip && p.target.equals(e.target()));
+        boolean match =
+            entry.getKey().equals(key)
+                || ("trip".equals(e.action()) && p.trip && p.target.equals(e.target()));
         if (match) {
           any = true;
           if (!p.resolved) {
@@ -182,7 +206,8 @@ public final class AlertmanagerSink implements AlertSink {
         }
       }
       if (!any) {
-        // resolving an alert this sink never posted (the agent restarted): harmless, and it may end one
+        // resolving an alert this sink never posted (the agent restarted): harmless, and it may end
+        // one
         Posted p = build(e, s, now);
         p.resolved = true;
         p.endsAt = p.startsAt;
@@ -192,7 +217,10 @@ public final class AlertmanagerSink implements AlertSink {
       return;
     }
     Posted before = alerts.get(key);
-    long startsAt = before != null && !before.resolved && before.endsAt > now ? before.startsAt : e.epochMillis();
+    long startsAt =
+        before != null && !before.resolved && before.endsAt > now
+            ? before.startsAt
+            : e.epochMillis();
     Posted p = build(e, s, startsAt);
     p.endsAt = now + (p.resolves ? 3 * s.refreshMillis() : s.oneOffMillis());
     alerts.put(key, p);
@@ -309,7 +337,12 @@ public final class AlertmanagerSink implements AlertSink {
     StringBuilder a = new StringBuilder();
     Json.stringMap(a, annotations);
     return new Posted(
-        e.target(), resolves, resolves && "trip".equals(e.action()), l.toString(), a.toString(), startsAt);
+        e.target(),
+        resolves,
+        resolves && "trip".equals(e.action()),
+        l.toString(),
+        a.toString(),
+        startsAt);
   }
 
   /** One line an on-call engineer reads first: where, how deep or how long, and what was done. */
@@ -321,10 +354,17 @@ public final class AlertmanagerSink implements AlertSink {
     if (c instanceof Rule.Depth) {
       what = where + " reached depth " + v + " (limit " + t + ")";
     } else if (c instanceof Rule.CallsPerInvocation b) {
-      what = where + " was called " + v + " times inside one call of " + b.of() + " (limit " + t + ")";
+      what =
+          where + " was called " + v + " times inside one call of " + b.of() + " (limit " + t + ")";
     } else if (c instanceof Rule.Stuck) {
-      what = where + " has been running for " + v + " ms (limit " + t + " ms)"
-          + (e.thread() == null || e.thread().isEmpty() ? "" : " on thread " + e.thread());
+      what =
+          where
+              + " has been running for "
+              + v
+              + " ms (limit "
+              + t
+              + " ms)"
+              + (e.thread() == null || e.thread().isEmpty() ? "" : " on thread " + e.thread());
     } else if (c instanceof Rule.Latency l) {
       what = where + " p" + number(l.percentile()) + " latency " + v + " ms (above " + t + " ms)";
     } else {
@@ -344,7 +384,8 @@ public final class AlertmanagerSink implements AlertSink {
   }
 
   private static String argument(AlertEvent.ArgumentInfo a) {
-    StringBuilder b = new StringBuilder("argument ").append(a.index()).append(": ").append(a.type());
+    StringBuilder b =
+        new StringBuilder("argument ").append(a.index()).append(": ").append(a.type());
     if (a.length() >= 0) {
       b.append(", length ").append(a.length());
     }

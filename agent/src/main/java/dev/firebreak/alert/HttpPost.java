@@ -23,19 +23,19 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * POSTs JSON over one HTTP/1.1 connection of its own ({@code Connection: close}), on a plain
- * {@link Socket} so that every byte read is bounded and the whole exchange has a deadline: an
- * endpoint that trickles its answer a byte at a time, or never finishes its TLS handshake, holds
- * the sink's thread for at most {@code connect + read} timeout. (A per-read timeout alone, as
- * {@code HttpURLConnection} has, lets a trickle go on for good.) At the deadline a shared daemon
- * thread ({@code firebreak-alerts-deadline}, started on first use, gone after a minute idle)
- * closes the socket, which ends any read or handshake in progress.
+ * POSTs JSON over one HTTP/1.1 connection of its own ({@code Connection: close}), on a plain {@link
+ * Socket} so that every byte read is bounded and the whole exchange has a deadline: an endpoint
+ * that trickles its answer a byte at a time, or never finishes its TLS handshake, holds the sink's
+ * thread for at most {@code connect + read} timeout. (A per-read timeout alone, as {@code
+ * HttpURLConnection} has, lets a trickle go on for good.) At the deadline a shared daemon thread
+ * ({@code firebreak-alerts-deadline}, started on first use, gone after a minute idle) closes the
+ * socket, which ends any read or handshake in progress.
  *
- * <p>Only the status line, at most {@value #MAX_HEAD_BYTES} bytes of headers and the first
- * {@value #MAX_REPLY_BYTES} bytes of an error answer are read; a 2xx answer is done after its
- * status line. Connections go direct, not through the application's proxy settings, which were
- * made for the application's traffic. User-info in the URL is sent as basic auth; the default
- * {@link SSLSocketFactory} (the JVM's trust store) checks an https endpoint's certificate and name.
+ * <p>Only the status line, at most {@value #MAX_HEAD_BYTES} bytes of headers and the first {@value
+ * #MAX_REPLY_BYTES} bytes of an error answer are read; a 2xx answer is done after its status line.
+ * Connections go direct, not through the application's proxy settings, which were made for the
+ * application's traffic. User-info in the URL is sent as basic auth; the default {@link
+ * SSLSocketFactory} (the JVM's trust store) checks an https endpoint's certificate and name.
  */
 final class HttpPost {
   static final int CONNECT_TIMEOUT_MILLIS = 2_000;
@@ -62,7 +62,10 @@ final class HttpPost {
     return uri;
   }
 
-  /** Sends {@code json}; returns on 2xx, throws {@link SinkException} or {@link IOException} otherwise. */
+  /**
+   * Sends {@code json}; returns on 2xx, throws {@link SinkException} or {@link IOException}
+   * otherwise.
+   */
   void send(String json) throws IOException, SinkException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     boolean https = uri.getScheme().equalsIgnoreCase("https");
@@ -90,10 +93,14 @@ final class HttpPost {
         return; // delivered; the rest of the answer is not needed
       }
       long length = skipHeaders(in, budget);
-      String reply = new String(in.readNBytes((int) Math.min(MAX_REPLY_BYTES, length < 0 ? MAX_REPLY_BYTES : length)), StandardCharsets.UTF_8);
+      String reply =
+          new String(
+              in.readNBytes((int) Math.min(MAX_REPLY_BYTES, length < 0 ? MAX_REPLY_BYTES : length)),
+              StandardCharsets.UTF_8);
       // 408, 429 and 5xx may pass later; any other answer will be the same next time
       boolean retryable = status == 408 || status == 429 || status >= 500;
-      throw new SinkException("HTTP " + status + (reply.isBlank() ? "" : ": " + oneLine(reply)), retryable);
+      throw new SinkException(
+          "HTTP " + status + (reply.isBlank() ? "" : ": " + oneLine(reply)), retryable);
     } catch (IOException e) {
       if (expired.get()) {
         throw new SocketTimeoutException("no complete answer within " + deadline + " ms");
@@ -110,7 +117,10 @@ final class HttpPost {
   }
 
   private Socket tls(Socket plain, int port) throws IOException {
-    SSLSocket s = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, uri.getHost(), port, true);
+    SSLSocket s =
+        (SSLSocket)
+            ((SSLSocketFactory) SSLSocketFactory.getDefault())
+                .createSocket(plain, uri.getHost(), port, true);
     SSLParameters p = s.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
     s.setSSLParameters(p);
@@ -124,15 +134,24 @@ final class HttpPost {
       path += "?" + uri.getRawQuery();
     }
     boolean defaultPort = port == (https ? 443 : 80);
-    StringBuilder b = new StringBuilder(256)
-        .append("POST ").append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(uri.getHost()).append(defaultPort ? "" : ":" + port).append("\r\n")
-        .append("User-Agent: firebreak-agent\r\n")
-        .append("Content-Type: application/json\r\n")
-        .append("Content-Length: ").append(length).append("\r\n")
-        .append("Connection: close\r\n");
+    StringBuilder b =
+        new StringBuilder(256)
+            .append("POST ")
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(uri.getHost())
+            .append(defaultPort ? "" : ":" + port)
+            .append("\r\n")
+            .append("User-Agent: firebreak-agent\r\n")
+            .append("Content-Type: application/json\r\n")
+            .append("Content-Length: ")
+            .append(length)
+            .append("\r\n")
+            .append("Connection: close\r\n");
     if (uri.getUserInfo() != null) {
-      String credentials = Base64.getEncoder().encodeToString(uri.getUserInfo().getBytes(StandardCharsets.UTF_8));
+      String credentials =
+          Base64.getEncoder().encodeToString(uri.getUserInfo().getBytes(StandardCharsets.UTF_8));
       b.append("Authorization: Basic ").append(credentials).append("\r\n");
     }
     return b.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);

@@ -14,7 +14,8 @@ import java.util.Set;
 
 /** {@code alerts.log}: one JSON line per event on stderr, or appended to a file. */
 public final class LogSink implements AlertSink {
-  private static final FileAttribute<?> OWNER_ONLY = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private static final FileAttribute<?> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
   private final PrintStream out;
   private final boolean ownsStream;
   private final String where;
@@ -31,17 +32,20 @@ public final class LogSink implements AlertSink {
 
   /**
    * Appends to {@code path}. A new file is created {@code 0600}: events may carry captured
-   * arguments, and the process umask (often 022) would let every local user read them. An
-   * existing file keeps the mode its owner gave it.
+   * arguments, and the process umask (often 022) would let every local user read them. An existing
+   * file keeps the mode its owner gave it.
    */
   public static LogSink file(String path) throws IOException {
     Path file = Path.of(path);
-    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    Set<StandardOpenOption> options =
+        Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
     OutputStream os;
     try {
       os = Channels.newOutputStream(Files.newByteChannel(file, options, OWNER_ONLY));
     } catch (UnsupportedOperationException e) {
-      os = Files.newOutputStream(file, options.toArray(new StandardOpenOption[0])); // no POSIX permissions here
+      os =
+          Files.newOutputStream(
+              file, options.toArray(new StandardOpenOption[0])); // no POSIX permissions here
     }
     return new LogSink(new PrintStream(os, true, StandardCharsets.UTF_8), true, path);
   }

@@ -1,8 +1,8 @@
 package dev.firebreak.alert;
 
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Text;
-import dev.firebreak.errors.AgentErrors;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,12 @@ public final class Sinks {
         try {
           out.add(LogSink.file(log));
         } catch (Exception e) {
-          AgentErrors.report("alerts", "cannot open the alert log " + log + ", alerts go to stderr: " + AgentErrors.describe(e));
+          AgentErrors.report(
+              "alerts",
+              "cannot open the alert log "
+                  + log
+                  + ", alerts go to stderr: "
+                  + AgentErrors.describe(e));
           out.add(LogSink.stderr());
         }
       }
@@ -31,7 +36,12 @@ public final class Sinks {
       try {
         out.add(new AlertmanagerSink(URI.create(alertmanager), rs));
       } catch (RuntimeException e) {
-        AgentErrors.report("alerts", "alerts.alertmanager " + Text.redactUrl(alertmanager) + " is not usable, no alerts go there: " + Text.redactUrl(AgentErrors.describe(e)));
+        AgentErrors.report(
+            "alerts",
+            "alerts.alertmanager "
+                + Text.redactUrl(alertmanager)
+                + " is not usable, no alerts go there: "
+                + Text.redactUrl(AgentErrors.describe(e)));
       }
     }
     String webhook = rs.alerts().webhook();
@@ -39,7 +49,12 @@ public final class Sinks {
       try {
         out.add(new WebhookSink(URI.create(webhook)));
       } catch (RuntimeException e) {
-        AgentErrors.report("alerts", "alerts.webhook " + Text.redactUrl(webhook) + " is not usable, no alerts go there: " + Text.redactUrl(AgentErrors.describe(e)));
+        AgentErrors.report(
+            "alerts",
+            "alerts.webhook "
+                + Text.redactUrl(webhook)
+                + " is not usable, no alerts go there: "
+                + Text.redactUrl(AgentErrors.describe(e)));
       }
     }
     return out;

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Folds a stack so a runaway recursion reads at a glance: a frame repeated N times in a row
- * becomes one line ending in {@code xN}; a cycle of several frames repeated in a row (A→B→A→B)
- * becomes {@code A -> B xN}. Frames of the agent itself are dropped from the top.
+ * Folds a stack so a runaway recursion reads at a glance: a frame repeated N times in a row becomes
+ * one line ending in {@code xN}; a cycle of several frames repeated in a row (A→B→A→B) becomes
+ * {@code A -> B xN}. Frames of the agent itself are dropped from the top.
  */
 public final class StackFolder {
   public static final int MAX_LINES = 20;
@@ -34,7 +34,12 @@ public final class StackFolder {
    * always reads, and folds, the same.
    */
   static String frame(StackTraceElement e) {
-    StringBuilder b = new StringBuilder(96).append(e.getClassName()).append('.').append(e.getMethodName()).append('(');
+    StringBuilder b =
+        new StringBuilder(96)
+            .append(e.getClassName())
+            .append('.')
+            .append(e.getMethodName())
+            .append('(');
     if (e.isNativeMethod()) {
       b.append("Native Method");
     } else if (e.getFileName() == null) {

@@ -18,18 +18,20 @@ import java.util.Properties;
 /**
  * {@code attach [<pid> RULES.yaml | <pid> --detach]}: loads the agent into a running JVM through
  * the Attach API. A JVM that already runs the agent gets the new rules instead of a second agent;
- * {@code --detach} drops every rule and restores the original bytecode. Without a pid it lists
- * the JVMs it can see, like {@code jcmd}.
+ * {@code --detach} drops every rule and restores the original bytecode. Without a pid it lists the
+ * JVMs it can see, like {@code jcmd}.
  */
 public final class AttachCommand {
-  static final String USAGE = "usage: java -jar firebreak-agent.jar attach [<pid> RULES.yaml | <pid> --detach]";
+  static final String USAGE =
+      "usage: java -jar firebreak-agent.jar attach [<pid> RULES.yaml | <pid> --detach]";
 
   private AttachCommand() {}
 
   public static int run(List<String> args, PrintStream out, PrintStream err) {
     if (args.isEmpty()) {
       for (VirtualMachineDescriptor d : VirtualMachine.list()) {
-        out.println(d.id() + " " + (d.displayName().isBlank() ? "(unknown main class)" : d.displayName()));
+        out.println(
+            d.id() + " " + (d.displayName().isBlank() ? "(unknown main class)" : d.displayName()));
       }
       return 0;
     }
@@ -61,9 +63,11 @@ public final class AttachCommand {
     }
     String jar;
     try {
-      File self = new File(AttachCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File self =
+          new File(AttachCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (!self.isFile()) {
-        err.println("firebreak: attach must run from the agent jar (java -jar firebreak-agent.jar attach ...)");
+        err.println(
+            "firebreak: attach must run from the agent jar (java -jar firebreak-agent.jar attach ...)");
         return 2;
       }
       jar = self.getAbsolutePath();
@@ -89,8 +93,17 @@ public final class AttachCommand {
       String status = p.getProperty("firebreak.status", "unknown");
       String sha = p.getProperty("firebreak.rules.sha256", "");
       out.println(
-          "firebreak: pid " + pid + ": " + status
-              + (sha.isEmpty() ? "" : ", rules " + p.getProperty("firebreak.rules.source", "") + " (sha256 " + sha + ")"));
+          "firebreak: pid "
+              + pid
+              + ": "
+              + status
+              + (sha.isEmpty()
+                  ? ""
+                  : ", rules "
+                      + p.getProperty("firebreak.rules.source", "")
+                      + " (sha256 "
+                      + sha
+                      + ")"));
       return status.startsWith("running") || status.equals("detached") ? 0 : 1;
     } catch (AgentLoadException | AgentInitializationException | IOException e) {
       err.println("firebreak: the JVM " + pid + " refused the agent: " + e.getMessage());

@@ -30,11 +30,11 @@ import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.pool.TypePool;
 
 /**
- * {@code validate --classpath PATH}: resolves every target of a rules file against the classes
- * on a class path, the way the agent would match them at load time ({@link Instrumenter}), and
- * reports targets that match no class or no method, and methods the target's fallback cannot
- * serve ({@link Instrumenter#incompatibility}). Class files are read, never loaded: nothing
- * from the class path runs.
+ * {@code validate --classpath PATH}: resolves every target of a rules file against the classes on a
+ * class path, the way the agent would match them at load time ({@link Instrumenter}), and reports
+ * targets that match no class or no method, and methods the target's fallback cannot serve ({@link
+ * Instrumenter#incompatibility}). Class files are read, never loaded: nothing from the class path
+ * runs.
  */
 final class ClasspathCheck implements Closeable {
 
@@ -46,8 +46,8 @@ final class ClasspathCheck implements Closeable {
   }
 
   /**
-   * Packages the agent leaves alone unless a glob's literal prefix reaches into them; the
-   * agent's own dev.firebreak is never instrumented.
+   * Packages the agent leaves alone unless a glob's literal prefix reaches into them; the agent's
+   * own dev.firebreak is never instrumented.
    */
   private static final List<String> PROTECTED = dev.firebreak.instrument.Instrumenter.PROTECTED;
 
@@ -57,11 +57,13 @@ final class ClasspathCheck implements Closeable {
   private final List<Closeable> closeables;
   private final TypePool pool;
 
-  private ClasspathCheck(List<String> classNames, List<Closeable> closeables, ClassFileLocator locator) {
+  private ClasspathCheck(
+      List<String> classNames, List<Closeable> closeables, ClassFileLocator locator) {
     this.classNames = classNames;
     this.closeables = closeables;
-    this.pool = new TypePool.Default.WithLazyResolution(
-        new TypePool.CacheProvider.Simple(), locator, TypePool.Default.ReaderMode.FAST);
+    this.pool =
+        new TypePool.Default.WithLazyResolution(
+            new TypePool.CacheProvider.Simple(), locator, TypePool.Default.ReaderMode.FAST);
   }
 
   /**
@@ -70,8 +72,10 @@ final class ClasspathCheck implements Closeable {
    */
   static ClasspathCheck open(String classpath) throws BadClasspathException {
     if (classpath == null || classpath.isBlank()) {
-      throw new BadClasspathException("--classpath needs a class path: jars and directories separated by '"
-          + File.pathSeparator + "'");
+      throw new BadClasspathException(
+          "--classpath needs a class path: jars and directories separated by '"
+              + File.pathSeparator
+              + "'");
     }
     List<Path> entries = new ArrayList<>();
     for (String part : classpath.split(java.util.regex.Pattern.quote(File.pathSeparator))) {
@@ -79,27 +83,36 @@ final class ClasspathCheck implements Closeable {
         continue;
       }
       if (part.equals("*") || part.endsWith(File.separator + "*") || part.endsWith("/*")) {
-        Path dir = path(part.substring(0, part.length() - 1).isEmpty() ? "." : part.substring(0, part.length() - 1));
+        Path dir =
+            path(
+                part.substring(0, part.length() - 1).isEmpty()
+                    ? "."
+                    : part.substring(0, part.length() - 1));
         if (!Files.isDirectory(dir)) {
           throw new BadClasspathException("class path entry '" + part + "': no such directory");
         }
         try (Stream<Path> files = Files.list(dir)) {
-          files.filter(p -> {
-                String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-                return n.endsWith(".jar") && Files.isRegularFile(p);
-              })
+          files
+              .filter(
+                  p -> {
+                    String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+                    return n.endsWith(".jar") && Files.isRegularFile(p);
+                  })
               .sorted()
               .forEach(entries::add);
         } catch (IOException | RuntimeException e) {
-          throw new BadClasspathException("class path entry '" + part + "': cannot list the directory: " + e.getMessage());
+          throw new BadClasspathException(
+              "class path entry '" + part + "': cannot list the directory: " + e.getMessage());
         }
       } else {
         entries.add(path(part));
       }
     }
     if (entries.isEmpty()) {
-      throw new BadClasspathException("--classpath needs a class path: jars and directories separated by '"
-          + File.pathSeparator + "'");
+      throw new BadClasspathException(
+          "--classpath needs a class path: jars and directories separated by '"
+              + File.pathSeparator
+              + "'");
     }
     List<Closeable> closeables = new ArrayList<>();
     List<ClassFileLocator> locators = new ArrayList<>();
@@ -114,14 +127,19 @@ final class ClasspathCheck implements Closeable {
           try {
             jar = new JarFile(entry.toFile(), false);
           } catch (IOException | RuntimeException e) {
-            throw new BadClasspathException("class path entry '" + entry + "': not a jar file ("
-                + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+            throw new BadClasspathException(
+                "class path entry '"
+                    + entry
+                    + "': not a jar file ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + ")");
           }
           closeables.add(jar);
           listJar(jar, names);
           locators.add(new ClassFileLocator.ForJarFile(jar));
         } else {
-          throw new BadClasspathException("class path entry '" + entry + "': no such file or directory");
+          throw new BadClasspathException(
+              "class path entry '" + entry + "': no such file or directory");
         }
       }
     } catch (BadClasspathException e) {
@@ -130,7 +148,8 @@ final class ClasspathCheck implements Closeable {
     }
     // the JDK's own classes, for supertypes and assignability (java.lang.Object, String, ...)
     locators.add(ClassFileLocator.ForClassLoader.ofPlatformLoader());
-    return new ClasspathCheck(List.copyOf(names), closeables, new ClassFileLocator.Compound(locators));
+    return new ClasspathCheck(
+        List.copyOf(names), closeables, new ClassFileLocator.Compound(locators));
   }
 
   private static Path path(String s) throws BadClasspathException {
@@ -143,16 +162,23 @@ final class ClasspathCheck implements Closeable {
 
   private static void listDirectory(Path dir, Set<String> names) throws BadClasspathException {
     try (Stream<Path> files = Files.walk(dir)) {
-      files.filter(p -> p.getFileName() != null && p.getFileName().toString().endsWith(".class") && Files.isRegularFile(p))
-          .forEach(p -> {
-            Path rel = dir.relativize(p);
-            if (rel.getNameCount() > 0 && rel.getName(0).toString().equals("META-INF")) {
-              return;
-            }
-            addClass(rel.toString().replace(File.separatorChar, '/'), names);
-          });
+      files
+          .filter(
+              p ->
+                  p.getFileName() != null
+                      && p.getFileName().toString().endsWith(".class")
+                      && Files.isRegularFile(p))
+          .forEach(
+              p -> {
+                Path rel = dir.relativize(p);
+                if (rel.getNameCount() > 0 && rel.getName(0).toString().equals("META-INF")) {
+                  return;
+                }
+                addClass(rel.toString().replace(File.separatorChar, '/'), names);
+              });
     } catch (IOException | RuntimeException e) {
-      throw new BadClasspathException("class path entry '" + dir + "': cannot read the directory: " + e.getMessage());
+      throw new BadClasspathException(
+          "class path entry '" + dir + "': cannot read the directory: " + e.getMessage());
     }
   }
 
@@ -182,7 +208,10 @@ final class ClasspathCheck implements Closeable {
     return classNames.size();
   }
 
-  /** What {@link #check} found: errors, warnings (nothing to fix in the rules), and totals for the summary. */
+  /**
+   * What {@link #check} found: errors, warnings (nothing to fix in the rules), and totals for the
+   * summary.
+   */
   record Result(List<RuleError> errors, List<RuleError> warnings, int classes, int methods) {}
 
   /** Resolves every target of {@code rules}; errors carry the target's position. */
@@ -199,15 +228,28 @@ final class ClasspathCheck implements Closeable {
       for (String name : matchingClasses(t, classGlob)) {
         TypePool.Resolution r = pool.describe(name);
         if (!r.isResolved()) {
-          warnings.add(error(at, "warning: target " + quote(t.name()) + ": cannot read the class file of " + name));
+          warnings.add(
+              error(
+                  at,
+                  "warning: target "
+                      + quote(t.name())
+                      + ": cannot read the class file of "
+                      + name));
           continue;
         }
         types.add(r.resolve());
       }
       if (types.isEmpty()) {
-        errors.add(error(at, "target " + quote(t.name()) + ": class " + quote(t.classGlob())
-            + (t.subtypes() ? " (with subtypes)" : "") + " matches no class on the class path"
-            + similar(classGlob)));
+        errors.add(
+            error(
+                at,
+                "target "
+                    + quote(t.name())
+                    + ": class "
+                    + quote(t.classGlob())
+                    + (t.subtypes() ? " (with subtypes)" : "")
+                    + " matches no class on the class path"
+                    + similar(classGlob)));
         continue;
       }
       int matched = 0;
@@ -218,8 +260,15 @@ final class ClasspathCheck implements Closeable {
         try {
           declared = type.getDeclaredMethods();
         } catch (RuntimeException e) {
-          warnings.add(error(at, "warning: target " + quote(t.name()) + ": cannot read the methods of "
-              + type.getName() + ": " + describe(e)));
+          warnings.add(
+              error(
+                  at,
+                  "warning: target "
+                      + quote(t.name())
+                      + ": cannot read the methods of "
+                      + type.getName()
+                      + ": "
+                      + describe(e)));
           continue;
         }
         for (MethodDescription m : declared) {
@@ -236,8 +285,17 @@ final class ClasspathCheck implements Closeable {
           try {
             problem = Instrumenter.incompatibility(t, m);
           } catch (RuntimeException e) {
-            warnings.add(error(at, "warning: target " + quote(t.name()) + ": " + where + ": cannot check the fallback "
-                + t.fallback() + ": " + describe(e)));
+            warnings.add(
+                error(
+                    at,
+                    "warning: target "
+                        + quote(t.name())
+                        + ": "
+                        + where
+                        + ": cannot check the fallback "
+                        + t.fallback()
+                        + ": "
+                        + describe(e)));
             continue;
           }
           if (problem != null) {
@@ -250,14 +308,25 @@ final class ClasspathCheck implements Closeable {
       }
       methods += matched;
       if (matched == 0) {
-        errors.add(error(at, "target " + quote(t.name()) + ": method " + quote(t.methodGlob())
-            + " matches no instrumentable method of " + classList(types) + nearMethods(methodGlob, methodNames)));
+        errors.add(
+            error(
+                at,
+                "target "
+                    + quote(t.name())
+                    + ": method "
+                    + quote(t.methodGlob())
+                    + " matches no instrumentable method of "
+                    + classList(types)
+                    + nearMethods(methodGlob, methodNames)));
       }
     }
     return new Result(errors, warnings, allClasses.size(), methods);
   }
 
-  /** Class names the agent would match for {@code t}: by name, and with subtypes by any supertype's name. */
+  /**
+   * Class names the agent would match for {@code t}: by name, and with subtypes by any supertype's
+   * name.
+   */
   private List<String> matchingClasses(Target t, Glob classGlob) {
     String prefix = classGlob.literalPrefix();
     List<String> out = new ArrayList<>();
@@ -275,7 +344,10 @@ final class ClasspathCheck implements Closeable {
     return out;
   }
 
-  /** As the agent: a class below java., jdk., ... only when the glob's literal prefix names that package. */
+  /**
+   * As the agent: a class below java., jdk., ... only when the glob's literal prefix names that
+   * package.
+   */
   private static boolean ignored(String name, String literalPrefix) {
     if (name.startsWith("dev.firebreak.")) {
       return true;
@@ -289,8 +361,8 @@ final class ClasspathCheck implements Closeable {
   }
 
   /**
-   * True when a concrete class {@code name} has a superclass or interface (transitively) whose
-   * name matches; interfaces themselves are not subtypes the agent instruments.
+   * True when a concrete class {@code name} has a superclass or interface (transitively) whose name
+   * matches; interfaces themselves are not subtypes the agent instruments.
    */
   private boolean extendsMatching(String name, Glob glob, Map<String, Boolean> memo, int depth) {
     TypeDescription type = describeOrNull(name);
@@ -300,7 +372,8 @@ final class ClasspathCheck implements Closeable {
     return superTypeMatches(type, glob, memo, depth);
   }
 
-  private boolean superTypeMatches(TypeDescription type, Glob glob, Map<String, Boolean> memo, int depth) {
+  private boolean superTypeMatches(
+      TypeDescription type, Glob glob, Map<String, Boolean> memo, int depth) {
     if (depth > 200) {
       return false; // a cycle in broken class files
     }
@@ -375,8 +448,10 @@ final class ClasspathCheck implements Closeable {
     if (same.isEmpty()) {
       return "";
     }
-    return " (did you mean " + String.join(" or ", same.subList(0, Math.min(MAX_LISTED, same.size())))
-        + (same.size() > MAX_LISTED ? " or " + (same.size() - MAX_LISTED) + " more" : "") + "?)";
+    return " (did you mean "
+        + String.join(" or ", same.subList(0, Math.min(MAX_LISTED, same.size())))
+        + (same.size() > MAX_LISTED ? " or " + (same.size() - MAX_LISTED) + " more" : "")
+        + "?)";
   }
 
   /** "did you mean" for a literal method glob, else what is never instrumented. */
@@ -384,19 +459,23 @@ final class ClasspathCheck implements Closeable {
     if (glob.isLiteral()) {
       List<String> near = new ArrayList<>();
       for (String n : names) {
-        if (Math.abs(n.length() - glob.text().length()) <= 2 && Text.distance(n, glob.text()) <= 2) {
+        if (Math.abs(n.length() - glob.text().length()) <= 2
+            && Text.distance(n, glob.text()) <= 2) {
           near.add("'" + n + "'");
         }
       }
       if (!near.isEmpty()) {
-        return " (did you mean " + String.join(" or ", near.subList(0, Math.min(MAX_LISTED, near.size()))) + "?)";
+        return " (did you mean "
+            + String.join(" or ", near.subList(0, Math.min(MAX_LISTED, near.size())))
+            + "?)";
       }
     }
     return " (abstract, native, bridge and synthetic methods and constructors are never instrumented)";
   }
 
   private static String classList(List<TypeDescription> types) {
-    StringBuilder b = new StringBuilder(types.size() == 1 ? "the class " : "the " + types.size() + " classes ");
+    StringBuilder b =
+        new StringBuilder(types.size() == 1 ? "the class " : "the " + types.size() + " classes ");
     for (int i = 0; i < types.size() && i < MAX_LISTED; i++) {
       if (i > 0) {
         b.append(", ");

@@ -64,7 +64,8 @@ public final class ExportPrometheusRulesCommand {
 
   private static final Pattern PROM_DURATION = Pattern.compile("([0-9]+(ms|s|m|h|d|w|y))+");
   private static final Pattern MATCHER =
-      Pattern.compile("\\s*[a-zA-Z_][a-zA-Z0-9_]*\\s*(=|!=|=~|!~)\\s*\"(?:[^\"\\\\\\n]|\\\\.)*\"\\s*");
+      Pattern.compile(
+          "\\s*[a-zA-Z_][a-zA-Z0-9_]*\\s*(=|!=|=~|!~)\\s*\"(?:[^\"\\\\\\n]|\\\\.)*\"\\s*");
   private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
 
   private ExportPrometheusRulesCommand() {}
@@ -107,12 +108,21 @@ public final class ExportPrometheusRulesCommand {
           s = s.substring(0, s.length() - 1);
         }
         if (!s.isEmpty() && !validMatchers(s)) {
-          return usage(err, "--selector expects Prometheus label matchers like 'job=\"chat\",env!=\"dev\"', found '" + value + "'");
+          return usage(
+              err,
+              "--selector expects Prometheus label matchers like 'job=\"chat\",env!=\"dev\"', found '"
+                  + value
+                  + "'");
         }
         selector = s.trim();
       } else if (option != null) {
-        if (!PROM_DURATION.matcher(value).matches() || value.replaceAll("[^0-9]", "").matches("0+")) {
-          return usage(err, "--window expects a positive Prometheus duration like 5m or 90s, found '" + value + "'");
+        if (!PROM_DURATION.matcher(value).matches()
+            || value.replaceAll("[^0-9]", "").matches("0+")) {
+          return usage(
+              err,
+              "--window expects a positive Prometheus duration like 5m or 90s, found '"
+                  + value
+                  + "'");
         }
         window = value;
       }
@@ -180,13 +190,18 @@ public final class ExportPrometheusRulesCommand {
   }
 
   /** The Prometheus rules file for {@code rules}; warnings (skipped labels) go to {@code err}. */
-  static String export(RuleSet rules, String sourceName, String selector, String window, PrintStream err) {
+  static String export(
+      RuleSet rules, String sourceName, String selector, String window, PrintStream err) {
     String stem = groupStem(sourceName);
     Map<String, String> fileLabels = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : new java.util.TreeMap<>(rules.alerts().labels()).entrySet()) {
+    for (Map.Entry<String, String> e :
+        new java.util.TreeMap<>(rules.alerts().labels()).entrySet()) {
       String name = e.getKey();
       if (!LABEL_NAME.matcher(name).matches() || name.startsWith("__")) {
-        err.println("firebreak: export-prometheus-rules: label '" + name + "' is not usable in Prometheus (reserved or invalid); left out");
+        err.println(
+            "firebreak: export-prometheus-rules: label '"
+                + name
+                + "' is not usable in Prometheus (reserved or invalid); left out");
         continue;
       }
       fileLabels.put(name, e.getValue());
@@ -194,7 +209,9 @@ public final class ExportPrometheusRulesCommand {
     String extra = selector.isEmpty() ? "" : "," + selector;
 
     StringBuilder y = new StringBuilder();
-    y.append("# Prometheus rules for the Firebreak rules file ").append(oneLine(sourceName)).append('\n');
+    y.append("# Prometheus rules for the Firebreak rules file ")
+        .append(oneLine(sourceName))
+        .append('\n');
     y.append("# (sha256 ").append(rules.sha256()).append("), written by\n");
     y.append("#   java -jar firebreak-agent.jar export-prometheus-rules")
         .append(selector.isEmpty() ? "" : " --selector '" + oneLine(selector) + "'")
@@ -207,8 +224,10 @@ public final class ExportPrometheusRulesCommand {
 
     List<Target> targets = rules.targets();
     if (!targets.isEmpty()) {
-      String targetMatcher = "target=~" + promString(String.join("|", targets.stream().map(Target::name).toList()));
-      String buckets = "firebreak_call_duration_seconds_bucket{" + targetMatcher + extra + "}[" + window + "]";
+      String targetMatcher =
+          "target=~" + promString(String.join("|", targets.stream().map(Target::name).toList()));
+      String buckets =
+          "firebreak_call_duration_seconds_bucket{" + targetMatcher + extra + "}[" + window + "]";
 
       y.append("  - name: ").append(q(stem + "-recording")).append('\n');
       y.append("    rules:\n");
@@ -221,7 +240,8 @@ public final class ExportPrometheusRulesCommand {
       y.append("      # p99 call duration of each target across all instances\n");
       y.append("      - record: ").append(P99_ACROSS_INSTANCES).append(window).append('\n');
       y.append("        expr: ")
-          .append(q("histogram_quantile(0.99, sum without (instance, method) (rate(" + buckets + ")))"))
+          .append(
+              q("histogram_quantile(0.99, sum without (instance, method) (rate(" + buckets + ")))"))
           .append('\n');
       labels(y, fileLabels, null, false);
     }
@@ -236,36 +256,76 @@ public final class ExportPrometheusRulesCommand {
         String alert = uniqueAlertName(r.name(), alertNames);
         Mode mode = r.effectiveMode(rules.mode());
         // as the agent's own Alertmanager sink does: critical when the rule short-circuits calls
-        String severity = mode == Mode.ENFORCE && r.action() != Action.ALERT ? "critical" : "warning";
+        String severity =
+            mode == Mode.ENFORCE && r.action() != Action.ALERT ? "critical" : "warning";
         String condition = describe(r.condition());
         String effect = effect(r.action(), mode, t, rules);
-        y.append("      # rule ").append(r.name()).append(" of target ").append(t.name()).append(": ")
-            .append(oneLine(condition)).append(", ").append(r.action().label())
-            .append(mode == Mode.OBSERVE ? " (observe)" : "").append('\n');
+        y.append("      # rule ")
+            .append(r.name())
+            .append(" of target ")
+            .append(t.name())
+            .append(": ")
+            .append(oneLine(condition))
+            .append(", ")
+            .append(r.action().label())
+            .append(mode == Mode.OBSERVE ? " (observe)" : "")
+            .append('\n');
         y.append("      - alert: ").append(alert).append('\n');
         y.append("        expr: ")
-            .append(q("increase(firebreak_rule_triggers_total{rule=" + promString(r.name()) + ",target="
-                + promString(t.name()) + extra + "}[" + window + "]) > 0"))
+            .append(
+                q(
+                    "increase(firebreak_rule_triggers_total{rule="
+                        + promString(r.name())
+                        + ",target="
+                        + promString(t.name())
+                        + extra
+                        + "}["
+                        + window
+                        + "]) > 0"))
             .append('\n');
         labels(y, fileLabels, severity, true);
         y.append("        annotations:\n");
         y.append("          summary: ")
-            .append(q(template("Firebreak rule " + r.name() + " fired on " + t.name() + " at ")
-                + "{{ $labels.instance }}"))
+            .append(
+                q(
+                    template("Firebreak rule " + r.name() + " fired on " + t.name() + " at ")
+                        + "{{ $labels.instance }}"))
             .append('\n');
         y.append("          description: ")
-            .append(q(template(t.name() + " (" + t.classGlob() + "." + t.methodGlob() + "): " + condition + ". ")
-                + "{{ $value | humanize }} trigger(s) in the last " + window + " on {{ $labels.instance }}, action "
-                + "{{ $labels.action }}, mode {{ $labels.mode }}. " + template(effect)))
+            .append(
+                q(
+                    template(
+                            t.name()
+                                + " ("
+                                + t.classGlob()
+                                + "."
+                                + t.methodGlob()
+                                + "): "
+                                + condition
+                                + ". ")
+                        + "{{ $value | humanize }} trigger(s) in the last "
+                        + window
+                        + " on {{ $labels.instance }}, action "
+                        + "{{ $labels.action }}, mode {{ $labels.mode }}. "
+                        + template(effect)))
             .append('\n');
       }
     }
     if (!targets.isEmpty()) {
-      String targetMatcher = "target=~" + promString(String.join("|", targets.stream().map(Target::name).toList()));
-      y.append("      # a kill switch that was open (1) or half-open (2) at some point in the window\n");
+      String targetMatcher =
+          "target=~" + promString(String.join("|", targets.stream().map(Target::name).toList()));
+      y.append(
+          "      # a kill switch that was open (1) or half-open (2) at some point in the window\n");
       y.append("      - alert: FirebreakKillSwitchOpen\n");
       y.append("        expr: ")
-          .append(q("max_over_time(firebreak_kill_switch_state{" + targetMatcher + extra + "}[" + window + "]) > 0"))
+          .append(
+              q(
+                  "max_over_time(firebreak_kill_switch_state{"
+                      + targetMatcher
+                      + extra
+                      + "}["
+                      + window
+                      + "]) > 0"))
           .append('\n');
       labels(y, fileLabels, "warning", true);
       y.append("        annotations:\n");
@@ -273,30 +333,50 @@ public final class ExportPrometheusRulesCommand {
           .append(q("Firebreak kill switch of {{ $labels.target }} open at {{ $labels.instance }}"))
           .append('\n');
       y.append("          description: ")
-          .append(q("The kill switch of target {{ $labels.target }} on {{ $labels.instance }} was open or half-open in the last "
-              + window + " (highest state {{ $value }}: 1 open, 2 half-open): its calls return the target's fallback. "
-              + template("It stays open for " + Durations.format(rules.killSwitch().openFor()) + ", then "
-                  + rules.killSwitch().halfOpenCalls() + " trial calls decide whether it closes.")))
+          .append(
+              q(
+                  "The kill switch of target {{ $labels.target }} on {{ $labels.instance }} was open or half-open in the last "
+                      + window
+                      + " (highest state {{ $value }}: 1 open, 2 half-open): its calls return the target's fallback. "
+                      + template(
+                          "It stays open for "
+                              + Durations.format(rules.killSwitch().openFor())
+                              + ", then "
+                              + rules.killSwitch().halfOpenCalls()
+                              + " trial calls decide whether it closes.")))
           .append('\n');
     }
-    y.append("      # a rules file that failed validation on reload (the last good rules stay in force)\n");
+    y.append(
+        "      # a rules file that failed validation on reload (the last good rules stay in force)\n");
     y.append("      - alert: FirebreakRulesReloadFailed\n");
     y.append("        expr: ")
-        .append(q("increase(firebreak_rules_reloads_total{result=\"failure\"" + extra + "}[" + window + "]) > 0"))
+        .append(
+            q(
+                "increase(firebreak_rules_reloads_total{result=\"failure\""
+                    + extra
+                    + "}["
+                    + window
+                    + "]) > 0"))
         .append('\n');
     labels(y, fileLabels, "warning", true);
     y.append("        annotations:\n");
-    y.append("          summary: ").append(q("Firebreak rules reload failed at {{ $labels.instance }}")).append('\n');
+    y.append("          summary: ")
+        .append(q("Firebreak rules reload failed at {{ $labels.instance }}"))
+        .append('\n');
     y.append("          description: ")
-        .append(q("A changed rules file on {{ $labels.instance }} failed validation ({{ $value | humanize }} failure(s) in the last "
-            + window + "); the last good rules stay in force. Run 'java -jar firebreak-agent.jar validate' on the file, "
-            + "and see the service's stderr."))
+        .append(
+            q(
+                "A changed rules file on {{ $labels.instance }} failed validation ({{ $value | humanize }} failure(s) in the last "
+                    + window
+                    + "); the last good rules stay in force. Run 'java -jar firebreak-agent.jar validate' on the file, "
+                    + "and see the service's stderr."))
         .append('\n');
     return y.toString();
   }
 
   /** Alerting rules' labels are Go templates, recording rules' are not. */
-  private static void labels(StringBuilder y, Map<String, String> fileLabels, String severity, boolean templated) {
+  private static void labels(
+      StringBuilder y, Map<String, String> fileLabels, String severity, boolean templated) {
     Map<String, String> all = new LinkedHashMap<>();
     if (severity != null) {
       all.put("severity", severity);
@@ -307,7 +387,11 @@ public final class ExportPrometheusRulesCommand {
     }
     y.append("        labels:\n");
     for (Map.Entry<String, String> e : all.entrySet()) {
-      y.append("          ").append(e.getKey()).append(": ").append(q(templated ? template(e.getValue()) : e.getValue())).append('\n');
+      y.append("          ")
+          .append(e.getKey())
+          .append(": ")
+          .append(q(templated ? template(e.getValue()) : e.getValue()))
+          .append('\n');
     }
   }
 
@@ -331,7 +415,12 @@ public final class ExportPrometheusRulesCommand {
     if (c instanceof Rule.Depth d) {
       return "call depth above " + d.limit();
     } else if (c instanceof Rule.Latency l) {
-      return "p" + trim(l.percentile()) + " latency above " + Durations.format(l.above()) + " over " + Durations.format(l.window());
+      return "p"
+          + trim(l.percentile())
+          + " latency above "
+          + Durations.format(l.above())
+          + " over "
+          + Durations.format(l.window());
     } else if (c instanceof Rule.Stuck s) {
       return "a call in flight longer than " + Durations.format(s.limit());
     } else if (c instanceof Rule.CallsPerInvocation p) {
@@ -348,11 +437,18 @@ public final class ExportPrometheusRulesCommand {
       case ALERT:
         return "Alert only: the calls went on.";
       case LIMIT:
-        return "The offending calls returned the fallback (" + t.fallback() + "); later calls went on.";
+        return "The offending calls returned the fallback ("
+            + t.fallback()
+            + "); later calls went on.";
       case TRIP:
       default:
-        return "The offending call returned the fallback (" + t.fallback() + ") and the kill switch opened for "
-            + Durations.format(rules.killSwitch().openFor()) + ": every call of " + t.name() + " returns the fallback meanwhile.";
+        return "The offending call returned the fallback ("
+            + t.fallback()
+            + ") and the kill switch opened for "
+            + Durations.format(rules.killSwitch().openFor())
+            + ": every call of "
+            + t.name()
+            + " returns the fallback meanwhile.";
     }
   }
 
@@ -368,7 +464,10 @@ public final class ExportPrometheusRulesCommand {
     } catch (InvalidPathException e) {
       base = sourceName;
     }
-    base = base.replaceFirst("\\.(ya?ml)$", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_.-]+", "-");
+    base =
+        base.replaceFirst("\\.(ya?ml)$", "")
+            .toLowerCase(Locale.ROOT)
+            .replaceAll("[^a-z0-9_.-]+", "-");
     return "firebreak-" + (base.isEmpty() ? "rules" : base);
   }
 
@@ -401,9 +500,16 @@ public final class ExportPrometheusRulesCommand {
     boolean plain = true;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
-      } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || c == '\ufeff'
+      } else if (c < 0x20
+          || c == 0x7f
+          || (c >= 0x80 && c < 0xa0)
+          || c == '\u2028'
+          || c == '\u2029'
+          || c == '\ufeff'
           || Character.isSurrogate(c)) {
         plain = false;
         break;
@@ -421,9 +527,16 @@ public final class ExportPrometheusRulesCommand {
         b.append("\\n");
       } else if (c == '\t') {
         b.append("\\t");
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         b.append(c).append(s.charAt(++i));
-      } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || c == '\ufeff'
+      } else if (c < 0x20
+          || c == 0x7f
+          || (c >= 0x80 && c < 0xa0)
+          || c == '\u2028'
+          || c == '\u2029'
+          || c == '\ufeff'
           || Character.isSurrogate(c)) {
         b.append(String.format("\\u%04X", (int) c));
       } else {

@@ -27,7 +27,10 @@ public final class Main {
   }
 
   static int run(List<String> args, PrintStream out, PrintStream err) {
-    if (args.isEmpty() || args.get(0).equals("-h") || args.get(0).equals("--help") || args.get(0).equals("help")) {
+    if (args.isEmpty()
+        || args.get(0).equals("-h")
+        || args.get(0).equals("--help")
+        || args.get(0).equals("help")) {
       (args.isEmpty() ? err : out).println(USAGE);
       return args.isEmpty() ? 2 : 0;
     }

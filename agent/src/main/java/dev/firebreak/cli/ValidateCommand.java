@@ -25,17 +25,22 @@ public final class ValidateCommand {
 
   static final String USAGE_LINE =
       "usage: java -jar firebreak-agent.jar validate RULES.yaml [MORE.yaml ...] [--classpath PATH]";
-  static final String USAGE_TEXT = String.join("\n",
-      USAGE_LINE,
-      "  checks every rules file; prints every error as FILE:LINE:COLUMN: message",
-      "  --classpath PATH, -cp PATH   also resolve each target's classes and methods on PATH",
-      "                               (jars and directories separated by '" + java.io.File.pathSeparator
-          + "', DIR/* for every jar in DIR)",
-      "  exit 0: all valid, 1: an error was found, 2: wrong usage");
+  static final String USAGE_TEXT =
+      String.join(
+          "\n",
+          USAGE_LINE,
+          "  checks every rules file; prints every error as FILE:LINE:COLUMN: message",
+          "  --classpath PATH, -cp PATH   also resolve each target's classes and methods on PATH",
+          "                               (jars and directories separated by '"
+              + java.io.File.pathSeparator
+              + "', DIR/* for every jar in DIR)",
+          "  exit 0: all valid, 1: an error was found, 2: wrong usage");
 
   private ValidateCommand() {}
 
-  /** @param args everything after {@code validate}: files and options, in any order */
+  /**
+   * @param args everything after {@code validate}: files and options, in any order
+   */
   public static int run(List<String> args, PrintStream out, PrintStream err) {
     List<String> files = new ArrayList<>();
     String classpath = null;
@@ -61,7 +66,12 @@ public final class ValidateCommand {
       } else if (a.equals("--classpath") || a.equals("--class-path") || a.equals("-cp")) {
         isClasspath = true;
         if (i + 1 >= given.size()) {
-          return usage(err, a + " needs a value: jars and directories separated by '" + java.io.File.pathSeparator + "'");
+          return usage(
+              err,
+              a
+                  + " needs a value: jars and directories separated by '"
+                  + java.io.File.pathSeparator
+                  + "'");
         }
         value = given.get(++i);
       } else if (a.startsWith("--classpath=") || a.startsWith("--class-path=")) {
@@ -72,10 +82,16 @@ public final class ValidateCommand {
         return usage(err, "unknown option '" + a + "'");
       }
       if (classpath != null) {
-        return usage(err, "--classpath given twice; join the entries with '" + java.io.File.pathSeparator + "'");
+        return usage(
+            err,
+            "--classpath given twice; join the entries with '" + java.io.File.pathSeparator + "'");
       }
       if (value == null || value.isBlank()) {
-        return usage(err, "--classpath needs a value: jars and directories separated by '" + java.io.File.pathSeparator + "'");
+        return usage(
+            err,
+            "--classpath needs a value: jars and directories separated by '"
+                + java.io.File.pathSeparator
+                + "'");
       }
       classpath = value;
     }
@@ -126,15 +142,23 @@ public final class ValidateCommand {
     ClasspathCheck.Result result = classes.check(rules);
     List<RuleError> all = new ArrayList<>(result.errors());
     all.addAll(result.warnings());
-    all.sort(java.util.Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
+    all.sort(
+        java.util.Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
     for (RuleError e : all) {
       out.println(e);
     }
     if (!result.errors().isEmpty()) {
       return false;
     }
-    out.println(file + ": valid (" + summary(rules) + "; on the class path: "
-        + count(result.classes(), "class", "classes") + ", " + count(result.methods(), "method", "methods") + ")");
+    out.println(
+        file
+            + ": valid ("
+            + summary(rules)
+            + "; on the class path: "
+            + count(result.classes(), "class", "classes")
+            + ", "
+            + count(result.methods(), "method", "methods")
+            + ")");
     return true;
   }
 
@@ -147,8 +171,12 @@ public final class ValidateCommand {
   static String summary(RuleSet rules) {
     int targets = rules.targets().size();
     int ruleCount = rules.targets().stream().mapToInt(t -> t.rules().size()).sum();
-    return count(targets, "target", "targets") + ", " + count(ruleCount, "rule", "rules")
-        + ", sha256 " + rules.sha256().substring(0, 8) + "…";
+    return count(targets, "target", "targets")
+        + ", "
+        + count(ruleCount, "rule", "rules")
+        + ", sha256 "
+        + rules.sha256().substring(0, 8)
+        + "…";
   }
 
   private static String count(int n, String one, String many) {

@@ -7,11 +7,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The whole state is one word, changed only by compare-and-set: the state, the trial permits
  * left and the trials that succeeded in this half-open round, and a generation that every
- * transition increments. Every transition, forced ones included, goes through {@link
- * #transition} and its table of legal moves. A trial carries the generation of the round that
- * admitted it ({@link #admit(boolean)} returns it as a ticket), so a trial of an earlier round
- * never counts for a later one, and a trip that lands between a check and an action makes the
- * action's compare-and-set fail instead of being overwritten.
+ * transition increments. Every transition, forced ones included, goes through {@link #transition}
+ * and its table of legal moves. A trial carries the generation of the round that admitted it
+ * ({@link #admit(boolean)} returns it as a ticket), so a trial of an earlier round never counts for
+ * a later one, and a trip that lands between a check and an action makes the action's
+ * compare-and-set fail instead of being overwritten.
  *
  * <p>Threads: {@link #admit(boolean)}, {@link #trialSucceeded}, {@link #trip} and the forced moves
  * from any thread; {@link #poll} from one thread at a time (the evaluator). Time is passed in as
@@ -61,6 +61,7 @@ public final class KillSwitch {
   private volatile long openedAt;
   private volatile long openForNanos;
   private volatile int halfOpenCalls;
+
   /** The trial calls of the current half-open round (halfOpenCalls when the round began). */
   private volatile int roundCalls;
 
@@ -125,9 +126,9 @@ public final class KillSwitch {
   }
 
   /**
-   * The one way the state changes: from exactly the word {@code seen} to {@code to} with the
-   * next generation, if the table allows it. False if it does not, or if another change came
-   * first (the caller then looks again).
+   * The one way the state changes: from exactly the word {@code seen} to {@code to} with the next
+   * generation, if the table allows it. False if it does not, or if another change came first (the
+   * caller then looks again).
    */
   private boolean transition(long seen, State to, int permits) {
     if (!isLegal(STATES[stateOf(seen)], to)) {
@@ -138,9 +139,9 @@ public final class KillSwitch {
 
   /**
    * May a new call run? {@link #ADMIT} when closed (or nested in an admitted call), {@link #REJECT}
-   * to short-circuit it, or a trial's ticket (positive) for one of the half-open trial calls:
-   * hand it to {@link #trialSucceeded} when the call ends. No clock read: an open switch is
-   * half-opened by {@link #poll}, which the evaluator calls often enough (open-for / 4).
+   * to short-circuit it, or a trial's ticket (positive) for one of the half-open trial calls: hand
+   * it to {@link #trialSucceeded} when the call ends. No clock read: an open switch is half-opened
+   * by {@link #poll}, which the evaluator calls often enough (open-for / 4).
    *
    * @param nested the thread is already inside an admitted call of this target (recursion): a
    *     half-open switch lets it through as part of that trial instead of spending a permit
@@ -200,8 +201,8 @@ public final class KillSwitch {
   }
 
   /**
-   * A trial call of round {@code ticket} finished without tripping a rule. Counts only while
-   * that round is still the one in force; the last success closes the switch.
+   * A trial call of round {@code ticket} finished without tripping a rule. Counts only while that
+   * round is still the one in force; the last success closes the switch.
    */
   public void trialSucceeded(long ticket) {
     long generation = ticket - 1;

@@ -4,10 +4,10 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Completed-call latencies of one method over a sliding window, as a ring of at most {@link
- * #MAX_SLOTS} + 1 sub-window histograms, so its memory does not depend on the window's length: a
- * 30 s window keeps 1-second slots, a 1 h window 300-second slots. The window read is the
- * current slot so far and the {@code window} before it: at least the window, and at most one slot
- * (1/12 of the window) more. Only the evaluator thread touches it.
+ * #MAX_SLOTS} + 1 sub-window histograms, so its memory does not depend on the window's length: a 30
+ * s window keeps 1-second slots, a 1 h window 300-second slots. The window read is the current slot
+ * so far and the {@code window} before it: at least the window, and at most one slot (1/12 of the
+ * window) more. Only the evaluator thread touches it.
  */
 public final class LatencyWindow {
   /** The most sub-windows a window is cut into. */

@@ -5,7 +5,10 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
-/** Bound to argument N of a {@code return-arg:N} fallback, else to null. Read only when short-circuited. */
+/**
+ * Bound to argument N of a {@code return-arg:N} fallback, else to null. Read only when
+ * short-circuited.
+ */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.PARAMETER)
 public @interface FallbackArgument {}

@@ -6,13 +6,12 @@ import static net.bytebuddy.matcher.ElementMatchers.isBridge;
 import static net.bytebuddy.matcher.ElementMatchers.isMethod;
 import static net.bytebuddy.matcher.ElementMatchers.isNative;
 import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
-import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
-import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Fallbacks;
 import dev.firebreak.runtime.MethodInfo;
@@ -28,7 +27,6 @@ import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.method.ParameterDescription;
-import net.bytebuddy.description.type.TypeDefinition;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
@@ -38,9 +36,9 @@ import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * Installs {@link ProbeAdvice} on the methods the rules name. Type matching looks at names only
- * (no class file is parsed for a class no glob can match) unless a target asks for subtypes.
- * Each instrumented method gets an int id at transform time; the advice carries it as a constant.
+ * Installs {@link ProbeAdvice} on the methods the rules name. Type matching looks at names only (no
+ * class file is parsed for a class no glob can match) unless a target asks for subtypes. Each
+ * instrumented method gets an int id at transform time; the advice carries it as a constant.
  */
 public final class Instrumenter {
 
@@ -49,7 +47,11 @@ public final class Instrumenter {
 
   /** The methods a method glob can select: concrete, declared in source, no bridges. */
   public static final ElementMatcher.Junction<MethodDescription> INSTRUMENTABLE =
-      isMethod().and(not(isAbstract())).and(not(isNative())).and(not(isBridge())).and(not(isSynthetic()));
+      isMethod()
+          .and(not(isAbstract()))
+          .and(not(isNative()))
+          .and(not(isBridge()))
+          .and(not(isSynthetic()));
 
   private final Engine engine;
   private final Supplier<RuleSet> rules;
@@ -67,8 +69,8 @@ public final class Instrumenter {
   }
 
   /**
-   * The Byte Buddy transformer without installing it: {@link LazyTransformer} hands it the
-   * classes a rule may match.
+   * The Byte Buddy transformer without installing it: {@link LazyTransformer} hands it the classes
+   * a rule may match.
    */
   public java.lang.instrument.ClassFileTransformer makeRaw() {
     return builder().makeRaw();
@@ -99,17 +101,17 @@ public final class Instrumenter {
   }
 
   /**
-   * After a reload: retransforms every loaded class that the old or the new rules match, so
-   * added targets get the advice, removed ones get their original bytecode back, and changed
-   * fallbacks are rebound. Returns how many classes were retransformed.
+   * After a reload: retransforms every loaded class that the old or the new rules match, so added
+   * targets get the advice, removed ones get their original bytecode back, and changed fallbacks
+   * are rebound. Returns how many classes were retransformed.
    */
   public int retransform(Instrumentation inst, RuleSet old, RuleSet next) {
     return retransform(inst, old, next, c -> true);
   }
 
   /**
-   * Retransforms the loaded classes the rules match that have no method watched yet (a class
-   * can slip between installing the transformer and listing the loaded classes).
+   * Retransforms the loaded classes the rules match that have no method watched yet (a class can
+   * slip between installing the transformer and listing the loaded classes).
    */
   public int retransformUnwatched(Instrumentation inst, RuleSet rules) {
     Set<String> watched = new java.util.HashSet<>();
@@ -119,7 +121,11 @@ public final class Instrumenter {
     return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
   }
 
-  private int retransform(Instrumentation inst, RuleSet old, RuleSet next, java.util.function.Predicate<Class<?>> wanted) {
+  private int retransform(
+      Instrumentation inst,
+      RuleSet old,
+      RuleSet next,
+      java.util.function.Predicate<Class<?>> wanted) {
     List<Target> targets = new ArrayList<>();
     if (old != null) {
       targets.addAll(old.targets());
@@ -149,7 +155,8 @@ public final class Instrumenter {
         inst.retransformClasses(c);
         done++;
       } catch (Throwable t) {
-        AgentErrors.report("instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+        AgentErrors.report(
+            "instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
       }
     }
     return done;
@@ -197,11 +204,17 @@ public final class Instrumenter {
   // ------------------------------------------------------------------ matching
 
   private Glob glob(String pattern, boolean classGlob) {
-    return globs.computeIfAbsent((classGlob ? "c:" : "m:") + pattern, k -> classGlob ? Glob.forClass(pattern) : Glob.forMethod(pattern));
+    return globs.computeIfAbsent(
+        (classGlob ? "c:" : "m:") + pattern,
+        k -> classGlob ? Glob.forClass(pattern) : Glob.forMethod(pattern));
   }
 
   private boolean ignored(
-      TypeDescription type, ClassLoader loader, JavaModule module, Class<?> redefined, java.security.ProtectionDomain pd) {
+      TypeDescription type,
+      ClassLoader loader,
+      JavaModule module,
+      Class<?> redefined,
+      java.security.ProtectionDomain pd) {
     String name = type.getName();
     if (name.startsWith("dev.firebreak.")) {
       return true;
@@ -230,11 +243,17 @@ public final class Instrumenter {
   }
 
   private boolean matchesAnyTarget(
-      TypeDescription type, ClassLoader loader, JavaModule module, Class<?> redefined, java.security.ProtectionDomain pd) {
+      TypeDescription type,
+      ClassLoader loader,
+      JavaModule module,
+      Class<?> redefined,
+      java.security.ProtectionDomain pd) {
     return !targetsFor(type).isEmpty();
   }
 
-  /** The targets whose class glob matches this type (or a supertype, with {@code subtypes: true}). */
+  /**
+   * The targets whose class glob matches this type (or a supertype, with {@code subtypes: true}).
+   */
   List<Target> targetsFor(TypeDescription type) {
     RuleSet rs = rules.get();
     List<Target> out = new ArrayList<>();
@@ -278,7 +297,15 @@ public final class Instrumenter {
         if (reported.add(key)) {
           AgentErrors.report(
               "rules",
-              t.position() + ": target " + t.name() + ": " + problem + " (" + type.getName() + "." + label(m)
+              t.position()
+                  + ": target "
+                  + t.name()
+                  + ": "
+                  + problem
+                  + " ("
+                  + type.getName()
+                  + "."
+                  + label(m)
                   + " is not instrumented)");
         }
         continue;
@@ -288,7 +315,10 @@ public final class Instrumenter {
     return null;
   }
 
-  /** Why the target's fallback cannot serve this method, or null. Shared with {@code validate --classpath}. */
+  /**
+   * Why the target's fallback cannot serve this method, or null. Shared with {@code validate
+   * --classpath}.
+   */
   public static String incompatibility(Target t, MethodDescription m) {
     String returnType = m.getReturnType().asErasure().getName();
     List<String> params = parameterTypes(m);
@@ -300,7 +330,12 @@ public final class Instrumenter {
       TypeDescription param = m.getParameters().get(a.index()).getType().asErasure();
       TypeDescription ret = m.getReturnType().asErasure();
       if (!param.isPrimitive() && !ret.isPrimitive() && !param.isAssignableTo(ret)) {
-        return "fallback " + t.fallback() + " is a " + param.getName() + ", the method returns " + ret.getName();
+        return "fallback "
+            + t.fallback()
+            + " is a "
+            + param.getName()
+            + ", the method returns "
+            + ret.getName();
       }
     }
     return null;
@@ -366,11 +401,13 @@ public final class Instrumenter {
         Assigner assigner,
         Advice.ArgumentHandler argumentHandler,
         Sort sort) {
-      List<ParameterDescription.InDefinedShape> params = instrumentedMethod.asDefined().getParameters();
+      List<ParameterDescription.InDefinedShape> params =
+          instrumentedMethod.asDefined().getParameters();
       if (params.isEmpty() || params.get(0).getType().isPrimitive()) {
         return new Target.ForStackManipulation(NullConstant.INSTANCE);
       }
-      return new ForArgument.Unresolved(TypeDescription.Generic.OBJECT, true, Assigner.Typing.STATIC, 0, false)
+      return new ForArgument.Unresolved(
+              TypeDescription.Generic.OBJECT, true, Assigner.Typing.STATIC, 0, false)
           .resolve(instrumentedType, instrumentedMethod, assigner, argumentHandler, sort);
     }
   }
@@ -387,7 +424,8 @@ public final class Instrumenter {
       if (t != null
           && t.fallback() instanceof dev.firebreak.rules.Fallback.ReturnArg a
           && a.index() < instrumentedMethod.getParameters().size()) {
-        return new ForArgument.Unresolved(TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, a.index(), false)
+        return new ForArgument.Unresolved(
+                TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, a.index(), false)
             .resolve(instrumentedType, instrumentedMethod, assigner, argumentHandler, sort);
       }
       return new Target.ForStackManipulation(NullConstant.INSTANCE);
@@ -396,9 +434,10 @@ public final class Instrumenter {
 
   private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
     @Override
-    public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
-      AgentErrors.report("instrument", "could not instrument " + typeName + ": " + AgentErrors.describe(error));
+    public void onError(
+        String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+      AgentErrors.report(
+          "instrument", "could not instrument " + typeName + ": " + AgentErrors.describe(error));
     }
   }
-
 }

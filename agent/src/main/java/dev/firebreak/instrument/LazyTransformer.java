@@ -1,9 +1,9 @@
 package dev.firebreak.instrument;
 
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
-import dev.firebreak.errors.AgentErrors;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.security.ProtectionDomain;
@@ -17,12 +17,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The agent's transformer: looks at class names only and touches no Byte Buddy class, so a class
- * no rule can match costs one glob check, and an application none of whose classes a rule matches
- * never loads Byte Buddy (over a thousand classes) at all. A class whose name a rule may match
- * goes through Byte Buddy; when Byte Buddy is not ready yet, the class either waits for it (the
- * agent is running, or {@code startup=wait}) or, while the agent is still starting in the
- * background, loads as it is and is retransformed once Byte Buddy is ready.
+ * The agent's transformer: looks at class names only and touches no Byte Buddy class, so a class no
+ * rule can match costs one glob check, and an application none of whose classes a rule matches
+ * never loads Byte Buddy (over a thousand classes) at all. A class whose name a rule may match goes
+ * through Byte Buddy; when Byte Buddy is not ready yet, the class either waits for it (the agent is
+ * running, or {@code startup=wait}) or, while the agent is still starting in the background, loads
+ * as it is and is retransformed once Byte Buddy is ready.
  *
  * <p>Deliberately free of Byte Buddy types, so loading this class loads none of them.
  */
@@ -31,14 +31,23 @@ public final class LazyTransformer implements ClassFileTransformer {
 
   /** Never instrumented unless a rule names a class inside them explicitly. */
   public static final List<String> PROTECTED =
-      List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "net.bytebuddy.", "dev.firebreak.", "org.graalvm.");
+      List.of(
+          "java.",
+          "javax.",
+          "jdk.",
+          "sun.",
+          "com.sun.",
+          "net.bytebuddy.",
+          "dev.firebreak.",
+          "org.graalvm.");
 
   private final Supplier<RuleSet> rules;
   private final Map<String, Glob> globs = new ConcurrentHashMap<>();
   private final CountDownLatch ready = new CountDownLatch(1);
   private volatile ClassFileTransformer delegate;
   private volatile boolean failed;
-  // AtomicLong, not LongAdder: a LongAdder under contention loads a class lazily, inside a transform
+  // AtomicLong, not LongAdder: a LongAdder under contention loads a class lazily, inside a
+  // transform
   private final AtomicLong matchNanos = new AtomicLong();
   private final AtomicLong matchClasses = new AtomicLong();
   private final AtomicLong transformNanos = new AtomicLong();
@@ -67,8 +76,8 @@ public final class LazyTransformer implements ClassFileTransformer {
   }
 
   /**
-   * Told (once, on the loading thread, which then waits) when a class a rule may match loads
-   * before Byte Buddy is ready, so the agent can start it; must not block.
+   * Told (once, on the loading thread, which then waits) when a class a rule may match loads before
+   * Byte Buddy is ready, so the agent can start it; must not block.
    */
   public void onFirstMatch(Runnable r) {
     onFirstMatch = r;
@@ -106,7 +115,12 @@ public final class LazyTransformer implements ClassFileTransformer {
 
   @Override
   public byte[] transform(
-      Module module, ClassLoader loader, String internalName, Class<?> redefined, ProtectionDomain pd, byte[] bytes)
+      Module module,
+      ClassLoader loader,
+      String internalName,
+      Class<?> redefined,
+      ProtectionDomain pd,
+      byte[] bytes)
       throws IllegalClassFormatException {
     long start = System.nanoTime();
     boolean may = internalName != null && mayMatch(loader, internalName.replace('/', '.'));
@@ -124,12 +138,19 @@ public final class LazyTransformer implements ClassFileTransformer {
         }
       }
       if (!waitForReady) {
-        // the agent is still starting: this class loads as it is and is retransformed once Byte Buddy is ready
+        // the agent is still starting: this class loads as it is and is retransformed once Byte
+        // Buddy is ready
         return null;
       }
       try {
         if (!ready.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-          AgentErrors.report("instrument", "instrumentation not ready after " + WAIT_SECONDS + "s; " + internalName + " is not watched");
+          AgentErrors.report(
+              "instrument",
+              "instrumentation not ready after "
+                  + WAIT_SECONDS
+                  + "s; "
+                  + internalName
+                  + " is not watched");
           return null;
         }
       } catch (InterruptedException e) {
@@ -169,14 +190,19 @@ public final class LazyTransformer implements ClassFileTransformer {
   }
 
   @Override
-  public byte[] transform(ClassLoader loader, String internalName, Class<?> redefined, ProtectionDomain pd, byte[] bytes)
+  public byte[] transform(
+      ClassLoader loader,
+      String internalName,
+      Class<?> redefined,
+      ProtectionDomain pd,
+      byte[] bytes)
       throws IllegalClassFormatException {
     return transform(null, loader, internalName, redefined, pd, bytes);
   }
 
   /**
-   * Compiles the globs of the rules in force and runs the filter once, so the classes it needs
-   * are loaded before it is installed, not while it looks at one of them.
+   * Compiles the globs of the rules in force and runs the filter once, so the classes it needs are
+   * loaded before it is installed, not while it looks at one of them.
    */
   public void prime() {
     mayMatch(null, "java.firebreak.Prime");
@@ -212,7 +238,10 @@ public final class LazyTransformer implements ClassFileTransformer {
     return mayMatch(name);
   }
 
-  /** Does a rule in force name a class of a protected package (the JDK's, loaded by the boot loader)? */
+  /**
+   * Does a rule in force name a class of a protected package (the JDK's, loaded by the boot
+   * loader)?
+   */
   private boolean bootTargets() {
     RuleSet rs = rules.get();
     if (rs != bootTargetsOf) {
@@ -232,9 +261,9 @@ public final class LazyTransformer implements ClassFileTransformer {
   }
 
   /**
-   * Could a rule in force match this class? By name only: a glob matches it, or some target
-   * wants subtypes (then Byte Buddy has to look at the hierarchy). The agent's own classes and
-   * protected packages not named by a rule never match.
+   * Could a rule in force match this class? By name only: a glob matches it, or some target wants
+   * subtypes (then Byte Buddy has to look at the hierarchy). The agent's own classes and protected
+   * packages not named by a rule never match.
    */
   boolean mayMatch(String name) {
     if (name.startsWith("dev.firebreak.")) {

@@ -10,9 +10,9 @@ import net.bytebuddy.implementation.bytecode.assign.Assigner;
  * every id a constant. The enter advice skips the body when it returns true; the token (a start
  * time) travels to the exit advice in a local variable.
  *
- * <p>A failure inside the advice is suppressed: enter then returns false (the body runs) and
- * leaves the token 0, which exit ignores. So a broken agent degrades to "not watching", never to
- * skipping application code.
+ * <p>A failure inside the advice is suppressed: enter then returns false (the body runs) and leaves
+ * the token 0, which exit ignores. So a broken agent degrades to "not watching", never to skipping
+ * application code.
  */
 public final class ProbeAdvice {
 
@@ -36,7 +36,10 @@ public final class ProbeAdvice {
    * bytecode bytes. The one argument read here, the fallback's, is only read when the body was
    * skipped, so it is the caller's value either way.
    */
-  @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class, backupArguments = false)
+  @Advice.OnMethodExit(
+      onThrowable = Throwable.class,
+      suppress = Throwable.class,
+      backupArguments = false)
   public static void exit(
       @MethodId int id,
       @Advice.Enter boolean skipped,

@@ -3,7 +3,10 @@ package dev.firebreak.json;
 import java.util.List;
 import java.util.Map;
 
-/** Just enough JSON writing for alert events and the admin endpoints; the agent carries no JSON library. */
+/**
+ * Just enough JSON writing for alert events and the admin endpoints; the agent carries no JSON
+ * library.
+ */
 public final class Json {
   private Json() {}
 

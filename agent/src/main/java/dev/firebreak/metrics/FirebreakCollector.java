@@ -2,8 +2,8 @@ package dev.firebreak.metrics;
 
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.bootstrap.Probe;
-import dev.firebreak.rules.RuleSet;
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.MethodInfo;
 import dev.firebreak.runtime.Monitor;
 import io.prometheus.client.Collector;
@@ -28,7 +28,10 @@ public final class FirebreakCollector extends Collector {
   private final Map<String, LongAdder> reloads;
 
   public FirebreakCollector(
-      Monitor monitor, AlertDispatcher alerts, Supplier<RuleSet> rulesInForce, Map<String, LongAdder> reloads) {
+      Monitor monitor,
+      AlertDispatcher alerts,
+      Supplier<RuleSet> rulesInForce,
+      Map<String, LongAdder> reloads) {
     this.monitor = monitor;
     this.alerts = alerts;
     this.rulesInForce = rulesInForce;
@@ -59,7 +62,9 @@ public final class FirebreakCollector extends Collector {
 
       CounterMetricFamily calls =
           new CounterMetricFamily(
-              "firebreak_calls_total", "Calls of instrumented methods, short-circuited ones included.", List.of("target", "method"));
+              "firebreak_calls_total",
+              "Calls of instrumented methods, short-circuited ones included.",
+              List.of("target", "method"));
       for (MethodInfo m : methods) {
         calls.addMetric(List.of(m.targetName(), m.label()), monitor.calls(m.id()));
       }
@@ -67,15 +72,22 @@ public final class FirebreakCollector extends Collector {
       out.add(durations(methods));
 
       GaugeMetricFamily depth =
-          new GaugeMetricFamily("firebreak_call_depth_max", "Deepest call depth seen since the last scrape.", List.of("target"));
+          new GaugeMetricFamily(
+              "firebreak_call_depth_max",
+              "Deepest call depth seen since the last scrape.",
+              List.of("target"));
       GaugeMetricFamily inflight =
           new GaugeMetricFamily("firebreak_inflight_calls", "Calls in flight.", List.of("target"));
       GaugeMetricFamily state =
           new GaugeMetricFamily(
-              "firebreak_kill_switch_state", "Kill switch state: 0 closed, 1 open, 2 half-open.", List.of("target"));
+              "firebreak_kill_switch_state",
+              "Kill switch state: 0 closed, 1 open, 2 half-open.",
+              List.of("target"));
       CounterMetricFamily shorts =
           new CounterMetricFamily(
-              "firebreak_short_circuits_total", "Calls short-circuited with the target's fallback.", List.of("target", "reason"));
+              "firebreak_short_circuits_total",
+              "Calls short-circuited with the target's fallback.",
+              List.of("target", "reason"));
       for (Monitor.TargetMetrics t : monitor.targets()) {
         depth.addMetric(List.of(t.name()), t.depthMax());
         inflight.addMetric(List.of(t.name()), t.inflight());
@@ -91,14 +103,19 @@ public final class FirebreakCollector extends Collector {
 
       CounterMetricFamily triggers =
           new CounterMetricFamily(
-              "firebreak_rule_triggers_total", "Times a rule's condition was met.", List.of("rule", "target", "action", "mode"));
+              "firebreak_rule_triggers_total",
+              "Times a rule's condition was met.",
+              List.of("rule", "target", "action", "mode"));
       for (Monitor.RuleMetrics r : monitor.rules()) {
         triggers.addMetric(List.of(r.rule(), r.target(), r.action(), r.mode()), r.triggers());
       }
       out.add(triggers);
 
       CounterMetricFamily alertCounts =
-          new CounterMetricFamily("firebreak_alerts_total", "Alert notifications by sink and result.", List.of("sink", "result"));
+          new CounterMetricFamily(
+              "firebreak_alerts_total",
+              "Alert notifications by sink and result.",
+              List.of("sink", "result"));
       for (Map.Entry<String, LongAdder> e : new java.util.TreeMap<>(alerts.counts()).entrySet()) {
         String[] k = e.getKey().split("\\|", 2);
         alertCounts.addMetric(List.of(k[0], k[1]), e.getValue().sum());
@@ -106,7 +123,10 @@ public final class FirebreakCollector extends Collector {
       out.add(alertCounts);
 
       GaugeMetricFamily info =
-          new GaugeMetricFamily("firebreak_rules_info", "The rules file in force.", List.of("version", "sha256", "source"));
+          new GaugeMetricFamily(
+              "firebreak_rules_info",
+              "The rules file in force.",
+              List.of("version", "sha256", "source"));
       RuleSet rules = rulesInForce.get();
       if (rules != null) {
         info.addMetric(List.of(String.valueOf(rules.version()), rules.sha256(), rules.source()), 1);
@@ -114,7 +134,8 @@ public final class FirebreakCollector extends Collector {
       out.add(info);
 
       CounterMetricFamily reloadCounts =
-          new CounterMetricFamily("firebreak_rules_reloads_total", "Rules reloads by result.", List.of("result"));
+          new CounterMetricFamily(
+              "firebreak_rules_reloads_total", "Rules reloads by result.", List.of("result"));
       for (String result : List.of("success", "failure")) {
         LongAdder a = reloads.get(result);
         reloadCounts.addMetric(List.of(result), a == null ? 0 : a.sum());
@@ -139,21 +160,31 @@ public final class FirebreakCollector extends Collector {
         long count = h == null ? 0 : h.getCountBetweenValues(0, (long) (le * 1e9));
         samples.add(
             new MetricFamilySamples.Sample(
-                name + "_bucket", bucketNames, List.of(m.targetName(), m.label(), doubleToGoString(le)), Math.min(count, total)));
+                name + "_bucket",
+                bucketNames,
+                List.of(m.targetName(), m.label(), doubleToGoString(le)),
+                Math.min(count, total)));
       }
       samples.add(
           new MetricFamilySamples.Sample(
               name + "_bucket", bucketNames, List.of(m.targetName(), m.label(), "+Inf"), total));
-      samples.add(new MetricFamilySamples.Sample(name + "_count", names, List.of(m.targetName(), m.label()), total));
       samples.add(
-          new MetricFamilySamples.Sample(name + "_sum", names, List.of(m.targetName(), m.label()), monitor.sumSeconds(m.id())));
+          new MetricFamilySamples.Sample(
+              name + "_count", names, List.of(m.targetName(), m.label()), total));
+      samples.add(
+          new MetricFamilySamples.Sample(
+              name + "_sum",
+              names,
+              List.of(m.targetName(), m.label()),
+              monitor.sumSeconds(m.id())));
     }
     return new MetricFamilySamples(name, Type.HISTOGRAM, "Duration of completed calls.", samples);
   }
 
   private static MetricFamilySamples errors() {
     CounterMetricFamily errors =
-        new CounterMetricFamily("firebreak_agent_errors_total", "Errors inside the agent, by kind.", List.of("kind"));
+        new CounterMetricFamily(
+            "firebreak_agent_errors_total", "Errors inside the agent, by kind.", List.of("kind"));
     Map<String, LongAdder> counts = new java.util.TreeMap<>(AgentErrors.counts());
     for (Map.Entry<String, LongAdder> e : counts.entrySet()) {
       errors.addMetric(List.of(e.getKey()), e.getValue().sum());

@@ -1,12 +1,11 @@
 package dev.firebreak.metrics;
 
-import dev.firebreak.http.AgentHttpServer;
-
 import dev.firebreak.admin.AdminEndpoints;
-import dev.firebreak.secrets.SecretFile;
+import dev.firebreak.http.AgentHttpServer;
 import dev.firebreak.http.AgentHttpServer.Request;
 import dev.firebreak.http.AgentHttpServer.Response;
 import dev.firebreak.rules.RuleSet;
+import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
 import java.io.ByteArrayOutputStream;
@@ -48,17 +47,24 @@ public final class MetricsServer implements AutoCloseable {
    * cannot be used (then nothing is served: never plain HTTP where HTTPS was asked for).
    */
   public static MetricsServer start(
-      String host, int port, RuleSet.MetricsConfig config, CollectorRegistry registry, AdminEndpoints admin)
+      String host,
+      int port,
+      RuleSet.MetricsConfig config,
+      CollectorRegistry registry,
+      AdminEndpoints admin)
       throws IOException, GeneralSecurityException {
     ServerSocket listener =
-        config.tls() == null ? new ServerSocket() : tlsContext(config.tls()).getServerSocketFactory().createServerSocket();
+        config.tls() == null
+            ? new ServerSocket()
+            : tlsContext(config.tls()).getServerSocketFactory().createServerSocket();
     try {
       if (listener instanceof SSLServerSocket tls) {
         tls.setNeedClientAuth(false);
       }
       listener.setReuseAddress(true);
       listener.bind(new InetSocketAddress(InetAddress.getByName(host), port), 64);
-      return new MetricsServer(AgentHttpServer.start(listener, new Routes(config.basicAuth(), registry, admin)));
+      return new MetricsServer(
+          AgentHttpServer.start(listener, new Routes(config.basicAuth(), registry, admin)));
     } catch (IOException | RuntimeException e) {
       listener.close();
       throw e;
@@ -74,16 +80,23 @@ public final class MetricsServer implements AutoCloseable {
     http.close();
   }
 
-  private static SSLContext tlsContext(RuleSet.Tls tls) throws IOException, GeneralSecurityException {
+  private static SSLContext tlsContext(RuleSet.Tls tls)
+      throws IOException, GeneralSecurityException {
     char[] password;
     try {
-      password = new String(SecretFile.read(Path.of(tls.passwordFile())), StandardCharsets.UTF_8).toCharArray();
+      password =
+          new String(SecretFile.read(Path.of(tls.passwordFile())), StandardCharsets.UTF_8)
+              .toCharArray();
     } catch (IOException e) {
-      throw new IOException("the keystore password file " + tls.passwordFile() + " " + e.getMessage(), e);
+      throw new IOException(
+          "the keystore password file " + tls.passwordFile() + " " + e.getMessage(), e);
     }
     try {
-      KeyStore keys = KeyStore.getInstance(Path.of(tls.keystore()).toFile(), password); // PKCS12 or JKS, by content
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyStore keys =
+          KeyStore.getInstance(
+              Path.of(tls.keystore()).toFile(), password); // PKCS12 or JKS, by content
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keys, password);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(kmf.getKeyManagers(), null, null);
@@ -102,9 +115,14 @@ public final class MetricsServer implements AutoCloseable {
 
     Routes(RuleSet.BasicAuth basicAuth, CollectorRegistry registry, AdminEndpoints admin) {
       this.basicAuth = basicAuth;
-      this.password = basicAuth == null
-          ? null
-          : new SecretFile(basicAuth.passwordFile(), "metrics.basic-auth.password-file", "metrics", "/metrics answers 503");
+      this.password =
+          basicAuth == null
+              ? null
+              : new SecretFile(
+                  basicAuth.passwordFile(),
+                  "metrics.basic-auth.password-file",
+                  "metrics",
+                  "/metrics answers 503");
       this.registry = registry;
       this.admin = admin;
     }
@@ -127,10 +145,12 @@ public final class MetricsServer implements AutoCloseable {
       if (basicAuth != null) {
         byte[] expected = password.digest(basicAuth.user() + ":");
         if (expected == null) {
-          return Response.text(503, "the basic-auth password file cannot be used (see the agent's stderr)");
+          return Response.text(
+              503, "the basic-auth password file cannot be used (see the agent's stderr)");
         }
         if (!MessageDigest.isEqual(expected, givenDigest(r.header("authorization")))) {
-          return Response.text(401, "unauthorized").with("WWW-Authenticate", "Basic realm=\"firebreak\", charset=\"UTF-8\"");
+          return Response.text(401, "unauthorized")
+              .with("WWW-Authenticate", "Basic realm=\"firebreak\", charset=\"UTF-8\"");
         }
       }
       String contentType = TextFormat.chooseContentType(r.header("accept"));
@@ -141,7 +161,9 @@ public final class MetricsServer implements AutoCloseable {
       return new Response(200, contentType, body.toByteArray(), java.util.Map.of());
     }
 
-    /** sha256 of the {@code user:password} a Basic header carries; of nothing when there is none. */
+    /**
+     * sha256 of the {@code user:password} a Basic header carries; of nothing when there is none.
+     */
     private static byte[] givenDigest(String header) {
       byte[] credentials = new byte[0];
       if (header != null && header.regionMatches(true, 0, "Basic ", 0, 6)) {

@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The durations of a rules file: a positive integer and one unit, {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+/**
+ * The durations of a rules file: a positive integer and one unit, {@code 250ms}, {@code 30s},
+ * {@code 5m}, {@code 1h}.
+ */
 public final class Durations {
   private static final Pattern FORMAT = Pattern.compile("([0-9]{1,18})(ms|s|m|h)");
 
@@ -15,7 +18,8 @@ public final class Durations {
    */
   public static Duration parse(String text) {
     if (text == null) {
-      throw new IllegalArgumentException("expected a duration like 250ms, 30s, 5m or 1h, found nothing");
+      throw new IllegalArgumentException(
+          "expected a duration like 250ms, 30s, 5m or 1h, found nothing");
     }
     Matcher m = FORMAT.matcher(text);
     if (!m.matches()) {

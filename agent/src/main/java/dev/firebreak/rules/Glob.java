@@ -16,7 +16,8 @@ public final class Glob {
     METHOD
   }
 
-  private static final String CLASS_EXAMPLE = "expected a class glob like com.acme.*Service or com.acme.**";
+  private static final String CLASS_EXAMPLE =
+      "expected a class glob like com.acme.*Service or com.acme.**";
   private static final String METHOD_EXAMPLE = "expected a method glob like expand* or *";
 
   private final Kind kind;
@@ -31,7 +32,9 @@ public final class Glob {
     this.literalPrefix = literalPrefix;
   }
 
-  /** @throws IllegalArgumentException if {@code text} is not a valid class glob, saying why */
+  /**
+   * @throws IllegalArgumentException if {@code text} is not a valid class glob, saying why
+   */
   public static Glob forClass(String text) {
     validate(text, Kind.CLASS);
     StringBuilder regex = new StringBuilder();
@@ -51,7 +54,9 @@ public final class Glob {
     return new Glob(Kind.CLASS, text, Pattern.compile(regex.toString()), prefix(text));
   }
 
-  /** @throws IllegalArgumentException if {@code text} is not a valid method glob, saying why */
+  /**
+   * @throws IllegalArgumentException if {@code text} is not a valid method glob, saying why
+   */
   public static Glob forMethod(String text) {
     validate(text, Kind.METHOD);
     StringBuilder regex = new StringBuilder();
@@ -96,7 +101,8 @@ public final class Glob {
       i += Character.charCount(cp);
       if (cp == '.') {
         if (kind == Kind.METHOD) {
-          throw new IllegalArgumentException(expected + found + " ('.' is not allowed in a method name)");
+          throw new IllegalArgumentException(
+              expected + found + " ('.' is not allowed in a method name)");
         }
         if (segmentStart) {
           throw new IllegalArgumentException(expected + found + " (empty package segment)");
@@ -108,11 +114,13 @@ public final class Glob {
         segmentStart = false;
         continue;
       }
-      boolean ok = segmentStart ? Character.isJavaIdentifierStart(cp) : Character.isJavaIdentifierPart(cp);
+      boolean ok =
+          segmentStart ? Character.isJavaIdentifierStart(cp) : Character.isJavaIdentifierPart(cp);
       if (!ok || Character.isIdentifierIgnorable(cp)) {
-        String what = Character.isDigit(cp) && segmentStart
-            ? "a name cannot start with a digit"
-            : Text.name(new String(Character.toChars(cp))) + " is not allowed in a Java name";
+        String what =
+            Character.isDigit(cp) && segmentStart
+                ? "a name cannot start with a digit"
+                : Text.name(new String(Character.toChars(cp))) + " is not allowed in a Java name";
         throw new IllegalArgumentException(expected + found + " (" + what + ")");
       }
       segmentStart = false;

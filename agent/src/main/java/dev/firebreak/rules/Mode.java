@@ -1,6 +1,9 @@
 package dev.firebreak.rules;
 
-/** enforce: rules act; observe: rules record and alert what they would have done, never short-circuit. */
+/**
+ * enforce: rules act; observe: rules record and alert what they would have done, never
+ * short-circuit.
+ */
 public enum Mode {
   ENFORCE,
   OBSERVE;

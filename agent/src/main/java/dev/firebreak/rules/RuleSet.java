@@ -27,7 +27,10 @@ public record RuleSet(
     targets = List.copyOf(targets);
   }
 
-  /** No targets, everything else as {@code like} (or the defaults): what {@code attach --detach} leaves. */
+  /**
+   * No targets, everything else as {@code like} (or the defaults): what {@code attach --detach}
+   * leaves.
+   */
   public static RuleSet empty(RuleSet like) {
     return new RuleSet(
         1,
@@ -58,10 +61,16 @@ public record RuleSet(
     }
   }
 
-  /** {@code metrics.tls}: the server's key and certificate (PKCS12 or JKS), and the file holding its password. */
+  /**
+   * {@code metrics.tls}: the server's key and certificate (PKCS12 or JKS), and the file holding its
+   * password.
+   */
   public record Tls(String keystore, String passwordFile) {}
 
-  /** {@code metrics.basic-auth}: the one user {@code /metrics} accepts, and the file holding its password. */
+  /**
+   * {@code metrics.basic-auth}: the one user {@code /metrics} accepts, and the file holding its
+   * password.
+   */
   public record BasicAuth(String user, String passwordFile) {}
 
   /**
@@ -70,7 +79,11 @@ public record RuleSet(
    * @param webhook URL or null
    */
   public record AlertsConfig(
-      String log, String alertmanager, String webhook, Duration repeatInterval, Map<String, String> labels) {
+      String log,
+      String alertmanager,
+      String webhook,
+      Duration repeatInterval,
+      Map<String, String> labels) {
     public static final AlertsConfig DEFAULT =
         new AlertsConfig("stderr", null, null, Duration.ofSeconds(30), Map.of());
 
@@ -83,7 +96,9 @@ public record RuleSet(
     public static final ReloadConfig DEFAULT = new ReloadConfig(true, Duration.ofSeconds(2));
   }
 
-  /** @param tokenFile null when the admin endpoints are off */
+  /**
+   * @param tokenFile null when the admin endpoints are off
+   */
   public record AdminConfig(String tokenFile) {
     public static final AdminConfig DEFAULT = new AdminConfig(null);
   }

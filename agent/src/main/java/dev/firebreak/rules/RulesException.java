@@ -8,7 +8,11 @@ public final class RulesException extends Exception {
   private final List<RuleError> errors;
 
   public RulesException(List<RuleError> errors) {
-    super(errors.stream().map(RuleError::toString).collect(Collectors.joining("\n")), null, false, false);
+    super(
+        errors.stream().map(RuleError::toString).collect(Collectors.joining("\n")),
+        null,
+        false,
+        false);
     if (errors.isEmpty()) {
       throw new IllegalArgumentException("a RulesException needs at least one error");
     }

@@ -41,21 +41,32 @@ import org.yaml.snakeyaml.reader.StreamReader;
 import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
- * The one way to read a rules file (SPEC section 2): bytes to a SnakeYAML node tree (never to
- * Java objects), then to immutable rule objects. Every problem found is reported, in file order,
- * as one {@link RulesException}; nothing else is ever thrown.
+ * The one way to read a rules file (SPEC section 2): bytes to a SnakeYAML node tree (never to Java
+ * objects), then to immutable rule objects. Every problem found is reported, in file order, as one
+ * {@link RulesException}; nothing else is ever thrown.
  */
 public final class RulesParser {
   /** A rules file is small; anything larger is refused before parsing. */
   public static final int MAX_BYTES = 1024 * 1024;
-  /** Aliases to lists or mappings allowed in one file: enough for sharing, too few for an alias bomb. */
+
+  /**
+   * Aliases to lists or mappings allowed in one file: enough for sharing, too few for an alias
+   * bomb.
+   */
   static final int MAX_COLLECTION_ALIASES = 20;
+
   /** A rules file nests six levels deep (root, targets, target, rules, rule, latency). */
   static final int MAX_NESTING = 20;
 
-  private static final List<String> STANDARD_TAGS = List.of(
-      Tag.STR.getValue(), Tag.INT.getValue(), Tag.FLOAT.getValue(), Tag.BOOL.getValue(),
-      Tag.NULL.getValue(), Tag.MAP.getValue(), Tag.SEQ.getValue());
+  private static final List<String> STANDARD_TAGS =
+      List.of(
+          Tag.STR.getValue(),
+          Tag.INT.getValue(),
+          Tag.FLOAT.getValue(),
+          Tag.BOOL.getValue(),
+          Tag.NULL.getValue(),
+          Tag.MAP.getValue(),
+          Tag.SEQ.getValue());
 
   private RulesParser() {}
 
@@ -78,7 +89,8 @@ public final class RulesParser {
       throw single(name, "cannot read the rules file: it is a directory, expected a YAML file");
     }
     if (attributes.isRegularFile() && attributes.size() > MAX_BYTES) {
-      throw single(name, "rules file is " + attributes.size() + " bytes, the limit is " + MAX_BYTES);
+      throw single(
+          name, "rules file is " + attributes.size() + " bytes, the limit is " + MAX_BYTES);
     }
     byte[] content;
     // Bounded even if the file grows meanwhile, or is not a regular file (a pipe, /dev/zero).
@@ -98,14 +110,19 @@ public final class RulesParser {
       } catch (IOException | RuntimeException e) {
         size = -1;
       }
-      throw single(name, size > MAX_BYTES
-          ? "rules file is " + size + " bytes, the limit is " + MAX_BYTES
-          : "rules file is more than " + MAX_BYTES + " bytes, the limit is " + MAX_BYTES);
+      throw single(
+          name,
+          size > MAX_BYTES
+              ? "rules file is " + size + " bytes, the limit is " + MAX_BYTES
+              : "rules file is more than " + MAX_BYTES + " bytes, the limit is " + MAX_BYTES);
     }
     return parse(name, content);
   }
 
-  /** Validates {@code content}; {@code sourceName} names the file in errors and in {@link RuleSet#source()}. */
+  /**
+   * Validates {@code content}; {@code sourceName} names the file in errors and in {@link
+   * RuleSet#source()}.
+   */
   public static RuleSet parse(String sourceName, byte[] content) throws RulesException {
     String name = sourceName == null ? "<rules>" : sourceName;
     if (content == null) {
@@ -133,7 +150,8 @@ public final class RulesParser {
   /** Lowercase hex SHA-256 of {@code content}, as in {@link RuleSet#sha256()}. */
   public static String sha256(byte[] content) {
     try {
-      return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+      return java.util.HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JVM has SHA-256", e);
     }
@@ -154,6 +172,7 @@ public final class RulesParser {
     final String file;
     final byte[] content;
     final List<RuleError> errors = new ArrayList<>();
+
     /** Start marks of nodes already reported for their tag: no second error for the same node. */
     final Set<Mark> reported = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -185,9 +204,11 @@ public final class RulesParser {
 
     /** Strict UTF-8, and only characters YAML allows: a binary file gets one clear error. */
     String decode() throws RulesException {
-      CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT);
+      CharsetDecoder decoder =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT);
       ByteBuffer in = ByteBuffer.wrap(content);
       CharBuffer out = CharBuffer.allocate(content.length + 1);
       CoderResult result = decoder.decode(in, out, true);
@@ -195,9 +216,15 @@ public final class RulesParser {
         int offset = in.position();
         out.flip();
         int[] pos = position(out.toString(), out.length());
-        throw new RulesException(List.of(new RuleError(file, pos[0], pos[1], String.format(
-            "expected UTF-8 text, found the byte 0x%02X at offset %d; is this a binary file?",
-            content[offset] & 0xff, offset))));
+        throw new RulesException(
+            List.of(
+                new RuleError(
+                    file,
+                    pos[0],
+                    pos[1],
+                    String.format(
+                        "expected UTF-8 text, found the byte 0x%02X at offset %d; is this a binary file?",
+                        content[offset] & 0xff, offset))));
       }
       decoder.flush(out);
       out.flip();
@@ -209,8 +236,15 @@ public final class RulesParser {
         int cp = text.codePointAt(i);
         if (!StreamReader.isPrintable(cp)) {
           int[] pos = position(text, i);
-          throw new RulesException(List.of(new RuleError(file, pos[0], pos[1], String.format(
-              "expected text, found the control character U+%04X; is this a binary file?", cp))));
+          throw new RulesException(
+              List.of(
+                  new RuleError(
+                      file,
+                      pos[0],
+                      pos[1],
+                      String.format(
+                          "expected text, found the control character U+%04X; is this a binary file?",
+                          cp))));
         }
         i += Character.charCount(cp);
       }
@@ -247,28 +281,37 @@ public final class RulesParser {
       options.setMergeOnCompose(false);
       // Tags are checked by GuardedParser; nothing is ever constructed from them.
       options.setTagInspector(tag -> true);
-      GuardedParser parser = new GuardedParser(new ParserImpl(new StreamReader(new StringReader(text)), options));
+      GuardedParser parser =
+          new GuardedParser(new ParserImpl(new StreamReader(new StringReader(text)), options));
       Composer composer = new Composer(parser, new Resolver(), options);
       try {
         if (!composer.checkNode()) {
           if (errors.isEmpty()) {
-            errors.add(new RuleError(file, 1, 1, "empty rules file, expected a mapping with 'version: 1'"));
+            errors.add(
+                new RuleError(
+                    file, 1, 1, "empty rules file, expected a mapping with 'version: 1'"));
           }
           return null;
         }
         Node root = composer.getNode();
         if (composer.checkNode()) {
           Event second = parser.peekEvent();
-          add(second.getStartMark(), "expected one YAML document, found a second one; a rules file is one document");
+          add(
+              second.getStartMark(),
+              "expected one YAML document, found a second one; a rules file is one document");
         }
         if (root instanceof ScalarNode s && s.getTag().equals(Tag.NULL) && s.getValue().isEmpty()) {
-          errors.add(new RuleError(file, 1, 1, "empty rules file, expected a mapping with 'version: 1'"));
+          errors.add(
+              new RuleError(file, 1, 1, "empty rules file, expected a mapping with 'version: 1'"));
           return null;
         }
         return root;
       } catch (AliasLimitException e) {
-        add(e.mark, "expected at most " + MAX_COLLECTION_ALIASES
-            + " aliases to lists or mappings, found more; the limit guards against alias bombs");
+        add(
+            e.mark,
+            "expected at most "
+                + MAX_COLLECTION_ALIASES
+                + " aliases to lists or mappings, found more; the limit guards against alias bombs");
       } catch (MarkedYAMLException e) {
         Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
         if (mark == null) {
@@ -277,16 +320,24 @@ public final class RulesParser {
         StringBuilder m = new StringBuilder("invalid YAML: ");
         m.append(oneLine(e.getProblem() != null ? e.getProblem() : e.getMessage()));
         if (e.getContext() != null && e.getContextMark() != null && e.getContextMark() != mark) {
-          m.append(" (").append(oneLine(e.getContext())).append(" started at line ")
-              .append(e.getContextMark().getLine() + 1).append(", column ")
-              .append(e.getContextMark().getColumn() + 1).append(')');
+          m.append(" (")
+              .append(oneLine(e.getContext()))
+              .append(" started at line ")
+              .append(e.getContextMark().getLine() + 1)
+              .append(", column ")
+              .append(e.getContextMark().getColumn() + 1)
+              .append(')');
         }
         add(mark, m.toString());
       } catch (RuntimeException e) {
         // YAMLExceptions without a mark: nesting too deep, code point limit, reader problems
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
+        String message =
+            e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
         if (message.startsWith("Nesting Depth exceeded")) {
-          message = "expected at most " + MAX_NESTING + " levels of nested lists and mappings, found more";
+          message =
+              "expected at most "
+                  + MAX_NESTING
+                  + " levels of nested lists and mappings, found more";
         } else {
           message = "invalid YAML: " + message;
         }
@@ -306,8 +357,8 @@ public final class RulesParser {
     }
 
     /**
-     * Sees every event before the composer: reports tags other than the standard ones and stops
-     * at the alias limit with the alias's position (SnakeYAML's own limit error has none).
+     * Sees every event before the composer: reports tags other than the standard ones and stops at
+     * the alias limit with the alias's position (SnakeYAML's own limit error has none).
      */
     private final class GuardedParser implements Parser {
       final Parser delegate;
@@ -342,11 +393,14 @@ public final class RulesParser {
             throw new AliasLimitException(e.getStartMark());
           }
         } else if (e instanceof NodeEvent node) {
-          String tag = e instanceof ScalarEvent s ? s.getTag() : ((CollectionStartEvent) e).getTag();
+          String tag =
+              e instanceof ScalarEvent s ? s.getTag() : ((CollectionStartEvent) e).getTag();
           if (tag != null && !tag.equals("!") && !STANDARD_TAGS.contains(tag)) {
             reported.add(e.getStartMark());
-            add(e.getStartMark(), "expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag "
-                + Text.name(shortTag(tag)));
+            add(
+                e.getStartMark(),
+                "expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag "
+                    + Text.name(shortTag(tag)));
           }
           if (node.getAnchor() != null) {
             anchorIsCollection.put(node.getAnchor(), e instanceof CollectionStartEvent);

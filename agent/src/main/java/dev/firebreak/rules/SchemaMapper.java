@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
@@ -25,11 +26,11 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.DumperOptions;
 
 /**
  * Maps the node tree of one rules file to a {@link RuleSet} (SPEC section 2), reporting every
- * problem with the position of the node it is about. Only reads: the tree may share nodes (aliases).
+ * problem with the position of the node it is about. Only reads: the tree may share nodes
+ * (aliases).
  */
 final class SchemaMapper {
   static final List<String> TOP_KEYS =
@@ -37,15 +38,27 @@ final class SchemaMapper {
   static final List<String> METRICS_KEYS = List.of("host", "port", "tls", "basic-auth");
   static final List<String> TLS_KEYS = List.of("keystore", "password-file");
   static final List<String> BASIC_AUTH_KEYS = List.of("user", "password-file");
-  static final List<String> ALERTS_KEYS = List.of("log", "alertmanager", "webhook", "repeat-interval", "labels");
+  static final List<String> ALERTS_KEYS =
+      List.of("log", "alertmanager", "webhook", "repeat-interval", "labels");
   static final List<String> RELOAD_KEYS = List.of("watch", "interval");
   static final List<String> ADMIN_KEYS = List.of("token-file");
   static final List<String> KILL_SWITCH_KEYS = List.of("open-for", "half-open-calls");
-  static final List<String> TARGET_KEYS = List.of(
-      "name", "class", "method", "subtypes", "group", "fallback", "force", "capture-argument", "rules");
-  static final List<String> CONDITIONS = List.of("depth", "latency", "duration", "calls-per-invocation");
+  static final List<String> TARGET_KEYS =
+      List.of(
+          "name",
+          "class",
+          "method",
+          "subtypes",
+          "group",
+          "fallback",
+          "force",
+          "capture-argument",
+          "rules");
+  static final List<String> CONDITIONS =
+      List.of("depth", "latency", "duration", "calls-per-invocation");
   static final List<String> RULE_KEYS =
       List.of("name", "depth", "latency", "duration", "calls-per-invocation", "action", "mode");
+
   /** A latency window's bounds: the evaluator keeps at most 12 sub-windows of it in memory. */
   static final Duration MIN_WINDOW = Duration.ofSeconds(1);
 
@@ -64,6 +77,7 @@ final class SchemaMapper {
   private static final String DURATION = "a duration like 250ms, 30s, 5m or 1h";
   private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+
   /** Name comparisons spent on "did you mean" hints for {@code of}, per file. */
   private static final long MAX_SUGGESTION_WORK = 200_000;
 
@@ -74,8 +88,10 @@ final class SchemaMapper {
 
   /** Names seen, for uniqueness and for the targets named by {@code of}. */
   private final Map<String, Node> targetNames = new HashMap<>();
+
   private final Map<String, Node> ruleNames = new HashMap<>();
   private final List<OfReference> ofReferences = new ArrayList<>();
+
   /** Mappings with a merge key: their missing keys are a consequence, not a second mistake. */
   private final Set<MappingNode> merged = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -101,8 +117,12 @@ final class SchemaMapper {
     } else {
       BigInteger version = integer(v.getValueNode(), "version", "version 1");
       if (version != null && !version.equals(BigInteger.ONE)) {
-        err(v.getValueNode(), "version", "expected version 1, found " + version
-            + "; this agent reads version 1 rules files only");
+        err(
+            v.getValueNode(),
+            "version",
+            "expected version 1, found "
+                + version
+                + "; this agent reads version 1 rules files only");
         return null;
       }
     }
@@ -119,7 +139,10 @@ final class SchemaMapper {
     List<Target> targets = new ArrayList<>();
     NodeTuple t = f.get("targets");
     if (t == null) {
-      missing(top, "", "missing required key 'targets', expected a list of targets (it may be empty: 'targets: []')");
+      missing(
+          top,
+          "",
+          "missing required key 'targets', expected a list of targets (it may be empty: 'targets: []')");
     } else {
       SequenceNode list = list(t.getValueNode(), "targets");
       if (list != null) {
@@ -135,14 +158,20 @@ final class SchemaMapper {
     long suggestionWork = 0;
     for (OfReference ref : ofReferences) {
       if (ref.of().equals(ref.ownTarget())) {
-        err(ref.node(), ref.path(), "expected another target than the rule's own, found " + Text.name(ref.of()));
+        err(
+            ref.node(),
+            ref.path(),
+            "expected another target than the rule's own, found " + Text.name(ref.of()));
       } else if (!targetNames.containsKey(ref.of())) {
         // "did you mean" compares with every target: bounded, so that thousands of bad
         // references to thousands of targets stay linear (the hints stop, the errors do not)
         suggestionWork += knownTargets.size();
-        String hint = suggestionWork <= MAX_SUGGESTION_WORK ? suggestion(ref.of(), knownTargets) : "";
-        err(ref.node(), ref.path(), "expected the name of a target in this file, found "
-            + Text.name(ref.of()) + hint);
+        String hint =
+            suggestionWork <= MAX_SUGGESTION_WORK ? suggestion(ref.of(), knownTargets) : "";
+        err(
+            ref.node(),
+            ref.path(),
+            "expected the name of a target in this file, found " + Text.name(ref.of()) + hint);
       }
     }
     return new RuleSet(1, file, sha256, metrics, alerts, reload, admin, killSwitch, mode, targets);
@@ -157,12 +186,17 @@ final class SchemaMapper {
       return d;
     }
     Map<String, NodeTuple> f = fields(m, "metrics", METRICS_KEYS);
-    String host = f.containsKey("host") ? string(f.get("host").getValueNode(), "metrics.host") : d.host();
+    String host =
+        f.containsKey("host") ? string(f.get("host").getValueNode(), "metrics.host") : d.host();
     int port = d.port();
     if (f.containsKey("port")) {
-      BigInteger p = integer(f.get("port").getValueNode(), "metrics.port", "a port from 0 to 65535");
+      BigInteger p =
+          integer(f.get("port").getValueNode(), "metrics.port", "a port from 0 to 65535");
       if (p != null && (p.signum() < 0 || p.compareTo(BigInteger.valueOf(65535)) > 0)) {
-        err(f.get("port").getValueNode(), "metrics.port", "expected a port from 0 to 65535, found " + p);
+        err(
+            f.get("port").getValueNode(),
+            "metrics.port",
+            "expected a port from 0 to 65535, found " + p);
       } else if (p != null) {
         port = p.intValue();
       }
@@ -172,8 +206,22 @@ final class SchemaMapper {
       MappingNode tm = mapping(f.get("tls").getValueNode(), "metrics.tls");
       if (tm != null) {
         Map<String, NodeTuple> tf = fields(tm, "metrics.tls", TLS_KEYS);
-        String keystore = requiredFile(tm, tf, "metrics.tls", "keystore", "a keystore file (PKCS12 or JKS) with the server's key and certificate", false);
-        String password = requiredFile(tm, tf, "metrics.tls", "password-file", "a file holding the keystore's password", true);
+        String keystore =
+            requiredFile(
+                tm,
+                tf,
+                "metrics.tls",
+                "keystore",
+                "a keystore file (PKCS12 or JKS) with the server's key and certificate",
+                false);
+        String password =
+            requiredFile(
+                tm,
+                tf,
+                "metrics.tls",
+                "password-file",
+                "a file holding the keystore's password",
+                true);
         tls = keystore == null || password == null ? null : new RuleSet.Tls(keystore, password);
       }
     }
@@ -184,16 +232,24 @@ final class SchemaMapper {
         Map<String, NodeTuple> bf = fields(bm, "metrics.basic-auth", BASIC_AUTH_KEYS);
         String user = null;
         if (!bf.containsKey("user")) {
-          missing(bm, "metrics.basic-auth", "missing required key 'user', expected the user name Prometheus sends");
+          missing(
+              bm,
+              "metrics.basic-auth",
+              "missing required key 'user', expected the user name Prometheus sends");
         } else {
           Node u = bf.get("user").getValueNode();
           user = string(u, "metrics.basic-auth.user");
           if (user != null && user.indexOf(':') >= 0) {
-            err(u, "metrics.basic-auth.user", "expected a user name without ':', found " + Text.quote(user));
+            err(
+                u,
+                "metrics.basic-auth.user",
+                "expected a user name without ':', found " + Text.quote(user));
             user = null;
           }
         }
-        String password = requiredFile(bm, bf, "metrics.basic-auth", "password-file", "a file holding the password", true);
+        String password =
+            requiredFile(
+                bm, bf, "metrics.basic-auth", "password-file", "a file holding the password", true);
         basicAuth = user == null || password == null ? null : new RuleSet.BasicAuth(user, password);
       }
     }
@@ -201,11 +257,17 @@ final class SchemaMapper {
   }
 
   /**
-   * A required key naming a file that must exist now; a file holding a secret must also be
-   * private to its owner. Checked here so that {@code validate} and a reload report it with its
-   * line and column, like any other mistake.
+   * A required key naming a file that must exist now; a file holding a secret must also be private
+   * to its owner. Checked here so that {@code validate} and a reload report it with its line and
+   * column, like any other mistake.
    */
-  private String requiredFile(MappingNode m, Map<String, NodeTuple> f, String path, String key, String expected, boolean secret) {
+  private String requiredFile(
+      MappingNode m,
+      Map<String, NodeTuple> f,
+      String path,
+      String key,
+      String expected,
+      boolean secret) {
     if (!f.containsKey(key)) {
       missing(m, path, "missing required key '" + key + "', expected " + expected);
       return null;
@@ -219,16 +281,32 @@ final class SchemaMapper {
     try {
       Path file = Path.of(name);
       if (!Files.isRegularFile(file)) {
-        problem = Files.exists(file) ? "found " + Text.quote(name) + ", which is not a regular file" : "found no file " + Text.quote(name);
+        problem =
+            Files.exists(file)
+                ? "found " + Text.quote(name) + ", which is not a regular file"
+                : "found no file " + Text.quote(name);
       } else if (!Files.isReadable(file)) {
         problem = "found " + Text.quote(name) + ", which this user cannot read";
       } else {
         String loose = secret ? SecretFile.looseMode(file) : null;
-        problem = loose == null ? null : "found " + Text.quote(name) + " with mode " + loose
-            + ": a secret only its owner may access (run: chmod 600 " + name + ")";
+        problem =
+            loose == null
+                ? null
+                : "found "
+                    + Text.quote(name)
+                    + " with mode "
+                    + loose
+                    + ": a secret only its owner may access (run: chmod 600 "
+                    + name
+                    + ")";
       }
     } catch (IOException | RuntimeException e) {
-      problem = "found " + Text.quote(name) + ", which cannot be checked (" + e.getClass().getSimpleName() + ")";
+      problem =
+          "found "
+              + Text.quote(name)
+              + ", which cannot be checked ("
+              + e.getClass().getSimpleName()
+              + ")";
     }
     if (problem != null) {
       err(node, path + "." + key, "expected " + expected + ", " + problem);
@@ -245,11 +323,16 @@ final class SchemaMapper {
     }
     Map<String, NodeTuple> f = fields(m, "alerts", ALERTS_KEYS);
     String log = f.containsKey("log") ? string(f.get("log").getValueNode(), "alerts.log") : d.log();
-    String alertmanager = f.containsKey("alertmanager") ? url(f.get("alertmanager").getValueNode(), "alerts.alertmanager") : null;
-    String webhook = f.containsKey("webhook") ? url(f.get("webhook").getValueNode(), "alerts.webhook") : null;
-    Duration repeat = f.containsKey("repeat-interval")
-        ? duration(f.get("repeat-interval").getValueNode(), "alerts.repeat-interval")
-        : d.repeatInterval();
+    String alertmanager =
+        f.containsKey("alertmanager")
+            ? url(f.get("alertmanager").getValueNode(), "alerts.alertmanager")
+            : null;
+    String webhook =
+        f.containsKey("webhook") ? url(f.get("webhook").getValueNode(), "alerts.webhook") : null;
+    Duration repeat =
+        f.containsKey("repeat-interval")
+            ? duration(f.get("repeat-interval").getValueNode(), "alerts.repeat-interval")
+            : d.repeatInterval();
     Map<String, String> labels = new LinkedHashMap<>();
     if (f.containsKey("labels")) {
       MappingNode lm = mapping(f.get("labels").getValueNode(), "alerts.labels");
@@ -257,8 +340,11 @@ final class SchemaMapper {
         for (Map.Entry<String, NodeTuple> e : fields(lm, "alerts.labels", null).entrySet()) {
           String name = e.getKey();
           if (!LABEL.matcher(name).matches()) {
-            err(e.getValue().getKeyNode(), "alerts.labels",
-                "expected a label name of letters, digits and '_' not starting with a digit, found " + Text.quote(name));
+            err(
+                e.getValue().getKeyNode(),
+                "alerts.labels",
+                "expected a label name of letters, digits and '_' not starting with a digit, found "
+                    + Text.quote(name));
           }
           String value = string(e.getValue().getValueNode(), "alerts.labels." + name);
           if (value != null) {
@@ -277,8 +363,14 @@ final class SchemaMapper {
       return d;
     }
     Map<String, NodeTuple> f = fields(m, "reload", RELOAD_KEYS);
-    Boolean watch = f.containsKey("watch") ? bool(f.get("watch").getValueNode(), "reload.watch") : Boolean.valueOf(d.watch());
-    Duration interval = f.containsKey("interval") ? duration(f.get("interval").getValueNode(), "reload.interval") : d.interval();
+    Boolean watch =
+        f.containsKey("watch")
+            ? bool(f.get("watch").getValueNode(), "reload.watch")
+            : Boolean.valueOf(d.watch());
+    Duration interval =
+        f.containsKey("interval")
+            ? duration(f.get("interval").getValueNode(), "reload.interval")
+            : d.interval();
     return new RuleSet.ReloadConfig(watch == null ? d.watch() : watch, interval);
   }
 
@@ -288,7 +380,10 @@ final class SchemaMapper {
       return RuleSet.AdminConfig.DEFAULT;
     }
     Map<String, NodeTuple> f = fields(m, "admin", ADMIN_KEYS);
-    String tokenFile = f.containsKey("token-file") ? string(f.get("token-file").getValueNode(), "admin.token-file") : null;
+    String tokenFile =
+        f.containsKey("token-file")
+            ? string(f.get("token-file").getValueNode(), "admin.token-file")
+            : null;
     return new RuleSet.AdminConfig(tokenFile);
   }
 
@@ -299,17 +394,22 @@ final class SchemaMapper {
       return d;
     }
     Map<String, NodeTuple> f = fields(m, "kill-switch", KILL_SWITCH_KEYS);
-    Duration openFor = f.containsKey("open-for") ? duration(f.get("open-for").getValueNode(), "kill-switch.open-for") : d.openFor();
+    Duration openFor =
+        f.containsKey("open-for")
+            ? duration(f.get("open-for").getValueNode(), "kill-switch.open-for")
+            : d.openFor();
     int halfOpen = d.halfOpenCalls();
     if (f.containsKey("half-open-calls")) {
-      BigInteger n = positive(f.get("half-open-calls").getValueNode(), "kill-switch.half-open-calls", INT_MAX);
+      BigInteger n =
+          positive(f.get("half-open-calls").getValueNode(), "kill-switch.half-open-calls", INT_MAX);
       halfOpen = n == null ? halfOpen : n.intValue();
     }
     return new RuleSet.KillSwitchConfig(openFor, halfOpen);
   }
 
   /** The required {@code name} of a target or rule, reported when missing, malformed or taken. */
-  private String uniqueName(MappingNode m, Map<String, NodeTuple> f, String path, Map<String, Node> seen, String kind) {
+  private String uniqueName(
+      MappingNode m, Map<String, NodeTuple> f, String path, Map<String, Node> seen, String kind) {
     if (!f.containsKey("name")) {
       missing(m, path, "missing required key 'name'");
       return null;
@@ -319,7 +419,16 @@ final class SchemaMapper {
     if (name != null) {
       Node first = seen.putIfAbsent(name, n);
       if (first != null) {
-        err(n, path + ".name", "duplicate " + kind + " name " + Text.name(name) + " (first at " + where(first, n) + ")");
+        err(
+            n,
+            path + ".name",
+            "duplicate "
+                + kind
+                + " name "
+                + Text.name(name)
+                + " (first at "
+                + where(first, n)
+                + ")");
       }
     }
     return name;
@@ -334,13 +443,20 @@ final class SchemaMapper {
     String name = uniqueName(m, f, path, targetNames, "target");
     String classGlob = null;
     if (!f.containsKey("class")) {
-      missing(m, path, "missing required key 'class', expected a class glob like com.acme.*Service");
+      missing(
+          m, path, "missing required key 'class', expected a class glob like com.acme.*Service");
     } else {
       classGlob = glob(f.get("class").getValueNode(), path + ".class", Glob.Kind.CLASS);
     }
-    String methodGlob = f.containsKey("method") ? glob(f.get("method").getValueNode(), path + ".method", Glob.Kind.METHOD) : "*";
-    boolean subtypes = f.containsKey("subtypes") && Boolean.TRUE.equals(bool(f.get("subtypes").getValueNode(), path + ".subtypes"));
-    String group = f.containsKey("group") ? name(f.get("group").getValueNode(), path + ".group") : null;
+    String methodGlob =
+        f.containsKey("method")
+            ? glob(f.get("method").getValueNode(), path + ".method", Glob.Kind.METHOD)
+            : "*";
+    boolean subtypes =
+        f.containsKey("subtypes")
+            && Boolean.TRUE.equals(bool(f.get("subtypes").getValueNode(), path + ".subtypes"));
+    String group =
+        f.containsKey("group") ? name(f.get("group").getValueNode(), path + ".group") : null;
     Fallback fallback = new Fallback.Throw();
     if (f.containsKey("fallback")) {
       fallback = fallback(f.get("fallback").getValueNode(), path + ".fallback");
@@ -350,11 +466,16 @@ final class SchemaMapper {
       String s = choice(f.get("force").getValueNode(), path + ".force", FORCES);
       force = s == null ? null : Target.Force.valueOf(s.toUpperCase(Locale.ROOT));
     }
-    boolean capture = f.containsKey("capture-argument")
-        && Boolean.TRUE.equals(bool(f.get("capture-argument").getValueNode(), path + ".capture-argument"));
+    boolean capture =
+        f.containsKey("capture-argument")
+            && Boolean.TRUE.equals(
+                bool(f.get("capture-argument").getValueNode(), path + ".capture-argument"));
     List<Rule> rules = new ArrayList<>();
     if (!f.containsKey("rules")) {
-      missing(m, path, "missing required key 'rules', expected a list of rules (it may be empty: 'rules: []')");
+      missing(
+          m,
+          path,
+          "missing required key 'rules', expected a list of rules (it may be empty: 'rules: []')");
     } else {
       SequenceNode list = list(f.get("rules").getValueNode(), path + ".rules");
       if (list != null) {
@@ -366,7 +487,8 @@ final class SchemaMapper {
         }
       }
     }
-    return new Target(name, classGlob, methodGlob, subtypes, group, fallback, force, capture, rules, position(m));
+    return new Target(
+        name, classGlob, methodGlob, subtypes, group, fallback, force, capture, rules, position(m));
   }
 
   private Rule rule(Node node, String path, String targetName) {
@@ -384,15 +506,25 @@ final class SchemaMapper {
       if (conditionKey == null) {
         conditionKey = e.getKey();
       } else {
-        err(e.getValue().getKeyNode(), path, "expected exactly one condition, found both "
-            + Text.name(conditionKey) + " and " + Text.name(e.getKey()));
+        err(
+            e.getValue().getKeyNode(),
+            path,
+            "expected exactly one condition, found both "
+                + Text.name(conditionKey)
+                + " and "
+                + Text.name(e.getKey()));
       }
     }
     Rule.Condition condition = null;
     if (conditionKey == null) {
       missing(m, path, "missing condition, expected exactly one of " + Text.oneOf(CONDITIONS));
     } else {
-      condition = condition(conditionKey, f.get(conditionKey).getValueNode(), path + "." + conditionKey, targetName);
+      condition =
+          condition(
+              conditionKey,
+              f.get(conditionKey).getValueNode(),
+              path + "." + conditionKey,
+              targetName);
     }
     Action action = null;
     if (!f.containsKey("action")) {
@@ -402,8 +534,11 @@ final class SchemaMapper {
       String s = choice(a, path + ".action", ACTIONS);
       action = s == null ? null : Action.valueOf(s.toUpperCase(Locale.ROOT));
       if (action == Action.LIMIT && "latency".equals(conditionKey)) {
-        err(a, path + ".action", "expected alert or trip for a latency rule, found 'limit'"
-            + " (a latency rule has no single offending call to short-circuit)");
+        err(
+            a,
+            path + ".action",
+            "expected alert or trip for a latency rule, found 'limit'"
+                + " (a latency rule has no single offending call to short-circuit)");
       }
     }
     Mode mode = null;
@@ -416,69 +551,84 @@ final class SchemaMapper {
 
   private Rule.Condition condition(String key, Node value, String path, String targetName) {
     switch (key) {
-      case "depth": {
-        BigInteger n = positive(value, path, INT_MAX);
-        return n == null ? null : new Rule.Depth(n.intValue());
-      }
-      case "duration": {
-        Duration d = duration(value, path);
-        return d == null ? null : new Rule.Stuck(d);
-      }
-      case "latency": {
-        MappingNode m = mapping(value, path);
-        if (m == null) {
-          return null;
+      case "depth":
+        {
+          BigInteger n = positive(value, path, INT_MAX);
+          return n == null ? null : new Rule.Depth(n.intValue());
         }
-        Map<String, NodeTuple> f = fields(m, path, LATENCY_KEYS);
-        Double percentile = null;
-        if (!f.containsKey("percentile")) {
-          missing(m, path, "missing required key 'percentile', expected a number above 0 and at most 100");
-        } else {
-          percentile = percentile(f.get("percentile").getValueNode(), path + ".percentile");
+      case "duration":
+        {
+          Duration d = duration(value, path);
+          return d == null ? null : new Rule.Stuck(d);
         }
-        Duration above = null;
-        if (!f.containsKey("above")) {
-          missing(m, path, "missing required key 'above', expected " + DURATION);
-        } else {
-          above = duration(f.get("above").getValueNode(), path + ".above");
-        }
-        Duration window = null;
-        if (!f.containsKey("window")) {
-          missing(m, path, "missing required key 'window', expected " + DURATION);
-        } else {
-          window = duration(f.get("window").getValueNode(), path + ".window");
-          if (window != null && (window.compareTo(MIN_WINDOW) < 0 || window.compareTo(MAX_WINDOW) > 0)) {
-            err(f.get("window").getValueNode(), path + ".window",
-                "expected a window from 1s to 1h, found " + Durations.format(window));
-            window = null;
+      case "latency":
+        {
+          MappingNode m = mapping(value, path);
+          if (m == null) {
+            return null;
           }
-        }
-        return percentile == null || above == null || window == null ? null : new Rule.Latency(percentile, above, window);
-      }
-      default: {
-        MappingNode m = mapping(value, path);
-        if (m == null) {
-          return null;
-        }
-        Map<String, NodeTuple> f = fields(m, path, CALLS_KEYS);
-        BigInteger limit = null;
-        if (!f.containsKey("limit")) {
-          missing(m, path, "missing required key 'limit', expected a positive integer");
-        } else {
-          limit = positive(f.get("limit").getValueNode(), path + ".limit", LONG_MAX);
-        }
-        String of = null;
-        if (!f.containsKey("of")) {
-          missing(m, path, "missing required key 'of', expected the name of a target in this file");
-        } else {
-          Node n = f.get("of").getValueNode();
-          of = name(n, path + ".of");
-          if (of != null) {
-            ofReferences.add(new OfReference(of, n, path + ".of", targetName));
+          Map<String, NodeTuple> f = fields(m, path, LATENCY_KEYS);
+          Double percentile = null;
+          if (!f.containsKey("percentile")) {
+            missing(
+                m,
+                path,
+                "missing required key 'percentile', expected a number above 0 and at most 100");
+          } else {
+            percentile = percentile(f.get("percentile").getValueNode(), path + ".percentile");
           }
+          Duration above = null;
+          if (!f.containsKey("above")) {
+            missing(m, path, "missing required key 'above', expected " + DURATION);
+          } else {
+            above = duration(f.get("above").getValueNode(), path + ".above");
+          }
+          Duration window = null;
+          if (!f.containsKey("window")) {
+            missing(m, path, "missing required key 'window', expected " + DURATION);
+          } else {
+            window = duration(f.get("window").getValueNode(), path + ".window");
+            if (window != null
+                && (window.compareTo(MIN_WINDOW) < 0 || window.compareTo(MAX_WINDOW) > 0)) {
+              err(
+                  f.get("window").getValueNode(),
+                  path + ".window",
+                  "expected a window from 1s to 1h, found " + Durations.format(window));
+              window = null;
+            }
+          }
+          return percentile == null || above == null || window == null
+              ? null
+              : new Rule.Latency(percentile, above, window);
         }
-        return limit == null || of == null ? null : new Rule.CallsPerInvocation(limit.longValue(), of);
-      }
+      default:
+        {
+          MappingNode m = mapping(value, path);
+          if (m == null) {
+            return null;
+          }
+          Map<String, NodeTuple> f = fields(m, path, CALLS_KEYS);
+          BigInteger limit = null;
+          if (!f.containsKey("limit")) {
+            missing(m, path, "missing required key 'limit', expected a positive integer");
+          } else {
+            limit = positive(f.get("limit").getValueNode(), path + ".limit", LONG_MAX);
+          }
+          String of = null;
+          if (!f.containsKey("of")) {
+            missing(
+                m, path, "missing required key 'of', expected the name of a target in this file");
+          } else {
+            Node n = f.get("of").getValueNode();
+            of = name(n, path + ".of");
+            if (of != null) {
+              ofReferences.add(new OfReference(of, n, path + ".of", targetName));
+            }
+          }
+          return limit == null || of == null
+              ? null
+              : new Rule.CallsPerInvocation(limit.longValue(), of);
+        }
     }
   }
 
@@ -502,7 +652,10 @@ final class SchemaMapper {
       if (n.matches("[0-9]{1,3}") && Integer.parseInt(n) <= 255) {
         return new Fallback.ReturnArg(Integer.parseInt(n));
       }
-      err(node, path, "expected return-arg:N with N a parameter index from 0 to 255, found " + Text.quote(s));
+      err(
+          node,
+          path,
+          "expected return-arg:N with N a parameter index from 0 to 255, found " + Text.quote(s));
       return null;
     }
     if (s.startsWith("return-value:")) {
@@ -513,16 +666,22 @@ final class SchemaMapper {
       err(node, path, "expected return-value:TEXT with a non-empty TEXT, found " + Text.quote(s));
       return null;
     }
-    err(node, path, "expected " + Text.oneOf(FALLBACKS) + ", found " + Text.quote(s)
-        + suggestion(s, List.of("throw", "return-null", "return-default")));
+    err(
+        node,
+        path,
+        "expected "
+            + Text.oneOf(FALLBACKS)
+            + ", found "
+            + Text.quote(s)
+            + suggestion(s, List.of("throw", "return-null", "return-default")));
     return null;
   }
 
   // ---- mappings and keys ----
 
   /**
-   * The fields of a mapping by key, first occurrence only; reports keys that are not plain
-   * names, duplicates, and keys not in {@code legal} (null: any key is legal).
+   * The fields of a mapping by key, first occurrence only; reports keys that are not plain names,
+   * duplicates, and keys not in {@code legal} (null: any key is legal).
    */
   private Map<String, NodeTuple> fields(MappingNode m, String path, List<String> legal) {
     Map<String, NodeTuple> fields = new LinkedHashMap<>();
@@ -534,20 +693,34 @@ final class SchemaMapper {
       }
       if (key.getTag().equals(Tag.MERGE)) {
         merged.add(m);
-        err(k, path, "expected a key name, found the merge key '<<' (not supported: write the keys out)");
+        err(
+            k,
+            path,
+            "expected a key name, found the merge key '<<' (not supported: write the keys out)");
         continue;
       }
       String name = key.getValue();
       String qualified = path.isEmpty() ? name : path + "." + name;
       if (legal != null && !legal.contains(name)) {
         String hint = suggestion(name, legal);
-        err(k, "", "unknown key " + Text.name(qualified)
-            + (hint.isEmpty() ? ", expected one of: " + String.join(", ", legal) : hint));
+        err(
+            k,
+            "",
+            "unknown key "
+                + Text.name(qualified)
+                + (hint.isEmpty() ? ", expected one of: " + String.join(", ", legal) : hint));
         continue;
       }
       NodeTuple first = fields.putIfAbsent(name, tuple);
       if (first != null) {
-        err(k, "", "duplicate key " + Text.name(qualified) + " (first at " + where(first.getKeyNode(), k) + ")");
+        err(
+            k,
+            "",
+            "duplicate key "
+                + Text.name(qualified)
+                + " (first at "
+                + where(first.getKeyNode(), k)
+                + ")");
       }
     }
     return fields;
@@ -580,7 +753,10 @@ final class SchemaMapper {
   private String string(Node node, String path) {
     if (node instanceof ScalarNode s) {
       Tag tag = s.getTag();
-      if (tag.equals(Tag.STR) || tag.equals(Tag.INT) || tag.equals(Tag.FLOAT) || tag.equals(Tag.BOOL)
+      if (tag.equals(Tag.STR)
+          || tag.equals(Tag.INT)
+          || tag.equals(Tag.FLOAT)
+          || tag.equals(Tag.BOOL)
           || tag.equals(Tag.TIMESTAMP)) {
         if (s.getValue().isEmpty()) {
           err(node, path, "expected a non-empty string, found \"\"");
@@ -597,7 +773,10 @@ final class SchemaMapper {
   private String name(Node node, String path) {
     String s = string(node, path);
     if (s != null && !NAME.matcher(s).matches()) {
-      err(node, path, "expected a name of lowercase letters, digits and '-', found " + Text.quote(s));
+      err(
+          node,
+          path,
+          "expected a name of lowercase letters, digits and '-', found " + Text.quote(s));
       return null;
     }
     return s;
@@ -635,7 +814,9 @@ final class SchemaMapper {
   }
 
   private String choice(Node node, String path, List<String> words) {
-    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL) && words.contains(s.getValue())) {
+    if (node instanceof ScalarNode s
+        && !s.getTag().equals(Tag.NULL)
+        && words.contains(s.getValue())) {
       return s.getValue();
     }
     String hint = node instanceof ScalarNode s ? suggestion(s.getValue(), words) : "";
@@ -668,7 +849,10 @@ final class SchemaMapper {
     String expected = "a positive integer";
     BigInteger n = integer(node, path, expected);
     if (n != null && (n.signum() <= 0 || n.compareTo(max) > 0)) {
-      err(node, path, "expected " + expected + (n.signum() > 0 ? " at most " + max : "") + ", found " + n);
+      err(
+          node,
+          path,
+          "expected " + expected + (n.signum() > 0 ? " at most " + max : "") + ", found " + n);
       return null;
     }
     return n;
@@ -676,7 +860,8 @@ final class SchemaMapper {
 
   private Double percentile(Node node, String path) {
     String expected = "a percentile above 0 and at most 100";
-    if (node instanceof ScalarNode s && (s.getTag().equals(Tag.INT) || s.getTag().equals(Tag.FLOAT))) {
+    if (node instanceof ScalarNode s
+        && (s.getTag().equals(Tag.INT) || s.getTag().equals(Tag.FLOAT))) {
       String v = s.getValue().replace("_", "");
       try {
         double p = Double.parseDouble(v);
@@ -692,7 +877,8 @@ final class SchemaMapper {
   }
 
   private Duration duration(Node node, String path) {
-    if (node instanceof ScalarNode s && (s.getTag().equals(Tag.STR) || s.getTag().equals(Tag.INT))) {
+    if (node instanceof ScalarNode s
+        && (s.getTag().equals(Tag.STR) || s.getTag().equals(Tag.INT))) {
       try {
         return Durations.parse(s.getValue());
       } catch (IllegalArgumentException e) {
@@ -715,7 +901,9 @@ final class SchemaMapper {
   private static String where(Node first, Node again) {
     Mark f = first.getStartMark();
     String line = "line " + (f.getLine() + 1);
-    return f.getLine() == again.getStartMark().getLine() ? line + ", column " + (f.getColumn() + 1) : line;
+    return f.getLine() == again.getStartMark().getLine()
+        ? line + ", column " + (f.getColumn() + 1)
+        : line;
   }
 
   private void missing(MappingNode m, String path, String message) {
@@ -729,8 +917,12 @@ final class SchemaMapper {
     if (reported.contains(mark)) {
       return; // its tag was reported; one error per mistake
     }
-    errors.add(new RuleError(file, mark.getLine() + 1, mark.getColumn() + 1,
-        path.isEmpty() ? message : path + ": " + message));
+    errors.add(
+        new RuleError(
+            file,
+            mark.getLine() + 1,
+            mark.getColumn() + 1,
+            path.isEmpty() ? message : path + ": " + message));
   }
 
   /** What a node is, for "found ...". */

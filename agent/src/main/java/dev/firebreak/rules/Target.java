@@ -31,7 +31,8 @@ public record Target(
     for (Rule r : rules) {
       rs.add(new Rule(r.name(), r.condition(), r.action(), r.mode(), null));
     }
-    return new Target(name, classGlob, methodGlob, subtypes, group, fallback, force, captureArgument, rs, null);
+    return new Target(
+        name, classGlob, methodGlob, subtypes, group, fallback, force, captureArgument, rs, null);
   }
 
   /** The name of the per-thread depth counter: the group if set, else the target itself. */

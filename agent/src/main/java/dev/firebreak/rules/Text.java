@@ -90,8 +90,8 @@ public final class Text {
 
   /**
    * A URL as it may be printed: its user-info, query and fragment replaced by {@code redacted},
-   * since webhook and Alertmanager URLs often carry a password or a token there. Works on any
-   * text, a URL or not, and on text with a URL inside ({@code "webhook https://u:p@h/x?t=1"}).
+   * since webhook and Alertmanager URLs often carry a password or a token there. Works on any text,
+   * a URL or not, and on text with a URL inside ({@code "webhook https://u:p@h/x?t=1"}).
    */
   public static String redactUrl(String text) {
     if (text == null) {
@@ -131,6 +131,8 @@ public final class Text {
     if (words.size() == 1) {
       return words.get(0);
     }
-    return String.join(", ", words.subList(0, words.size() - 1)) + " or " + words.get(words.size() - 1);
+    return String.join(", ", words.subList(0, words.size() - 1))
+        + " or "
+        + words.get(words.size() - 1);
   }
 }

@@ -11,17 +11,19 @@ import java.util.function.ObjIntConsumer;
 import org.HdrHistogram.Histogram;
 
 /**
- * The evaluator's first part: moves what every thread recorded since the last round into
- * per-method totals (for /metrics) and hands each method's interval to a consumer (the latency
- * windows); folds a dead thread's counts into the retired totals and releases its state in the
- * same round, so counts stay exact and never go down. Only one thread at a time (callers hold the
- * {@link Monitor}'s lock).
+ * The evaluator's first part: moves what every thread recorded since the last round into per-method
+ * totals (for /metrics) and hands each method's interval to a consumer (the latency windows); folds
+ * a dead thread's counts into the retired totals and releases its state in the same round, so
+ * counts stay exact and never go down. Only one thread at a time (callers hold the {@link
+ * Monitor}'s lock).
  */
 final class Drainer {
   private final Engine engine;
   private final Map<Integer, Histogram> cumulative = new HashMap<>();
+
   /** Per thread and method: the copy of its histogram taken at the last drain. */
   private final Map<ThreadState, Histogram[]> snapshots = new IdentityHashMap<>();
+
   private final Histogram copy = ThreadState.newHistogram();
   private final Histogram interval = ThreadState.newHistogram();
   private long[] retiredCalls = new long[0];

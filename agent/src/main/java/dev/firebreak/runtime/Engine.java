@@ -1,12 +1,11 @@
 package dev.firebreak.runtime;
 
-import dev.firebreak.errors.AgentErrors;
-
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.alert.AlertEvent;
 import dev.firebreak.bootstrap.Dispatcher;
 import dev.firebreak.bootstrap.ShortCircuitException;
 import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.rules.RuleSet;
@@ -27,21 +26,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * The hot path: what {@link dev.firebreak.bootstrap.Probe} calls on every instrumented call.
  *
- * <p>{@link #enter} and {@link #exit} take no lock and never block: they touch the calling
- * thread's own {@link ThreadState} and read the immutable {@link Plan} in force. They allocate only
- * on rare paths: a thread's first call (its state, registered with one lock-free insertion), an
- * array that must grow, a method's first completed call on the thread (its histogram), and a rule
- * firing, which builds an alert event (at most one per rule and target per {@code
- * repeat-interval}) for the alert thread.
+ * <p>{@link #enter} and {@link #exit} take no lock and never block: they touch the calling thread's
+ * own {@link ThreadState} and read the immutable {@link Plan} in force. They allocate only on rare
+ * paths: a thread's first call (its state, registered with one lock-free insertion), an array that
+ * must grow, a method's first completed call on the thread (its histogram), and a rule firing,
+ * which builds an alert event (at most one per rule and target per {@code repeat-interval}) for the
+ * alert thread.
  */
 public final class Engine extends Dispatcher {
   private final MethodRegistry methods = new MethodRegistry();
   private final CounterRegistry counters = new CounterRegistry();
+
   /**
-   * Every thread's state: registering is one lock-free insertion (no lock that application
-   * threads share, no copy of the list); the evaluator removes the dead ones.
+   * Every thread's state: registering is one lock-free insertion (no lock that application threads
+   * share, no copy of the list); the evaluator removes the dead ones.
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
+
   private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
   private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();
@@ -56,17 +57,21 @@ public final class Engine extends Dispatcher {
   // ---------------------------------------------------------------- rules
 
   /**
-   * Swaps in new rules. Kill switches and counters of targets that stay keep their state; a
-   * target whose definition changed starts over with a closed switch; the state of targets and
-   * rules that are gone is released, so a target removed and added again starts afresh. Calls in
-   * flight finish under the plan they entered with (their frames hold it).
+   * Swaps in new rules. Kill switches and counters of targets that stay keep their state; a target
+   * whose definition changed starts over with a closed switch; the state of targets and rules that
+   * are gone is released, so a target removed and added again starts afresh. Calls in flight finish
+   * under the plan they entered with (their frames hold it).
    */
   public synchronized void apply(RuleSet rules) {
     Plan old = plan;
     repeatNanos = rules.alerts().repeatInterval().toNanos();
     targetStates.keySet().retainAll(rules.targets().stream().map(Target::name).toList());
-    ruleStates.keySet().retainAll(
-        rules.targets().stream().flatMap(t -> t.rules().stream().map(r -> ruleKey(r, t))).toList());
+    ruleStates
+        .keySet()
+        .retainAll(
+            rules.targets().stream()
+                .flatMap(t -> t.rules().stream().map(r -> ruleKey(r, t)))
+                .toList());
     Plan next = build(rules, methods.all());
     for (TargetPlan t : next.targets) {
       TargetPlan before = old.target(t.name);
@@ -131,7 +136,11 @@ public final class Engine extends Dispatcher {
         if (r.condition() instanceof Rule.CallsPerInvocation c) {
           budget.add(
               new RulePlan(
-                  r, rules.mode(), rs, counters.id("budget:" + ruleKey(r, t)), counters.id("target:" + c.of())));
+                  r,
+                  rules.mode(),
+                  rs,
+                  counters.id("budget:" + ruleKey(r, t)),
+                  counters.id("target:" + c.of())));
           continue;
         }
         RulePlan rp = new RulePlan(r, rules.mode(), rs, -1, -1);
@@ -147,7 +156,10 @@ public final class Engine extends Dispatcher {
       int[] resets =
           rules.targets().stream()
               .flatMap(x -> x.rules().stream().map(r -> Map.entry(x, r)))
-              .filter(e -> e.getValue().condition() instanceof Rule.CallsPerInvocation c && c.of().equals(t.name()))
+              .filter(
+                  e ->
+                      e.getValue().condition() instanceof Rule.CallsPerInvocation c
+                          && c.of().equals(t.name()))
               .mapToInt(e -> counters.id("budget:" + ruleKey(e.getValue(), e.getKey())))
               .toArray();
       targets.add(
@@ -191,7 +203,14 @@ public final class Engine extends Dispatcher {
             targetName,
             id ->
                 new MethodInfo(
-                    id, className, name, descriptor, label, returnType, parameterTypes, targetName));
+                    id,
+                    className,
+                    name,
+                    descriptor,
+                    label,
+                    returnType,
+                    parameterTypes,
+                    targetName));
     Plan p = plan;
     if (info.id() >= p.methods.length
         || p.methods[info.id()] == null
@@ -224,13 +243,13 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * Kept under C2's inlining limit for hot methods (325 bytecode bytes), so it is compiled into
-   * the instrumented method: everything that runs only when a rule may fire, a switch is open or a
+   * Kept under C2's inlining limit for hot methods (325 bytecode bytes), so it is compiled into the
+   * instrumented method: everything that runs only when a rule may fire, a switch is open or a
    * thread's arrays must grow is in the methods it calls.
    *
    * <p>Nothing that can throw runs after the thread's depth changes: room is made first, the rules
-   * are checked against the depth the call would have, and only a call that goes ahead records
-   * its step, as a frame that its {@link #exit} pops. A failure before that leaves no trace; a
+   * are checked against the depth the call would have, and only a call that goes ahead records its
+   * step, as a frame that its {@link #exit} pops. A failure before that leaves no trace; a
    * short-circuited call records none. The token is the frame's index + 2 (0 and 1 mean
    * short-circuited and untracked).
    */
@@ -311,8 +330,8 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * The depth rules (when the depth passed the lowest limit) and the call budgets: fires what
-   * went over; true when a rule short-circuited the call.
+   * The depth rules (when the depth passed the lowest limit) and the call budgets: fires what went
+   * over; true when a rule short-circuited the call.
    */
   private boolean checkRules(MethodPlan p, ThreadState ts, int d, Object first, long now) {
     TargetPlan t = p.target;
@@ -352,7 +371,15 @@ public final class Engine extends Dispatcher {
   }
 
   /** The offending call of a {@code limit} or {@code trip} rule: fire and short-circuit it. */
-  private void limited(RulePlan r, MethodPlan p, ThreadState ts, int d, double value, double threshold, Object first, long now) {
+  private void limited(
+      RulePlan r,
+      MethodPlan p,
+      ThreadState ts,
+      int d,
+      double value,
+      double threshold,
+      Object first,
+      long now) {
     TargetPlan t = p.target;
     fire(r, p, value, threshold, first, now, null);
     failTrial(t.killSwitch, r, now);
@@ -412,8 +439,8 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * The fallback of the call this thread just short-circuited: from the plan that call entered
-   * with (a reload between its enter and this must not turn a {@code throw} into a null).
+   * The fallback of the call this thread just short-circuited: from the plan that call entered with
+   * (a reload between its enter and this must not turn a {@code throw} into a null).
    */
   @Override
   public Object fallback(int id, Object argument) {
@@ -429,11 +456,21 @@ public final class Engine extends Dispatcher {
     if (p.throwing) {
       String why =
           ts.lastOpen
-              ? "kill switch of target " + ts.lastTarget + " is open (tripped by rule " + ts.lastRule + ")"
+              ? "kill switch of target "
+                  + ts.lastTarget
+                  + " is open (tripped by rule "
+                  + ts.lastRule
+                  + ")"
               : ts.lastDepth > 0
-                  ? "rule " + ts.lastRule + " short-circuited target " + ts.lastTarget + " at depth " + ts.lastDepth
+                  ? "rule "
+                      + ts.lastRule
+                      + " short-circuited target "
+                      + ts.lastTarget
+                      + " at depth "
+                      + ts.lastDepth
                   : "target " + ts.lastTarget + " is forced open";
-      return new ShortCircuitException("firebreak: " + why + " in " + p.info.className() + "." + p.info.label());
+      return new ShortCircuitException(
+          "firebreak: " + why + " in " + p.info.className() + "." + p.info.label());
     }
     if (p.argumentIndex >= 0) {
       return argument;
@@ -445,19 +482,30 @@ public final class Engine extends Dispatcher {
 
   /**
    * The calling thread's whole stack. Not {@link Thread#getStackTrace()}: it keeps only the top
-   * 1024 frames (MaxJavaStackTraceDepth), so for a runaway that began before the agent watched
-   * it (or a deep one) the frames that say where it came from would be cut off.
+   * 1024 frames (MaxJavaStackTraceDepth), so for a runaway that began before the agent watched it
+   * (or a deep one) the frames that say where it came from would be cut off.
    */
   static StackTraceElement[] currentStack() {
     return StackWalker.getInstance()
-        .walk(frames -> frames.map(StackWalker.StackFrame::toStackTraceElement).toArray(StackTraceElement[]::new));
+        .walk(
+            frames ->
+                frames
+                    .map(StackWalker.StackFrame::toStackTraceElement)
+                    .toArray(StackTraceElement[]::new));
   }
 
   /**
    * A rule fired: count it, trip the switch if the rule says so, and (at most once per repeat
    * interval) hand an event to the alert thread.
    */
-  void fire(RulePlan r, MethodPlan p, double value, double threshold, Object first, long now, StackTraceElement[] stack) {
+  void fire(
+      RulePlan r,
+      MethodPlan p,
+      double value,
+      double threshold,
+      Object first,
+      long now,
+      StackTraceElement[] stack) {
     r.state.triggers.increment();
     if (r.trips) {
       trip(r, p, now);
@@ -469,7 +517,8 @@ public final class Engine extends Dispatcher {
       if (stack == null) {
         stack = currentStack();
       }
-      alerts.offer(event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
+      alerts.offer(
+          event(r, p, value, threshold, Thread.currentThread().getName(), stack, first, false));
     } catch (StackOverflowError | RuntimeException e) {
       // a thread deep in a runaway may have no stack left to describe it: the rule has done its
       // work (counted, tripped), and the caller still short-circuits; only the event is lost
@@ -485,7 +534,14 @@ public final class Engine extends Dispatcher {
   }
 
   /** A rule fired on the agent's own thread (latency, watchdog) about another thread's calls. */
-  void fireFrom(RulePlan r, MethodPlan p, double value, double threshold, String thread, long now, StackTraceElement[] stack) {
+  void fireFrom(
+      RulePlan r,
+      MethodPlan p,
+      double value,
+      double threshold,
+      String thread,
+      long now,
+      StackTraceElement[] stack) {
     r.state.triggers.increment();
     if (r.trips) {
       trip(r, p, now);

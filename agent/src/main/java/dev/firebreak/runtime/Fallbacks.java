@@ -91,8 +91,7 @@ public final class Fallbacks {
               "return-value:" + text + " cannot be converted to " + type);
       }
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "return-value:" + text + " is not a valid " + type, e);
+      throw new IllegalArgumentException("return-value:" + text + " is not a valid " + type, e);
     }
   }
 
@@ -173,6 +172,8 @@ public final class Fallbacks {
         || target.equals("java.lang.Object")
         || target.equals("java.io.Serializable")
         || target.equals("java.lang.Comparable")
-        || (target.equals("java.lang.Number") && !primitive.equals("boolean") && !primitive.equals("char"));
+        || (target.equals("java.lang.Number")
+            && !primitive.equals("boolean")
+            && !primitive.equals("char"));
   }
 }

@@ -11,15 +11,18 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * The evaluator's latency part: a bounded sliding window per method of a target with latency
- * rules, and each rule judged per target, as Alertmanager keys its alerts (rule + target): it
- * fires while any method of the target is above the threshold, naming the worst one, and resolves
- * once none is, so one method recovering never resolves what another still breaks.
+ * The evaluator's latency part: a bounded sliding window per method of a target with latency rules,
+ * and each rule judged per target, as Alertmanager keys its alerts (rule + target): it fires while
+ * any method of the target is above the threshold, naming the worst one, and resolves once none is,
+ * so one method recovering never resolves what another still breaks.
  */
 final class LatencyRules {
   private final Engine engine;
   private final Map<Integer, LatencyWindow> windows = new HashMap<>();
-  /** The rules (per rule and target) firing now, with the method named last, to resolve each once. */
+
+  /**
+   * The rules (per rule and target) firing now, with the method named last, to resolve each once.
+   */
   private final Map<RuleState, MethodPlan> firing = new HashMap<>();
 
   LatencyRules(Engine engine) {
@@ -41,7 +44,9 @@ final class LatencyRules {
     }
     LatencyWindow w = windows.get(id);
     if (w == null || w.seconds() < seconds) {
-      w = new LatencyWindow(seconds, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, ThreadState.DIGITS);
+      w =
+          new LatencyWindow(
+              seconds, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, ThreadState.DIGITS);
       windows.put(id, w);
     }
     return w;
@@ -86,7 +91,11 @@ final class LatencyRules {
     MethodPlan named = firing.isEmpty() ? null : firing.remove(r.state);
     if (named != null) {
       MethodPlan m = worst != null ? worst : named;
-      engine.alerts().offer(engine.event(r, m, round(worstMs), thresholdMs, "", new StackTraceElement[0], null, true));
+      engine
+          .alerts()
+          .offer(
+              engine.event(
+                  r, m, round(worstMs), thresholdMs, "", new StackTraceElement[0], null, true));
       // once resolved, going above again must notify at once, not after the repeat-interval
       r.state.lastNotified.set(Long.MIN_VALUE);
     }
@@ -95,15 +104,21 @@ final class LatencyRules {
   /** Releases the windows of methods no latency rule in force watches, and gone rules' state. */
   void retain(Plan plan) {
     MethodPlan[] tracked = plan.methods;
-    java.util.Set<RuleState> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.Set<RuleState> live =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (TargetPlan t : plan.targets) {
       for (RulePlan r : t.latencyRules) {
         live.add(r.state);
       }
     }
     firing.keySet().retainAll(live);
-    windows.keySet().removeIf(
-        id -> id >= tracked.length || tracked[id] == null || tracked[id].target.latencyRules.length == 0);
+    windows
+        .keySet()
+        .removeIf(
+            id ->
+                id >= tracked.length
+                    || tracked[id] == null
+                    || tracked[id].target.latencyRules.length == 0);
   }
 
   int windowCount() {

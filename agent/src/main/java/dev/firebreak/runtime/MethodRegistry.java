@@ -6,7 +6,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
 
-/** Append-only: ids are dense, start at 0 and are never reused, so arrays indexed by id only grow. */
+/**
+ * Append-only: ids are dense, start at 0 and are never reused, so arrays indexed by id only grow.
+ */
 public final class MethodRegistry {
   private final Map<String, MethodInfo> byKey = new ConcurrentHashMap<>();
   private volatile MethodInfo[] byId = new MethodInfo[0];
@@ -16,7 +18,11 @@ public final class MethodRegistry {
    * target (after a reload) keeps its id and gets the new target.
    */
   public synchronized MethodInfo register(
-      String className, String name, String descriptor, String targetName, IntFunction<MethodInfo> create) {
+      String className,
+      String name,
+      String descriptor,
+      String targetName,
+      IntFunction<MethodInfo> create) {
     MethodInfo known = byKey.get(MethodInfo.key(className, name, descriptor));
     if (known != null) {
       if (known.targetName().equals(targetName)) {
@@ -24,7 +30,14 @@ public final class MethodRegistry {
       }
       MethodInfo moved =
           new MethodInfo(
-              known.id(), className, name, descriptor, known.label(), known.returnType(), known.parameterTypes(), targetName);
+              known.id(),
+              className,
+              name,
+              descriptor,
+              known.label(),
+              known.returnType(),
+              known.parameterTypes(),
+              targetName);
       MethodInfo[] copy = byId.clone();
       copy[known.id()] = moved;
       byKey.put(moved.key(), moved);

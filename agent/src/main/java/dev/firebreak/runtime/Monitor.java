@@ -1,8 +1,7 @@
 package dev.firebreak.runtime;
 
-import dev.firebreak.errors.AgentErrors;
-
 import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.runtime.Plan.MethodPlan;
 import dev.firebreak.runtime.Plan.RulePlan;
@@ -24,8 +23,10 @@ public final class Monitor {
   private final Drainer drainer;
   private final LatencyRules latency;
   private final Watchdog watchdog;
+
   /** The plan the evaluator's state was last trimmed to. */
   private Plan retainedFor;
+
   private Thread thread;
   private volatile boolean running;
   private volatile Runnable afterTick = () -> {};
@@ -167,10 +168,17 @@ public final class Monitor {
 
   /** One target's gauges and short-circuit counts. */
   public record TargetMetrics(
-      String name, int depthMax, int inflight, int killSwitchState, long shortLimit, long shortOpen, long shortForced) {}
+      String name,
+      int depthMax,
+      int inflight,
+      int killSwitchState,
+      long shortLimit,
+      long shortOpen,
+      long shortForced) {}
 
   /** One rule's trigger count, with its labels as in force. */
-  public record RuleMetrics(String rule, String target, String action, String mode, long triggers) {}
+  public record RuleMetrics(
+      String rule, String target, String action, String mode, long triggers) {}
 
   public synchronized List<TargetMetrics> targets() {
     List<TargetMetrics> out = new ArrayList<>();
@@ -192,7 +200,8 @@ public final class Monitor {
     List<RuleMetrics> out = new ArrayList<>();
     for (TargetPlan t : engine.plan().targets) {
       for (RulePlan r : t.allRules) {
-        out.add(new RuleMetrics(r.name, t.name, r.actionLabel, r.modeLabel, r.state.triggers.sum()));
+        out.add(
+            new RuleMetrics(r.name, t.name, r.actionLabel, r.modeLabel, r.state.triggers.sum()));
       }
     }
     return out;

@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The rules in force, resolved to what the hot path needs: arrays indexed by method id, counter
- * ids instead of names. Immutable: a reload builds a new one and swaps it in. The rule and target
- * states it points to ({@link TargetState}, {@link RuleState}) are the mutable part that outlives
- * a reload while the target or rule stays.
+ * The rules in force, resolved to what the hot path needs: arrays indexed by method id, counter ids
+ * instead of names. Immutable: a reload builds a new one and swaps it in. The rule and target
+ * states it points to ({@link TargetState}, {@link RuleState}) are the mutable part that outlives a
+ * reload while the target or rule stays.
  */
 final class Plan {
   static final Plan EMPTY = new Plan(null, new MethodPlan[0], new TargetPlan[0]);
@@ -68,9 +68,12 @@ final class Plan {
     final LongAdder shortLimit = new LongAdder();
     final LongAdder shortOpen = new LongAdder();
     final LongAdder shortForced = new LongAdder();
+
     /** The rule and method of the last trip, for the "resolved" event when the switch closes. */
     volatile RulePlan lastTripRule;
+
     volatile MethodPlan lastTripMethod;
+
     /** The switch state the evaluator saw last. */
     KillSwitch.State seen = KillSwitch.State.CLOSED;
 
@@ -82,6 +85,7 @@ final class Plan {
   /** Per rule and target, outlives a reload. */
   static final class RuleState {
     final LongAdder triggers = new LongAdder();
+
     /** nanoTime of the last notification; MIN_VALUE: never. */
     final AtomicLong lastNotified = new AtomicLong(Long.MIN_VALUE);
 
@@ -101,12 +105,16 @@ final class Plan {
     final Mode mode;
     final String modeLabel;
     final String actionLabel;
+
     /** enforce and limit/trip: the offending call is short-circuited. */
     final boolean shortCircuits;
+
     final boolean trips;
     final int depthLimit;
+
     /** calls-per-invocation: the limit, the counter slot, and the own counter of target `of`. */
     final long budgetLimit;
+
     final int budgetSlot;
     final int budgetOf;
     final RuleState state;
@@ -120,8 +128,7 @@ final class Plan {
       this.actionLabel = action.label();
       this.shortCircuits = mode == Mode.ENFORCE && action != Action.ALERT;
       this.trips = mode == Mode.ENFORCE && action == Action.TRIP;
-      this.depthLimit =
-          rule.condition() instanceof Rule.Depth d ? d.limit() : Integer.MAX_VALUE;
+      this.depthLimit = rule.condition() instanceof Rule.Depth d ? d.limit() : Integer.MAX_VALUE;
       this.budgetLimit =
           rule.condition() instanceof Rule.CallsPerInvocation c ? c.limit() : Long.MAX_VALUE;
       this.state = state;
@@ -142,17 +149,22 @@ final class Plan {
     final RulePlan[] latencyRules;
     final RulePlan[] stuckRules;
     final RulePlan[] budgetRules;
+
     /** Every rule of the target, whatever its condition. */
     final RulePlan[] allRules;
+
     /** The lowest limit of the depth rules (they are sorted by it); MAX_VALUE without any. */
     final int lowestDepthLimit;
+
     /**
      * How many counter slots the whole plan uses: a thread's arrays are grown to hold them all
      * before a call of this target touches any, so no other target's slot can be out of range.
      */
     final int counterSlots;
+
     /** Budget slots to reset when an outermost call of this target starts (it is their `of`). */
     final int[] budgetResets;
+
     final TargetState state;
     final KillSwitch killSwitch;
 

@@ -1,8 +1,7 @@
 package dev.firebreak.runtime;
 
-import dev.firebreak.errors.AgentErrors;
-
 import dev.firebreak.detect.KillSwitch;
+import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.runtime.Plan.MethodPlan;
 import dev.firebreak.runtime.Plan.RulePlan;
@@ -17,6 +16,7 @@ import java.util.Map;
  */
 final class SwitchWatcher {
   private final Engine engine;
+
   /** Per target: the trip rules' trigger count at the last round. */
   private final Map<String, Long> tripsSeen = new HashMap<>();
 
@@ -28,8 +28,11 @@ final class SwitchWatcher {
     for (TargetPlan t : plan.targets) {
       if (t.killSwitch.poll(now) == KillSwitch.Poll.TRIAL_TIMED_OUT) {
         AgentErrors.log(
-            "kill switch of target " + t.name + " opened again: a half-open trial call did not finish within open-for ("
-                + t.killSwitch.openForNanos() / 1_000_000 + " ms)");
+            "kill switch of target "
+                + t.name
+                + " opened again: a half-open trial call did not finish within open-for ("
+                + t.killSwitch.openForNanos() / 1_000_000
+                + " ms)");
       }
       resolveWhenClosed(t);
     }
@@ -52,11 +55,15 @@ final class SwitchWatcher {
     }
     Long before = tripsSeen.put(t.name, trips);
     boolean trippedSinceLastRound = before != null && trips > before;
-    if (now == KillSwitch.State.CLOSED && (st.seen != KillSwitch.State.CLOSED || trippedSinceLastRound)) {
+    if (now == KillSwitch.State.CLOSED
+        && (st.seen != KillSwitch.State.CLOSED || trippedSinceLastRound)) {
       RulePlan r = st.lastTripRule;
       MethodPlan mp = st.lastTripMethod;
       if (r != null && mp != null) {
-        engine.alerts().offer(engine.event(r, mp, 0, thresholdOf(r), "", new StackTraceElement[0], null, true));
+        engine
+            .alerts()
+            .offer(
+                engine.event(r, mp, 0, thresholdOf(r), "", new StackTraceElement[0], null, true));
         // the next trip is news again, however soon it comes
         for (RulePlan tr : t.allRules) {
           if (tr.trips) {

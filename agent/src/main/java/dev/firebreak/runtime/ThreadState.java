@@ -12,15 +12,15 @@ import org.HdrHistogram.Histogram;
  * Everything one application thread writes on the hot path.
  *
  * <p>Concurrency contract: the owning thread writes every field and array element, with plain or
- * opaque stores and no atomic read-modify-write, except {@code maxDepth}, which the agent's
- * reader takes with {@code getAndSet} (a lost maximum between two scrapes is the cost). The reader
- * thread (evaluator, /metrics) only reads: counts with opaque reads, and histograms by copying
- * them (their counts only grow, so it takes intervals as differences of two copies). Arrays
- * replaced by a larger copy are published after a release fence and read before an acquire
- * fence, new histograms with a release store and an acquire load ({@link #HISTOGRAMS}), so a
- * reader never sees an array or a histogram before its contents, on any processor; the hot path
- * keeps its plain reads (the owner reads what it wrote). No shared cache line is written by two threads, so per-call cost does not grow with the
- * number of threads.
+ * opaque stores and no atomic read-modify-write, except {@code maxDepth}, which the agent's reader
+ * takes with {@code getAndSet} (a lost maximum between two scrapes is the cost). The reader thread
+ * (evaluator, /metrics) only reads: counts with opaque reads, and histograms by copying them (their
+ * counts only grow, so it takes intervals as differences of two copies). Arrays replaced by a
+ * larger copy are published after a release fence and read before an acquire fence, new histograms
+ * with a release store and an acquire load ({@link #HISTOGRAMS}), so a reader never sees an array
+ * or a histogram before its contents, on any processor; the hot path keeps its plain reads (the
+ * owner reads what it wrote). No shared cache line is written by two threads, so per-call cost does
+ * not grow with the number of threads.
  *
  * <p>The frame stack records what each tracked {@code enter} did (the target plan in force then,
  * its start time, its trial ticket) so that its {@code exit} undoes exactly that, whatever rules
@@ -43,14 +43,19 @@ final class ThreadState {
   long[] calls;
   long[] sumNanos;
   Histogram[] histograms;
+
   /** By counter id: the live depth of each target and group on this thread. */
   int[] depth;
+
   /** By counter id: the deepest depth seen since the reader last took it. */
   int[] maxDepth;
+
   /** By counter id: the start time of the outermost call in flight (for the watchdog). */
   long[] outerStart;
+
   /** By counter id ("budget:" slots): calls counted inside the current invocation of `of`. */
   long[] budget;
+
   /** By counter id: the method id of the outermost call in flight. */
   int[] outerMethod;
 
@@ -87,8 +92,8 @@ final class ThreadState {
 
   /**
    * Makes room, if there is none, for method {@code id}, {@code counters} counter slots and one
-   * more frame. The only place the hot path allocates, and it runs before enter changes any
-   * state, so an OutOfMemoryError here leaves the thread's state as it was.
+   * more frame. The only place the hot path allocates, and it runs before enter changes any state,
+   * so an OutOfMemoryError here leaves the thread's state as it was.
    */
   void ensure(int id, int counters) {
     if (id >= calls.length || counters > depth.length || top >= frames.length) {
@@ -136,8 +141,8 @@ final class ThreadState {
 
   /**
    * Undoes the depth step of frame {@code f} and pops it, with any frames above it (calls whose
-   * exit was lost). Plain stores and no call inside: a StackOverflowError can only strike before
-   * it starts, and then the next exit out does this work.
+   * exit was lost). Plain stores and no call inside: a StackOverflowError can only strike before it
+   * starts, and then the next exit out does this work.
    */
   void pop(int f) {
     int[] depth = this.depth;

@@ -15,6 +15,7 @@ import java.util.Map;
  */
 final class Watchdog {
   private final Engine engine;
+
   /** Per thread, by counter id: the start time of the call a rule last fired for. */
   private final Map<ThreadState, long[]> fired = new IdentityHashMap<>();
 
@@ -50,12 +51,14 @@ final class Watchdog {
       if (now - start > limit) {
         Thread thread = ts.thread.get();
         int methodId = ts.outerMethod(t.ownCounter);
-        MethodPlan mp = methodId >= 0 && methodId < plan.methods.length ? plan.methods[methodId] : null;
+        MethodPlan mp =
+            methodId >= 0 && methodId < plan.methods.length ? plan.methods[methodId] : null;
         if (thread == null || mp == null) {
           continue;
         }
         f[t.ownCounter] = start;
-        engine.fireFrom(r, mp, (now - start) / 1e6, limit / 1e6, thread.getName(), now, thread.getStackTrace());
+        engine.fireFrom(
+            r, mp, (now - start) / 1e6, limit / 1e6, thread.getName(), now, thread.getStackTrace());
         return;
       }
     }

@@ -30,13 +30,18 @@ public final class SecretFile {
   public static final int MAX_BYTES = 4096;
   private static final Set<PosixFilePermission> GROUP_OR_OTHERS =
       EnumSet.of(
-          PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+          PosixFilePermission.GROUP_READ,
+          PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_EXECUTE,
+          PosixFilePermission.OTHERS_READ,
+          PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_EXECUTE);
 
   private final Path path;
   private final String what;
   private final String kind;
   private final String consequence;
+
   /** The last problem reported; null when the last read worked. Guarded by this. */
   private String lastProblem;
 
@@ -86,8 +91,8 @@ public final class SecretFile {
   }
 
   /**
-   * The secret in {@code file}, refused (with a message that says why in a few words) when the
-   * file is missing, empty, too large, or may be accessed by group or others.
+   * The secret in {@code file}, refused (with a message that says why in a few words) when the file
+   * is missing, empty, too large, or may be accessed by group or others.
    */
   public static byte[] read(Path path) throws IOException {
     String loose;
@@ -97,7 +102,12 @@ public final class SecretFile {
       throw new Problem("does not exist");
     }
     if (loose != null) {
-      throw new Problem("may be accessed by group or others (" + loose + "), so it is not used (run: chmod 600 " + path + ")");
+      throw new Problem(
+          "may be accessed by group or others ("
+              + loose
+              + "), so it is not used (run: chmod 600 "
+              + path
+              + ")");
     }
     if (!Files.isRegularFile(path)) {
       throw new Problem("is not a regular file");
@@ -111,7 +121,8 @@ public final class SecretFile {
     if (bytes.length > MAX_BYTES) {
       throw new Problem("is larger than " + MAX_BYTES + " bytes");
     }
-    byte[] secret = new String(bytes, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
+    byte[] secret =
+        new String(bytes, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
     if (secret.length == 0) {
       throw new Problem("is empty");
     }
@@ -119,8 +130,8 @@ public final class SecretFile {
   }
 
   /**
-   * Null when only the owner may access {@code file} (or the file system has no POSIX
-   * permissions); otherwise its permissions, like {@code rw-r--r--}.
+   * Null when only the owner may access {@code file} (or the file system has no POSIX permissions);
+   * otherwise its permissions, like {@code rw-r--r--}.
    */
   public static String looseMode(Path file) throws IOException {
     Set<PosixFilePermission> perms;
@@ -135,7 +146,9 @@ public final class SecretFile {
     return PosixFilePermissions.toString(perms);
   }
 
-  /** A problem with the file, said in a few words (the file's name is added by whoever prints it). */
+  /**
+   * A problem with the file, said in a few words (the file's name is added by whoever prints it).
+   */
   private static final class Problem extends IOException {
     Problem(String message) {
       super(message);

@@ -17,8 +17,10 @@ class AgentOptionsTest {
 
   @Test
   void rulesFromTheEnvironmentWhenNotGiven() {
-    assertThat(AgentOptions.parse("", Map.of("FIREBREAK_RULES", "/x.yaml")).rules()).isEqualTo("/x.yaml");
-    assertThat(AgentOptions.parse("rules=/a.yaml", Map.of("FIREBREAK_RULES", "/x.yaml")).rules()).isEqualTo("/a.yaml");
+    assertThat(AgentOptions.parse("", Map.of("FIREBREAK_RULES", "/x.yaml")).rules())
+        .isEqualTo("/x.yaml");
+    assertThat(AgentOptions.parse("rules=/a.yaml", Map.of("FIREBREAK_RULES", "/x.yaml")).rules())
+        .isEqualTo("/a.yaml");
     assertThat(AgentOptions.parse(null, Map.of()).rules()).isNull();
   }
 

@@ -69,7 +69,20 @@ class AlertDispatcherTest {
 
   static AlertEvent event(int i) {
     return new AlertEvent(
-        System.currentTimeMillis(), "r" + i, "t", "m()", "alert", "enforce", i, 1, "main", Map.of(), "", null, null, false);
+        System.currentTimeMillis(),
+        "r" + i,
+        "t",
+        "m()",
+        "alert",
+        "enforce",
+        i,
+        1,
+        "main",
+        Map.of(),
+        "",
+        null,
+        null,
+        false);
   }
 
   static long count(AlertDispatcher d, String sink, String result) {
@@ -87,15 +100,19 @@ class AlertDispatcherTest {
   void deadFailingAndSlowEndpointsNeitherBlockTheCallerNorDelayTheOtherSinks() throws Exception {
     int capacity = 8;
     AlertDispatcher d = new AlertDispatcher(capacity, 3, 10);
-    try (Receiver failing = new Receiver(); Receiver slow = new Receiver()) {
+    try (Receiver failing = new Receiver();
+        Receiver slow = new Receiver()) {
       failing.status = 500;
       slow.delayMillis = 2_000;
       Memory memory = new Memory("memory", "memory");
-      d.setSinks(List.of(
-          memory,
-          new Named("refused", new WebhookSink(URI.create("http://127.0.0.1:" + refusedPort() + "/hook"))),
-          new Named("failing", new WebhookSink(failing.uri("/hook"))),
-          new Named("slow", new WebhookSink(slow.uri("/hook"), 500, 5_000))));
+      d.setSinks(
+          List.of(
+              memory,
+              new Named(
+                  "refused",
+                  new WebhookSink(URI.create("http://127.0.0.1:" + refusedPort() + "/hook"))),
+              new Named("failing", new WebhookSink(failing.uri("/hook"))),
+              new Named("slow", new WebhookSink(slow.uri("/hook"), 500, 5_000))));
       int n = 30;
       long worst = 0;
       for (int i = 0; i < n; i++) {
@@ -104,17 +121,24 @@ class AlertDispatcherTest {
         worst = Math.max(worst, System.nanoTime() - t0);
         LockSupport.parkNanos(1_000_000); // alerts come apart, not all in the same microsecond
       }
-      System.out.printf("[alert-dispatcher] worst offer() with a dead, a failing and a slow sink: %.3f ms%n", worst / 1e6);
-      assertThat(worst).as("offer() never waits for a sink").isLessThan(Duration.ofMillis(50).toNanos());
+      System.out.printf(
+          "[alert-dispatcher] worst offer() with a dead, a failing and a slow sink: %.3f ms%n",
+          worst / 1e6);
+      assertThat(worst)
+          .as("offer() never waits for a sink")
+          .isLessThan(Duration.ofMillis(50).toNanos());
       // the healthy sink is not held up by the others
       await().atMost(Duration.ofSeconds(2)).until(() -> memory.got.size() == n);
       assertThat(count(d, "memory", "sent")).isEqualTo(n);
       assertThat(count(d, "memory", "dropped")).isZero();
 
       // every event ends as sent, failed or dropped, once per sink
-      await().atMost(Duration.ofSeconds(10)).until(() ->
-          count(d, "refused", "failed") + count(d, "refused", "dropped") == n
-              && count(d, "failing", "failed") + count(d, "failing", "dropped") == n);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  count(d, "refused", "failed") + count(d, "refused", "dropped") == n
+                      && count(d, "failing", "failed") + count(d, "failing", "dropped") == n);
       assertThat(count(d, "refused", "sent") + count(d, "failing", "sent")).isZero();
       // three attempts per event that was not dropped
       assertThat(failing.requests).hasSize((int) (3 * count(d, "failing", "failed")));
@@ -142,7 +166,8 @@ class AlertDispatcherTest {
       assertThat(hook.requests.get(2).body())
           .isEqualTo(hook.requests.get(0).body())
           .startsWith("{\"time\":\"")
-          .contains("\"rule\":\"r1\",\"target\":\"t\",\"method\":\"m()\",\"action\":\"alert\",\"mode\":\"enforce\",\"value\":1,\"threshold\":1");
+          .contains(
+              "\"rule\":\"r1\",\"target\":\"t\",\"method\":\"m()\",\"action\":\"alert\",\"mode\":\"enforce\",\"value\":1,\"threshold\":1");
 
       hook.status = 400;
       d.offer(event(2));

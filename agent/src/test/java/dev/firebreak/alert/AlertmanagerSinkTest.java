@@ -53,16 +53,29 @@ class AlertmanagerSinkTest {
     return RulesParser.parse("test.yaml", yaml.getBytes(StandardCharsets.UTF_8));
   }
 
-  static AlertEvent event(String rule, String action, String mode, double value, double threshold, boolean resolved) {
+  static AlertEvent event(
+      String rule, String action, String mode, double value, double threshold, boolean resolved) {
     StackTraceElement[] stack = new StackTraceElement[34];
     for (int i = 0; i < 33; i++) {
-      stack[i] = new StackTraceElement("com.acme.EmojiRenderer", "expand", "EmojiRenderer.java", 41);
+      stack[i] =
+          new StackTraceElement("com.acme.EmojiRenderer", "expand", "EmojiRenderer.java", 41);
     }
     stack[33] = new StackTraceElement("com.acme.Pipeline", "process", "Pipeline.java", 88);
     return new AlertEvent(
-        T, rule, "emoji-render", "expand(String,int)", action, mode, value, threshold, resolved ? "" : "worker-3",
-        Map.of("service", "chat"), "ab".repeat(32), resolved ? new StackTraceElement[0] : stack,
-        resolved ? null : new AlertEvent.ArgumentInfo(0, "String", 12, "cd".repeat(32), null), resolved);
+        T,
+        rule,
+        "emoji-render",
+        "expand(String,int)",
+        action,
+        mode,
+        value,
+        threshold,
+        resolved ? "" : "worker-3",
+        Map.of("service", "chat"),
+        "ab".repeat(32),
+        resolved ? new StackTraceElement[0] : stack,
+        resolved ? null : new AlertEvent.ArgumentInfo(0, "String", 12, "cd".repeat(32), null),
+        resolved);
   }
 
   static String at(long millis) {
@@ -77,11 +90,18 @@ class AlertmanagerSinkTest {
     assertThat(r.path()).isEqualTo("/api/v2/alerts");
     assertThat(r.contentType()).isEqualTo("application/json");
     assertThat(r.body())
-        .startsWith("[{\"labels\":{\"alertname\":\"emoji-recursion\",\"mode\":\"enforce\",\"service\":\"chat\","
-            + "\"severity\":\"critical\",\"target\":\"emoji-render\"}")
-        .contains("\"summary\":\"emoji-render: expand(String,int) reached depth 33 (limit 32); kill switch opened\"")
-        .contains("\"method\":\"expand(String,int)\"", "\"value\":\"33\"", "\"threshold\":\"32\"", "\"thread\":\"worker-3\"")
-        .contains("\"stack\":\"com.acme.EmojiRenderer.expand(EmojiRenderer.java:41) x33\\ncom.acme.Pipeline.process(Pipeline.java:88)\"")
+        .startsWith(
+            "[{\"labels\":{\"alertname\":\"emoji-recursion\",\"mode\":\"enforce\",\"service\":\"chat\","
+                + "\"severity\":\"critical\",\"target\":\"emoji-render\"}")
+        .contains(
+            "\"summary\":\"emoji-render: expand(String,int) reached depth 33 (limit 32); kill switch opened\"")
+        .contains(
+            "\"method\":\"expand(String,int)\"",
+            "\"value\":\"33\"",
+            "\"threshold\":\"32\"",
+            "\"thread\":\"worker-3\"")
+        .contains(
+            "\"stack\":\"com.acme.EmojiRenderer.expand(EmojiRenderer.java:41) x33\\ncom.acme.Pipeline.process(Pipeline.java:88)\"")
         .contains("\"argument\":\"argument 0: String, length 12, sha256 " + "cd".repeat(32) + "\"")
         // refreshed every min(repeat-interval, 60s) = 30s; endsAt three of those ahead
         .contains("\"startsAt\":\"" + at(T) + "\",\"endsAt\":\"" + at(T + 90_000) + "\"");
@@ -91,7 +111,8 @@ class AlertmanagerSinkTest {
     assertThat(am.requests).hasSize(2);
     assertThat(am.requests.get(1).body())
         .contains("\"alertname\":\"emoji-recursion\"")
-        .contains("reached depth 33") // the annotations of the firing alert, not of the resolved event
+        .contains(
+            "reached depth 33") // the annotations of the firing alert, not of the resolved event
         .contains("\"startsAt\":\"" + at(T) + "\",\"endsAt\":\"" + at(T + 5_000) + "\"");
 
     // nothing left to keep alive
@@ -115,7 +136,8 @@ class AlertmanagerSinkTest {
   }
 
   @Test
-  void alertsThatEndByThemselvesAreRefreshedOneOffAlertsExpireAfterTwoRepeatIntervals() throws Exception {
+  void alertsThatEndByThemselvesAreRefreshedOneOffAlertsExpireAfterTwoRepeatIntervals()
+      throws Exception {
     sink.send(event("emoji-recursion", "trip", "enforce", 33, 32, false));
     sink.send(event("emoji-limit", "limit", "enforce", 17, 16, false));
     assertThat(am.requests.get(1).body())
@@ -136,7 +158,8 @@ class AlertmanagerSinkTest {
     // fired again within its lifetime: same alert, same startsAt, later end
     clock.set(T + 45_000);
     sink.send(event("emoji-limit", "limit", "enforce", 17, 16, false));
-    assertThat(am.requests.get(3).body()).contains("\"startsAt\":\"" + at(T) + "\",\"endsAt\":\"" + at(T + 105_000) + "\"");
+    assertThat(am.requests.get(3).body())
+        .contains("\"startsAt\":\"" + at(T) + "\",\"endsAt\":\"" + at(T + 105_000) + "\"");
   }
 
   @Test
@@ -150,12 +173,14 @@ class AlertmanagerSinkTest {
         .contains("reached depth 9 (limit 8); observe mode: would have done trip\"");
     assertThat(am.requests.get(1).body())
         .contains("\"severity\":\"warning\"")
-        .contains("\"summary\":\"emoji-render: expand(String,int) p99 latency 73.5 ms (above 50 ms)\"");
+        .contains(
+            "\"summary\":\"emoji-render: expand(String,int) p99 latency 73.5 ms (above 50 ms)\"");
     assertThat(am.requests.get(2).body())
         .contains("has been running for 2051 ms (limit 2000 ms) on thread worker-3\"");
     assertThat(am.requests.get(3).body())
         .contains("\"severity\":\"critical\"")
-        .contains("was called 1001 times inside one call of pipeline (limit 1000); kill switch opened\"");
+        .contains(
+            "was called 1001 times inside one call of pipeline (limit 1000); kill switch opened\"");
   }
 
   @Test
@@ -180,17 +205,21 @@ class AlertmanagerSinkTest {
   void aBadRequestIsNotWorthRetrying() throws Exception {
     am.status = 400;
     assertThatThrownBy(() -> sink.send(event("emoji-recursion", "trip", "enforce", 33, 32, false)))
-        .isInstanceOfSatisfying(SinkException.class, e -> {
-          assertThat(e.retryable()).isFalse();
-          assertThat(e.getMessage()).contains("HTTP 400");
-        });
+        .isInstanceOfSatisfying(
+            SinkException.class,
+            e -> {
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("HTTP 400");
+            });
   }
 
   @Test
   void aReloadWithoutTheRuleResolvesItsAlert() throws Exception {
     sink.send(event("emoji-recursion", "trip", "enforce", 33, 32, false));
-    String without = RULES.replace("      - {name: emoji-recursion, depth: 32, action: trip}\n", "");
-    AlertmanagerSink reloaded = new AlertmanagerSink(am.uri(""), rules(without), 1000, 2000, clock::get);
+    String without =
+        RULES.replace("      - {name: emoji-recursion, depth: 32, action: trip}\n", "");
+    AlertmanagerSink reloaded =
+        new AlertmanagerSink(am.uri(""), rules(without), 1000, 2000, clock::get);
     assertThat(reloaded.destination()).isEqualTo(sink.destination());
     sink.reconfigure(reloaded);
     clock.set(T + 30_000);
@@ -202,9 +231,13 @@ class AlertmanagerSinkTest {
 
   @Test
   void theApiPathIsAddedToABaseUrl() {
-    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093"))).hasToString("http://am:9093/api/v2/alerts");
-    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093/"))).hasToString("http://am:9093/api/v2/alerts");
-    assertThat(AlertmanagerSink.endpoint(URI.create("https://gw/am/"))).hasToString("https://gw/am/api/v2/alerts");
-    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093/api/v2/alerts"))).hasToString("http://am:9093/api/v2/alerts");
+    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093")))
+        .hasToString("http://am:9093/api/v2/alerts");
+    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093/")))
+        .hasToString("http://am:9093/api/v2/alerts");
+    assertThat(AlertmanagerSink.endpoint(URI.create("https://gw/am/")))
+        .hasToString("https://gw/am/api/v2/alerts");
+    assertThat(AlertmanagerSink.endpoint(URI.create("http://am:9093/api/v2/alerts")))
+        .hasToString("http://am:9093/api/v2/alerts");
   }
 }

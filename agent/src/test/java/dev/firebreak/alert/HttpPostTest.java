@@ -26,7 +26,10 @@ import org.junit.jupiter.api.Test;
 class HttpPostTest {
   private static final Duration BOUND = Duration.ofSeconds(10);
 
-  /** A loopback endpoint that reads each request's head, then writes {@code head} and trickles {@code trickle}. */
+  /**
+   * A loopback endpoint that reads each request's head, then writes {@code head} and trickles
+   * {@code trickle}.
+   */
   static final class Trickler implements AutoCloseable {
     final ServerSocket server;
     final List<String> requests = new CopyOnWriteArrayList<>();
@@ -34,29 +37,37 @@ class HttpPostTest {
 
     Trickler(String head, String trickle, long pauseMillis) throws IOException {
       server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      thread = new Thread(() -> {
-        while (!server.isClosed()) {
-          try (Socket s = server.accept()) {
-            requests.add(readHead(s.getInputStream()));
-            OutputStream out = s.getOutputStream();
-            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            for (int i = 0; ; i = (i + 1) % trickle.length()) { // until the client hangs up
-              out.write(trickle.charAt(i));
-              out.flush();
-              LockSupport.parkNanos(pauseMillis * 1_000_000);
-            }
-          } catch (IOException e) {
-            // the client gave up (what the test wants), or the test is over
-          }
-        }
-      }, "trickler");
+      thread =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try (Socket s = server.accept()) {
+                    requests.add(readHead(s.getInputStream()));
+                    OutputStream out = s.getOutputStream();
+                    out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    for (int i = 0; ; i = (i + 1) % trickle.length()) { // until the client hangs up
+                      out.write(trickle.charAt(i));
+                      out.flush();
+                      LockSupport.parkNanos(pauseMillis * 1_000_000);
+                    }
+                  } catch (IOException e) {
+                    // the client gave up (what the test wants), or the test is over
+                  }
+                }
+              },
+              "trickler");
       thread.setDaemon(true);
       thread.start();
     }
 
     URI uri(String userInfo, String pathAndQuery) {
-      return URI.create("http://" + (userInfo == null ? "" : userInfo + "@") + "127.0.0.1:" + server.getLocalPort() + pathAndQuery);
+      return URI.create(
+          "http://"
+              + (userInfo == null ? "" : userInfo + "@")
+              + "127.0.0.1:"
+              + server.getLocalPort()
+              + pathAndQuery);
     }
 
     private static String readHead(InputStream in) throws IOException {
@@ -99,9 +110,14 @@ class HttpPostTest {
     try (Trickler t = new Trickler("HTTP/1.1 503 Busy\r\nX-Slow: ", "a", 100)) {
       HttpPost post = new HttpPost(t.uri(null, "/hook"), 500, 1_000);
       long t0 = System.nanoTime();
-      assertTimeoutPreemptively(BOUND, () ->
-          assertThatThrownBy(() -> post.send("{}")).isInstanceOf(IOException.class).hasMessageContaining("within 1500 ms"));
-      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(1_400), Duration.ofMillis(4_000));
+      assertTimeoutPreemptively(
+          BOUND,
+          () ->
+              assertThatThrownBy(() -> post.send("{}"))
+                  .isInstanceOf(IOException.class)
+                  .hasMessageContaining("within 1500 ms"));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0))
+          .isBetween(Duration.ofMillis(1_400), Duration.ofMillis(4_000));
     }
   }
 
@@ -116,21 +132,30 @@ class HttpPostTest {
 
   @Test
   void anErrorBodyThatNeverEndsIsReadOnlyToItsFirst200Bytes() throws Exception {
-    try (Trickler t = new Trickler("HTTP/1.1 500 Oops\r\nContent-Length: 100000000\r\n\r\n" + "x".repeat(300), "y", 1)) {
+    try (Trickler t =
+        new Trickler(
+            "HTTP/1.1 500 Oops\r\nContent-Length: 100000000\r\n\r\n" + "x".repeat(300), "y", 1)) {
       HttpPost post = new HttpPost(t.uri(null, "/hook"), 500, 1_000);
-      assertTimeoutPreemptively(BOUND, () ->
-          assertThatThrownBy(() -> post.send("{}"))
-              .isInstanceOf(SinkException.class)
-              .hasMessage("HTTP 500: " + "x".repeat(200)));
+      assertTimeoutPreemptively(
+          BOUND,
+          () ->
+              assertThatThrownBy(() -> post.send("{}"))
+                  .isInstanceOf(SinkException.class)
+                  .hasMessage("HTTP 500: " + "x".repeat(200)));
     }
   }
 
   @Test
   void headersAreBounded() throws Exception {
-    try (Trickler t = new Trickler("HTTP/1.1 500 Oops\r\n", "X-Big: " + "b".repeat(1000) + "\r\n", 0)) {
+    try (Trickler t =
+        new Trickler("HTTP/1.1 500 Oops\r\n", "X-Big: " + "b".repeat(1000) + "\r\n", 0)) {
       HttpPost post = new HttpPost(t.uri(null, "/hook"), 500, 5_000);
-      assertTimeoutPreemptively(BOUND, () ->
-          assertThatThrownBy(() -> post.send("{}")).isInstanceOf(IOException.class).hasMessageContaining("larger than"));
+      assertTimeoutPreemptively(
+          BOUND,
+          () ->
+              assertThatThrownBy(() -> post.send("{}"))
+                  .isInstanceOf(IOException.class)
+                  .hasMessageContaining("larger than"));
     }
   }
 
@@ -141,8 +166,12 @@ class HttpPostTest {
       String head = t.requests.get(0);
       assertThat(head).startsWith("POST /hook?team=core HTTP/1.1\r\n");
       // "alert bot:s3cret"
-      assertThat(head).contains("Authorization: Basic YWxlcnQgYm90OnMzY3JldA==\r\n", "Content-Length: 7\r\n",
-          "Content-Type: application/json\r\n", "Host: 127.0.0.1:" + t.server.getLocalPort() + "\r\n");
+      assertThat(head)
+          .contains(
+              "Authorization: Basic YWxlcnQgYm90OnMzY3JldA==\r\n",
+              "Content-Length: 7\r\n",
+              "Content-Type: application/json\r\n",
+              "Host: 127.0.0.1:" + t.server.getLocalPort() + "\r\n");
     }
   }
 }

@@ -18,39 +18,49 @@ final class Receiver implements AutoCloseable {
   final List<Request> requests = new CopyOnWriteArrayList<>();
   private final HttpServer server;
   volatile int status = 200;
+
   /** Answers to give first, one per request, before falling back to {@link #status}. */
   final java.util.Queue<Integer> script = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   volatile long delayMillis;
 
   Receiver() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    server.setExecutor(Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "receiver");
-      t.setDaemon(true);
-      return t;
-    }));
-    server.createContext("/", ex -> {
-      try (InputStream in = ex.getRequestBody()) {
-        String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        requests.add(new Request(ex.getRequestURI().getPath(), ex.getRequestHeaders().getFirst("Content-Type"), body));
-        if (delayMillis > 0) {
-          try {
-            Thread.sleep(delayMillis); // the slow endpoint under test, not a wait in the test
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    server.setExecutor(
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "receiver");
+              t.setDaemon(true);
+              return t;
+            }));
+    server.createContext(
+        "/",
+        ex -> {
+          try (InputStream in = ex.getRequestBody()) {
+            String body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            requests.add(
+                new Request(
+                    ex.getRequestURI().getPath(),
+                    ex.getRequestHeaders().getFirst("Content-Type"),
+                    body));
+            if (delayMillis > 0) {
+              try {
+                Thread.sleep(delayMillis); // the slow endpoint under test, not a wait in the test
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            Integer scripted = script.poll();
+            int code = scripted != null ? scripted : status;
+            byte[] reply = (code == 200 ? "" : "nope").getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(code, reply.length == 0 ? -1 : reply.length);
+            if (reply.length > 0) {
+              ex.getResponseBody().write(reply);
+            }
+          } finally {
+            ex.close();
           }
-        }
-        Integer scripted = script.poll();
-        int code = scripted != null ? scripted : status;
-        byte[] reply = (code == 200 ? "" : "nope").getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(code, reply.length == 0 ? -1 : reply.length);
-        if (reply.length > 0) {
-          ex.getResponseBody().write(reply);
-        }
-      } finally {
-        ex.close();
-      }
-    });
+        });
     server.start();
   }
 

@@ -13,24 +13,37 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The engine and evaluator in process, with a sink that keeps what it gets: when is "resolved" sent. */
+/**
+ * The engine and evaluator in process, with a sink that keeps what it gets: when is "resolved"
+ * sent.
+ */
 class ResolvedEventTest {
 
   @Test
-  void aSwitchThatOpensAndClosesBetweenTwoRoundsIsStillResolvedAndTheNextTripIsNotifiedAtOnce() throws Exception {
+  void aSwitchThatOpensAndClosesBetweenTwoRoundsIsStillResolvedAndTheNextTripIsNotifiedAtOnce()
+      throws Exception {
     AlertDispatcher alerts = new AlertDispatcher();
     AlertDispatcherTest.Memory sink = new AlertDispatcherTest.Memory("memory", "memory");
     alerts.setSinks(List.of(sink));
     Engine engine = new Engine(alerts);
-    engine.apply(RulesParser.parse("test.yaml", (
-        "version: 1\n"
-            + "alerts: {log: 'off', repeat-interval: 1h}\n"
-            + "kill-switch: {open-for: 1ms, half-open-calls: 1}\n"
-            + "targets:\n"
-            + "  - {name: r, class: a.R, method: f, fallback: return-null, rules: [{name: r-depth, depth: 1, action: trip}]}\n")
-        .getBytes(StandardCharsets.UTF_8)));
-    MethodInfo f = engine.register("a.R", "f", "(Ljava/lang/String;)Ljava/lang/String;", "f(String)", "java.lang.String",
-        List.of("java.lang.String"), "r");
+    engine.apply(
+        RulesParser.parse(
+            "test.yaml",
+            ("version: 1\n"
+                    + "alerts: {log: 'off', repeat-interval: 1h}\n"
+                    + "kill-switch: {open-for: 1ms, half-open-calls: 1}\n"
+                    + "targets:\n"
+                    + "  - {name: r, class: a.R, method: f, fallback: return-null, rules: [{name: r-depth, depth: 1, action: trip}]}\n")
+                .getBytes(StandardCharsets.UTF_8)));
+    MethodInfo f =
+        engine.register(
+            "a.R",
+            "f",
+            "(Ljava/lang/String;)Ljava/lang/String;",
+            "f(String)",
+            "java.lang.String",
+            List.of("java.lang.String"),
+            "r");
     Monitor monitor = new Monitor(engine);
     try {
       monitor.tick(System.nanoTime()); // a round with the switch closed
@@ -38,19 +51,23 @@ class ResolvedEventTest {
         tripOnce(engine, f.id());
         // open-for is 1 ms: let one trial call through, and the switch closes before the next round
         // (the switch half-opens on time when polled: the evaluator's job, done here by hand)
-        await().atMost(Duration.ofSeconds(5)).until(() -> {
-          engine.killSwitch("r").poll(System.nanoTime());
-          long token = engine.enter(f.id(), "x", null);
-          if (token == Dispatcher.SHORT_CIRCUIT) {
-            return false;
-          }
-          engine.exit(f.id(), token, null);
-          return true;
-        });
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .until(
+                () -> {
+                  engine.killSwitch("r").poll(System.nanoTime());
+                  long token = engine.enter(f.id(), "x", null);
+                  if (token == Dispatcher.SHORT_CIRCUIT) {
+                    return false;
+                  }
+                  engine.exit(f.id(), token, null);
+                  return true;
+                });
         assertThat(engine.killSwitch("r").state().name()).isEqualTo("CLOSED");
         monitor.tick(System.nanoTime());
         assertThat(alerts.awaitIdle(5_000)).isTrue();
-        // round 2: a trip 1h repeat-interval after the first is still notified, because it was resolved in between
+        // round 2: a trip 1h repeat-interval after the first is still notified, because it was
+        // resolved in between
         assertThat(sink.got).hasSize(2 * round);
         assertThat(sink.got.get(2 * round - 2).resolved()).isFalse();
         assertThat(sink.got.get(2 * round - 1).resolved()).isTrue();

@@ -58,10 +58,20 @@ class StackFolderTest {
   void eventJsonCarriesEverySpecField() {
     AlertEvent e =
         new AlertEvent(
-            0, "r", "t", "expand(String,int)", "trip", "enforce", 33, 32, "worker-3",
-            java.util.Map.of("service", "chat"), "abc",
+            0,
+            "r",
+            "t",
+            "expand(String,int)",
+            "trip",
+            "enforce",
+            33,
+            32,
+            "worker-3",
+            java.util.Map.of("service", "chat"),
+            "abc",
             new StackTraceElement[] {new StackTraceElement("app.R", "expand", "R.java", 41)},
-            new AlertEvent.ArgumentInfo(0, "String", 12, "ff", null), false);
+            new AlertEvent.ArgumentInfo(0, "String", 12, "ff", null),
+            false);
     assertThat(e.toJson())
         .isEqualTo(
             "{\"time\":\"1970-01-01T00:00:00Z\",\"rule\":\"r\",\"target\":\"t\",\"method\":\"expand(String,int)\","

@@ -26,7 +26,9 @@ class ValidateCommandTest {
   @BeforeEach
   void files() throws Exception {
     good = dir.resolve("rules.yaml");
-    Files.writeString(good, """
+    Files.writeString(
+        good,
+        """
         version: 1
         targets:
           - name: render
@@ -37,7 +39,9 @@ class ValidateCommandTest {
           - {name: parse, class: com.acme.Parser, rules: [{name: stuck, duration: 2s, action: alert}]}
         """);
     bad = dir.resolve("bad.yaml");
-    Files.writeString(bad, """
+    Files.writeString(
+        bad,
+        """
         version: 1
         reload: {intervall: 2s}
         targets:
@@ -52,16 +56,25 @@ class ValidateCommandTest {
   @Test
   void validFilesExitZeroWithASummaryLineEach() throws Exception {
     Path one = dir.resolve("one.yaml");
-    Files.writeString(one, "version: 1\ntargets: [{name: a, class: A, rules: [{name: r, depth: 1, action: alert}]}]\n");
+    Files.writeString(
+        one,
+        "version: 1\ntargets: [{name: a, class: A, rules: [{name: r, depth: 1, action: alert}]}]\n");
 
     int code = ValidateCommand.run(List.of(good.toString(), one.toString()), out, err);
 
     assertThat(code).isZero();
     String sha = RulesParser.sha256(Files.readAllBytes(good)).substring(0, 8);
     String shaOne = RulesParser.sha256(Files.readAllBytes(one)).substring(0, 8);
-    assertThat(out()).isEqualTo(
-        good + ": valid (2 targets, 3 rules, sha256 " + sha + "…)\n"
-            + one + ": valid (1 target, 1 rule, sha256 " + shaOne + "…)\n");
+    assertThat(out())
+        .isEqualTo(
+            good
+                + ": valid (2 targets, 3 rules, sha256 "
+                + sha
+                + "…)\n"
+                + one
+                + ": valid (1 target, 1 rule, sha256 "
+                + shaOne
+                + "…)\n");
     assertThat(errBytes.size()).isZero();
   }
 
@@ -70,10 +83,15 @@ class ValidateCommandTest {
     int code = ValidateCommand.run(List.of(bad.toString(), good.toString()), out, err);
 
     assertThat(code).isEqualTo(1);
-    assertThat(out().lines()).containsExactly(
-        bad + ":2:10: unknown key 'reload.intervall' (did you mean 'interval'?)",
-        bad + ":4:74: targets[0].rules[0].depth: expected a positive integer, found a quoted string \"32\"",
-        good + ": valid (2 targets, 3 rules, sha256 " + RulesParser.sha256(readBytes(good)).substring(0, 8) + "…)");
+    assertThat(out().lines())
+        .containsExactly(
+            bad + ":2:10: unknown key 'reload.intervall' (did you mean 'interval'?)",
+            bad
+                + ":4:74: targets[0].rules[0].depth: expected a positive integer, found a quoted string \"32\"",
+            good
+                + ": valid (2 targets, 3 rules, sha256 "
+                + RulesParser.sha256(readBytes(good)).substring(0, 8)
+                + "…)");
   }
 
   @Test
@@ -97,16 +115,29 @@ class ValidateCommandTest {
     Path binary = dir.resolve("image.yaml");
     Files.write(binary, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
 
-    int code = ValidateCommand.run(
-        List.of(dir.toString(), empty.toString(), big.toString(), binary.toString(), good.toString()), out, err);
+    int code =
+        ValidateCommand.run(
+            List.of(
+                dir.toString(),
+                empty.toString(),
+                big.toString(),
+                binary.toString(),
+                good.toString()),
+            out,
+            err);
 
     assertThat(code).isEqualTo(1);
-    assertThat(out().lines()).containsExactly(
-        dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file",
-        empty + ":1:1: empty rules file, expected a mapping with 'version: 1'",
-        big + ":1:1: rules file is 52428800 bytes, the limit is 1048576",
-        binary + ":1:1: expected UTF-8 text, found the byte 0x89 at offset 0; is this a binary file?",
-        good + ": valid (2 targets, 3 rules, sha256 " + RulesParser.sha256(readBytes(good)).substring(0, 8) + "…)");
+    assertThat(out().lines())
+        .containsExactly(
+            dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file",
+            empty + ":1:1: empty rules file, expected a mapping with 'version: 1'",
+            big + ":1:1: rules file is 52428800 bytes, the limit is 1048576",
+            binary
+                + ":1:1: expected UTF-8 text, found the byte 0x89 at offset 0; is this a binary file?",
+            good
+                + ": valid (2 targets, 3 rules, sha256 "
+                + RulesParser.sha256(readBytes(good)).substring(0, 8)
+                + "…)");
     assertThat(errBytes.size()).isZero();
   }
 

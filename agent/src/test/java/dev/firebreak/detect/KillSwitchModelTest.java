@@ -14,11 +14,11 @@ import net.jqwik.api.Provide;
 
 /**
  * Random sequences of admit / trip / poll / trial success / reload / forced moves, run against the
- * switch and against a small reference model of SPEC's state machine ("every call of the target
- * is short-circuited for open-for; then half-open-calls calls are let through, and the switch
- * closes if none of them trips a rule, or opens again"), with the two rules the issue added: a
- * half-open switch waits for traffic (a trial's deadline runs from when it is first seen in
- * flight), and a trial counts only for the round that admitted it.
+ * switch and against a small reference model of SPEC's state machine ("every call of the target is
+ * short-circuited for open-for; then half-open-calls calls are let through, and the switch closes
+ * if none of them trips a rule, or opens again"), with the two rules the issue added: a half-open
+ * switch waits for traffic (a trial's deadline runs from when it is first seen in flight), and a
+ * trial counts only for the round that admitted it.
  */
 class KillSwitchModelTest {
   private static final long MS = 1_000_000L;

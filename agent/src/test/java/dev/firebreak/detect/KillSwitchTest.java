@@ -78,7 +78,9 @@ class KillSwitchTest {
     assertThat(admit(ks, 3 * SECOND + 1, false)).isPositive();
   }
 
-  /** Issue 13, 3: one call every 1.5 s, open-for 2 s, 3 trials: it must close, not reopen for good. */
+  /**
+   * Issue 13, 3: one call every 1.5 s, open-for 2 s, 3 trials: it must close, not reopen for good.
+   */
   @Test
   void aHalfOpenSwitchOnALowTrafficTargetWaitsForItsTrialsAndCloses() {
     KillSwitch ks = new KillSwitch(2 * SECOND, 3);
@@ -159,7 +161,8 @@ class KillSwitchTest {
   void concurrentTrialsNeverExceedThePermits() throws Exception {
     KillSwitch ks = new KillSwitch(SECOND, 5);
     ks.trip(0, "r");
-    java.util.concurrent.atomic.AtomicInteger trials = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger trials =
+        new java.util.concurrent.atomic.AtomicInteger();
     Thread[] threads = new Thread[8];
     for (int i = 0; i < threads.length; i++) {
       threads[i] =

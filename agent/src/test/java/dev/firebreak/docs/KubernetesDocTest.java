@@ -57,7 +57,9 @@ class KubernetesDocTest {
     while (m.find()) {
       String block = m.group(1);
       String first = block.lines().findFirst().orElse("");
-      assertThat(first).as("a YAML block of docs/kubernetes.md starts with '# NAME'").startsWith("# ");
+      assertThat(first)
+          .as("a YAML block of docs/kubernetes.md starts with '# NAME'")
+          .startsWith("# ");
       blocks.put(first.substring(2).split("[ :]")[0], block);
     }
   }
@@ -109,8 +111,13 @@ class KubernetesDocTest {
 
   @Test
   void everyYamlBlockParses() {
-    assertThat(blocks).containsKeys("deployment.yaml", "configmap.yaml", "podmonitor.yaml", "servicemonitor.yaml",
-        "alertmanager.yml");
+    assertThat(blocks)
+        .containsKeys(
+            "deployment.yaml",
+            "configmap.yaml",
+            "podmonitor.yaml",
+            "servicemonitor.yaml",
+            "alertmanager.yml");
     for (Map.Entry<String, String> b : blocks.entrySet()) {
       assertThat(yaml().loadAll(b.getValue())).as(b.getKey()).isNotEmpty();
     }
@@ -119,7 +126,10 @@ class KubernetesDocTest {
   @Test
   void theConfigMapHoldsValidRules() throws Exception {
     String rules = (String) at(documents("configmap.yaml").get(0), "data", "rules.yaml");
-    assertThat(RulesParser.parse("configmap rules.yaml", rules.getBytes(StandardCharsets.UTF_8)).targets()).isNotEmpty();
+    assertThat(
+            RulesParser.parse("configmap rules.yaml", rules.getBytes(StandardCharsets.UTF_8))
+                .targets())
+        .isNotEmpty();
   }
 
   @Test
@@ -128,14 +138,17 @@ class KubernetesDocTest {
     Map<String, Object> configMap = documents("configmap.yaml").get(0);
     Map<String, Object> pod = map(at(deployment, "spec", "template", "spec"));
     Map<String, Object> chat = named(pod.get("containers"), "chat");
-    Matcher agent = JAVAAGENT.matcher((String) named(chat.get("env"), "JAVA_TOOL_OPTIONS").get("value"));
+    Matcher agent =
+        JAVAAGENT.matcher((String) named(chat.get("env"), "JAVA_TOOL_OPTIONS").get("value"));
     assertThat(agent.find()).isTrue();
     Map<String, String> options = new LinkedHashMap<>();
     for (String pair : agent.group(2).split(",")) {
       String[] kv = pair.split("=", 2);
       options.put(kv[0], kv[1]);
     }
-    assertThat(options.keySet()).as("agent options of docs/reference.md").isSubsetOf("rules", "port", "host", "startup");
+    assertThat(options.keySet())
+        .as("agent options of docs/reference.md")
+        .isSubsetOf("rules", "port", "host", "startup");
 
     // rules= is the ConfigMap's key in the directory it is mounted at
     String volume = null;
@@ -147,8 +160,10 @@ class KubernetesDocTest {
     }
     assertThat(volume).as("a volume of the ConfigMap").isNotNull();
     String mountPath = (String) named(chat.get("volumeMounts"), volume).get("mountPath");
-    assertThat(named(chat.get("volumeMounts"), volume)).doesNotContainKey("subPath"); // a subPath mount never updates
-    assertThat(options.get("rules")).isEqualTo(mountPath + "/" + map(at(configMap, "data")).keySet().iterator().next());
+    assertThat(named(chat.get("volumeMounts"), volume))
+        .doesNotContainKey("subPath"); // a subPath mount never updates
+    assertThat(options.get("rules"))
+        .isEqualTo(mountPath + "/" + map(at(configMap, "data")).keySet().iterator().next());
 
     // the jar is where the init container copies it, in a volume both mount
     Map<String, Object> init = map(list(pod.get("initContainers")).get(0));
@@ -156,8 +171,12 @@ class KubernetesDocTest {
     assertThat(command.get(command.size() - 1)).isEqualTo(agent.group(1));
     String jarDir = agent.group(1).substring(0, agent.group(1).lastIndexOf('/'));
     assertThat(map(list(init.get("volumeMounts")).get(0)).get("mountPath")).isEqualTo(jarDir);
-    assertThat(named(chat.get("volumeMounts"), (String) map(list(init.get("volumeMounts")).get(0)).get("name"))
-        .get("mountPath")).isEqualTo(jarDir);
+    assertThat(
+            named(
+                    chat.get("volumeMounts"),
+                    (String) map(list(init.get("volumeMounts")).get(0)).get("name"))
+                .get("mountPath"))
+        .isEqualTo(jarDir);
 
     // the monitors scrape the port the agent serves on, of the pods the deployment makes
     Map<String, Object> port = named(chat.get("ports"), "firebreak-metrics");
@@ -165,12 +184,15 @@ class KubernetesDocTest {
     Object podLabels = at(deployment, "spec", "template", "metadata", "labels");
     Map<String, Object> podMonitor = documents("podmonitor.yaml").get(0);
     assertThat(at(podMonitor, "spec", "selector", "matchLabels")).isEqualTo(podLabels);
-    assertThat(map(list(at(podMonitor, "spec", "podMetricsEndpoints")).get(0)).get("port")).isEqualTo("firebreak-metrics");
+    assertThat(map(list(at(podMonitor, "spec", "podMetricsEndpoints")).get(0)).get("port"))
+        .isEqualTo("firebreak-metrics");
     List<Map<String, Object>> service = documents("servicemonitor.yaml");
     assertThat(at(service.get(0), "spec", "selector")).isEqualTo(podLabels);
-    Map<String, Object> servicePort = named(at(service.get(0), "spec", "ports"), "firebreak-metrics");
+    Map<String, Object> servicePort =
+        named(at(service.get(0), "spec", "ports"), "firebreak-metrics");
     assertThat(servicePort.get("targetPort")).isEqualTo("firebreak-metrics");
-    assertThat(map(list(at(service.get(1), "spec", "endpoints")).get(0)).get("port")).isEqualTo("firebreak-metrics");
+    assertThat(map(list(at(service.get(1), "spec", "endpoints")).get(0)).get("port"))
+        .isEqualTo("firebreak-metrics");
   }
 
   @Test
@@ -178,13 +200,17 @@ class KubernetesDocTest {
     Path rules = dir.resolve("rules.yaml");
     Files.writeString(rules, (String) at(documents("configmap.yaml").get(0), "data", "rules.yaml"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = ExportPrometheusRulesCommand.run(List.of("--selector", "job=\"chat\",namespace=\"chat\"", rules.toString()),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    int code =
+        ExportPrometheusRulesCommand.run(
+            List.of("--selector", "job=\"chat\",namespace=\"chat\"", rules.toString()),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(code).isZero();
     // what the page's printf and sed 's/^/  /' make of it
-    String wrapped = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n"
-        + "metadata:\n  name: chat-firebreak\n  namespace: chat\n  labels: {release: prometheus}\nspec:\n"
-        + out.toString(StandardCharsets.UTF_8).replaceAll("(?m)^", "  ");
+    String wrapped =
+        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\n"
+            + "metadata:\n  name: chat-firebreak\n  namespace: chat\n  labels: {release: prometheus}\nspec:\n"
+            + out.toString(StandardCharsets.UTF_8).replaceAll("(?m)^", "  ");
     Map<String, Object> rule = map(yaml().load(wrapped));
     assertThat(rule.get("kind")).isEqualTo("PrometheusRule");
     assertThat(list(at(rule, "spec", "groups"))).isNotEmpty();
@@ -195,7 +221,10 @@ class KubernetesDocTest {
     Path amtool = amtool();
     Path config = dir.resolve("alertmanager.yml");
     Files.writeString(config, blocks.get("alertmanager.yml"));
-    Process p = new ProcessBuilder(amtool.toString(), "check-config", config.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(amtool.toString(), "check-config", config.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as("amtool check-config:%n%s", output).isZero();

@@ -41,7 +41,8 @@ class InstrumenterTest {
   void tearDown() {
     Probe.install(null);
     if (transformer != null) {
-      transformer.reset(INST, net.bytebuddy.agent.builder.AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+      transformer.reset(
+          INST, net.bytebuddy.agent.builder.AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
     }
   }
 
@@ -56,9 +57,18 @@ class InstrumenterTest {
     install(
         rules(
             Mode.ENFORCE,
-            target("rec", "testapp.inproc.Recurser", "expand", new Fallback.ReturnArg(0), depth("deep", 32, Action.TRIP))));
+            target(
+                "rec",
+                "testapp.inproc.Recurser",
+                "expand",
+                new Fallback.ReturnArg(0),
+                depth("deep", 32, Action.TRIP))));
     assertThat(new Recurser().expand("hello", 0)).isEqualTo("hello");
-    int id = engine.methods().find("testapp.inproc.Recurser", "expand", "(Ljava/lang/String;I)Ljava/lang/String;").id();
+    int id =
+        engine
+            .methods()
+            .find("testapp.inproc.Recurser", "expand", "(Ljava/lang/String;I)Ljava/lang/String;")
+            .id();
     // 32 calls ran, the 33rd was short-circuited
     assertThat(monitor.calls(id)).isEqualTo(33);
     // the switch is open now: the next call is short-circuited at once
@@ -74,8 +84,18 @@ class InstrumenterTest {
     install(
         rules(
             Mode.ENFORCE,
-            target("count", "testapp.inproc.Recurser", "count", new Fallback.ReturnDefault(), depth("c", 10, Action.LIMIT)),
-            target("touch", "testapp.inproc.Recurser", "touch", new Fallback.ReturnDefault(), depth("t", 5, Action.LIMIT))));
+            target(
+                "count",
+                "testapp.inproc.Recurser",
+                "count",
+                new Fallback.ReturnDefault(),
+                depth("c", 10, Action.LIMIT)),
+            target(
+                "touch",
+                "testapp.inproc.Recurser",
+                "touch",
+                new Fallback.ReturnDefault(),
+                depth("t", 5, Action.LIMIT))));
     // each of 10 levels adds 1 to the 0 the 11th call returns
     assertThat(new Recurser().count(0)).isEqualTo(10);
     assertThat(new Recurser().count(0)).isEqualTo(10);
@@ -87,7 +107,14 @@ class InstrumenterTest {
   @Test
   void throwFallbackNamesRuleTargetAndDepth() {
     install(
-        rules(Mode.ENFORCE, target("rec", "testapp.inproc.Recurser", "expand", new Fallback.Throw(), depth("deep", 7, Action.LIMIT))));
+        rules(
+            Mode.ENFORCE,
+            target(
+                "rec",
+                "testapp.inproc.Recurser",
+                "expand",
+                new Fallback.Throw(),
+                depth("deep", 7, Action.LIMIT))));
     assertThatThrownBy(() -> new Recurser().expand("x", 0))
         .isInstanceOf(ShortCircuitException.class)
         .hasMessageContaining("deep")
@@ -98,7 +125,14 @@ class InstrumenterTest {
   @Test
   void observeModeNeverShortCircuits() {
     install(
-        rules(Mode.OBSERVE, target("rec", "testapp.inproc.Recurser", "count", new Fallback.ReturnDefault(), depth("c", 10, Action.TRIP))));
+        rules(
+            Mode.OBSERVE,
+            target(
+                "rec",
+                "testapp.inproc.Recurser",
+                "count",
+                new Fallback.ReturnDefault(),
+                depth("c", 10, Action.TRIP))));
     assertThatThrownBy(() -> new Recurser().count(0)).isInstanceOf(StackOverflowError.class);
     assertThat(monitor.rules().get(0).triggers()).isEqualTo(1);
     assertThat(monitor.rules().get(0).mode()).isEqualTo("observe");
@@ -109,17 +143,26 @@ class InstrumenterTest {
   void aCallBudgetTripsALoopThatNeverRecursesAtTheLimit() {
     dev.firebreak.rules.Rule budget =
         new dev.firebreak.rules.Rule(
-            "loop-budget", new dev.firebreak.rules.Rule.CallsPerInvocation(1000, "outer"), Action.TRIP, null, TestRules.POS);
+            "loop-budget",
+            new dev.firebreak.rules.Rule.CallsPerInvocation(1000, "outer"),
+            Action.TRIP,
+            null,
+            TestRules.POS);
     install(
         rules(
             Mode.ENFORCE,
             target("outer", "testapp.inproc.Looper", "outer", new Fallback.ReturnDefault()),
-            target("inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
+            target(
+                "inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
     testapp.inproc.Looper.bodies = 0;
     // 1000 calls run and return 1; the 1001st trips the switch and every later call returns 0
     assertThat(new testapp.inproc.Looper().outer(1_000_000)).isEqualTo(1000);
     assertThat(testapp.inproc.Looper.bodies).isEqualTo(1000);
-    Monitor.RuleMetrics rule = monitor.rules().stream().filter(r -> r.rule().equals("loop-budget")).findFirst().orElseThrow();
+    Monitor.RuleMetrics rule =
+        monitor.rules().stream()
+            .filter(r -> r.rule().equals("loop-budget"))
+            .findFirst()
+            .orElseThrow();
     assertThat(rule.triggers()).isEqualTo(1);
     assertThat(monitor.targets().get(1).killSwitchState()).isEqualTo(1);
     // calls outside an invocation of `outer` are not counted against the budget
@@ -130,12 +173,17 @@ class InstrumenterTest {
   void aCallBudgetResetsWithEachInvocationOfItsOuterTarget() {
     dev.firebreak.rules.Rule budget =
         new dev.firebreak.rules.Rule(
-            "loop-budget", new dev.firebreak.rules.Rule.CallsPerInvocation(100, "outer"), Action.LIMIT, null, TestRules.POS);
+            "loop-budget",
+            new dev.firebreak.rules.Rule.CallsPerInvocation(100, "outer"),
+            Action.LIMIT,
+            null,
+            TestRules.POS);
     install(
         rules(
             Mode.ENFORCE,
             target("outer", "testapp.inproc.Looper", "outer", new Fallback.ReturnDefault()),
-            target("inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
+            target(
+                "inner", "testapp.inproc.Looper", "inner", new Fallback.ReturnDefault(), budget)));
     for (int k = 0; k < 5; k++) {
       assertThat(new testapp.inproc.Looper().outer(100)).isEqualTo(100);
     }
@@ -147,12 +195,28 @@ class InstrumenterTest {
   void subtypesTrueCoversClassesExtendingOrImplementingTheNamedType() {
     dev.firebreak.rules.Target shapes =
         new dev.firebreak.rules.Target(
-            "shapes", "testapp.inproc.Shapes$Shape", "draw", true, null, new Fallback.ReturnDefault(),
-            dev.firebreak.rules.Target.Force.CLOSED, false, java.util.List.of(depth("shape-depth", 5, Action.LIMIT)), TestRules.POS);
+            "shapes",
+            "testapp.inproc.Shapes$Shape",
+            "draw",
+            true,
+            null,
+            new Fallback.ReturnDefault(),
+            dev.firebreak.rules.Target.Force.CLOSED,
+            false,
+            java.util.List.of(depth("shape-depth", 5, Action.LIMIT)),
+            TestRules.POS);
     dev.firebreak.rules.Target handlers =
         new dev.firebreak.rules.Target(
-            "handlers", "testapp.inproc.Shapes$Handler", "handle", true, null, new Fallback.ReturnArg(0),
-            dev.firebreak.rules.Target.Force.CLOSED, false, java.util.List.of(depth("handler-depth", 3, Action.LIMIT)), TestRules.POS);
+            "handlers",
+            "testapp.inproc.Shapes$Handler",
+            "handle",
+            true,
+            null,
+            new Fallback.ReturnArg(0),
+            dev.firebreak.rules.Target.Force.CLOSED,
+            false,
+            java.util.List.of(depth("handler-depth", 3, Action.LIMIT)),
+            TestRules.POS);
     install(rules(Mode.ENFORCE, shapes, handlers));
     assertThat(new testapp.inproc.Shapes.Circle().draw(0)).isEqualTo(5);
     assertThat(new testapp.inproc.Shapes.Loud().handle("hey")).isEqualTo("hey!!!");
@@ -163,9 +227,18 @@ class InstrumenterTest {
   @Test
   void applicationExceptionsPassThroughAndDepthUnwinds() {
     install(
-        rules(Mode.ENFORCE, target("boom", "testapp.inproc.Recurser", "boom", new Fallback.ReturnNull(), depth("b", 1, Action.LIMIT))));
+        rules(
+            Mode.ENFORCE,
+            target(
+                "boom",
+                "testapp.inproc.Recurser",
+                "boom",
+                new Fallback.ReturnNull(),
+                depth("b", 1, Action.LIMIT))));
     for (int i = 0; i < 3; i++) {
-      assertThatThrownBy(() -> new Recurser().boom("a")).isInstanceOf(IllegalStateException.class).hasMessage("boom a");
+      assertThatThrownBy(() -> new Recurser().boom("a"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("boom a");
     }
     assertThat(monitor.targets().get(0).inflight()).isZero();
     assertThat(monitor.targets().get(0).shortLimit()).isZero();

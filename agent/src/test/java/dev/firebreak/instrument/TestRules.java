@@ -19,7 +19,8 @@ final class TestRules {
   }
 
   static Target target(String name, String cls, String method, Fallback fallback, Rule... rules) {
-    return new Target(name, cls, method, false, null, fallback, Target.Force.CLOSED, false, List.of(rules), POS);
+    return new Target(
+        name, cls, method, false, null, fallback, Target.Force.CLOSED, false, List.of(rules), POS);
   }
 
   static RuleSet rules(Mode mode, Target... targets) {

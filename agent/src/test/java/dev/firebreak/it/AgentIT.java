@@ -30,7 +30,8 @@ class AgentIT {
 
   @ParameterizedTest
   @MethodSource("javas")
-  void runawayRecursionTripsAndReturnsTheArgumentInsteadOfOverflowing(String java) throws Exception {
+  void runawayRecursionTripsAndReturnsTheArgumentInsteadOfOverflowing(String java)
+      throws Exception {
     int port = ChildJvm.freePort();
     Path alerts = Files.createTempFile("alerts", ".jsonl");
     Path rules =
@@ -52,17 +53,44 @@ class AgentIT {
       assertThat(calls).isEqualTo(35);
       String m = app.metrics(port);
       Map<String, String> target = labels("target", "emoji");
-      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji", "method", "expand(String,int)")))
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_calls_total",
+                  labels("target", "emoji", "method", "expand(String,int)")))
           .isEqualTo(calls);
       assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", target)).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_rule_triggers_total",
-          labels("rule", "emoji-recursion", "target", "emoji", "action", "trip", "mode", "enforce"))).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "limit"))).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "open"))).isEqualTo(2);
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_rule_triggers_total",
+                  labels(
+                      "rule",
+                      "emoji-recursion",
+                      "target",
+                      "emoji",
+                      "action",
+                      "trip",
+                      "mode",
+                      "enforce")))
+          .isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "limit")))
+          .isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "open")))
+          .isEqualTo(2);
       assertThat(ChildJvm.sample(m, "firebreak_call_depth_max", target)).isEqualTo(32);
       assertThat(ChildJvm.sample(m, "firebreak_inflight_calls", target)).isZero();
       assertThat(ChildJvm.sample(m, "firebreak_call_duration_seconds_count", target)).isEqualTo(32);
-      assertThat(ChildJvm.sample(m, "firebreak_rules_info", labels("version", "1", "source", rules.toString()))).isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  m, "firebreak_rules_info", labels("version", "1", "source", rules.toString())))
+          .isEqualTo(1);
       // the depth max gauge is "since the last scrape"
       assertThat(app.sample(port, "firebreak_call_depth_max", target)).isZero();
 
@@ -71,12 +99,25 @@ class AgentIT {
       assertThat(events).hasSize(1);
       String event = events.get(0);
       assertThat(event)
-          .contains("\"rule\":\"emoji-recursion\"", "\"target\":\"emoji\"", "\"method\":\"expand(String,int)\"")
-          .contains("\"action\":\"trip\"", "\"mode\":\"enforce\"", "\"value\":33", "\"threshold\":32", "\"thread\":\"main\"")
+          .contains(
+              "\"rule\":\"emoji-recursion\"",
+              "\"target\":\"emoji\"",
+              "\"method\":\"expand(String,int)\"")
+          .contains(
+              "\"action\":\"trip\"",
+              "\"mode\":\"enforce\"",
+              "\"value\":33",
+              "\"threshold\":32",
+              "\"thread\":\"main\"")
           .contains("\"argument\":{\"index\":0,\"type\":\"String\",\"length\":6,\"sha256\":\"")
           .containsPattern("testapp\\.Emoji\\.expand\\(Emoji\\.java:\\d+\\) x32")
           .doesNotContain("dev.firebreak");
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_alerts_total", labels("sink", "log", "result", "sent"))).isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port),
+                  "firebreak_alerts_total",
+                  labels("sink", "log", "result", "sent")))
+          .isEqualTo(1);
     }
   }
 
@@ -96,9 +137,13 @@ class AgentIT {
       // ping at group depth 21 returns 0; each of the 20 frames below adds 1
       assertThat(app.lineAfter("RESULT ")).isEqualTo("20");
       String m = app.metrics(port);
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "ping", "reason", "limit"))).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "ping"))
-              + ChildJvm.sample(m, "firebreak_calls_total", labels("target", "pong")))
+      assertThat(
+              ChildJvm.sample(
+                  m, "firebreak_short_circuits_total", labels("target", "ping", "reason", "limit")))
+          .isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(m, "firebreak_calls_total", labels("target", "ping"))
+                  + ChildJvm.sample(m, "firebreak_calls_total", labels("target", "pong")))
           .isEqualTo(Long.parseLong(app.lineAfter("CALLS ")));
     }
   }
@@ -115,12 +160,18 @@ class AgentIT {
                 + "     rules: [{name: plugin-depth, depth: 10, action: limit}]}\n"
                 + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
                 + "     rules: [{name: emoji-depth, depth: 10, action: limit}]}\n");
-    try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "loaders", ChildJvm.pluginDir().toString())) {
+    try (ChildJvm app =
+        ChildJvm.start(java, "rules=" + rules, "loaders", ChildJvm.pluginDir().toString())) {
       app.awaitLine("READY");
       assertThat(app.stdout())
           .contains("LOADER URLClassLoader(parent=app) RESULT plugin")
           .contains("LOADER URLClassLoader(parent=null) RESULT plugin");
-      assertThat(app.sample(port, "firebreak_short_circuits_total", labels("target", "plugin", "reason", "limit"))).isEqualTo(2);
+      assertThat(
+              app.sample(
+                  port,
+                  "firebreak_short_circuits_total",
+                  labels("target", "plugin", "reason", "limit")))
+          .isEqualTo(2);
     }
     // and the application class loader
     try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "recurse", "2")) {
@@ -142,9 +193,16 @@ class AgentIT {
     try (ChildJvm app = ChildJvm.start(java, "rules=" + limit, "recurse", "3")) {
       app.awaitLine("READY");
       String m = app.metrics(port);
-      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", labels("target", "emoji"))).isZero();
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "limit"))).isEqualTo(3);
-      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(99);
+      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", labels("target", "emoji")))
+          .isZero();
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "limit")))
+          .isEqualTo(3);
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji")))
+          .isEqualTo(99);
     }
     Path observe =
         ChildJvm.writeRules(
@@ -156,11 +214,23 @@ class AgentIT {
       app.awaitLine("READY");
       assertThat(app.stdout()).contains("OVERFLOW");
       String m = app.metrics(port);
-      assertThat(ChildJvm.sample(m, "firebreak_rule_triggers_total",
-          labels("rule", "emoji-shadow", "action", "trip", "mode", "observe"))).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", labels("target", "emoji"))).isZero();
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "limit"))).isZero();
-      assertThat(app.stderr()).contains("\"rule\":\"emoji-shadow\"").contains("\"mode\":\"observe\"");
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_rule_triggers_total",
+                  labels("rule", "emoji-shadow", "action", "trip", "mode", "observe")))
+          .isEqualTo(1);
+      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", labels("target", "emoji")))
+          .isZero();
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "limit")))
+          .isZero();
+      assertThat(app.stderr())
+          .contains("\"rule\":\"emoji-shadow\"")
+          .contains("\"mode\":\"observe\"");
     }
   }
 
@@ -179,16 +249,29 @@ class AgentIT {
     Map<String, String> trips = labels("rule", "emoji-recursion");
     try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "loop")) {
       app.awaitLine("READY");
-      await().atMost(ChildJvm.TIMEOUT).until(() -> app.sample(port, "firebreak_kill_switch_state", target) == 1);
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .until(() -> app.sample(port, "firebreak_kill_switch_state", target) == 1);
       // still bad: every half-open trial trips it again
-      await().atMost(ChildJvm.TIMEOUT).until(() -> app.sample(port, "firebreak_rule_triggers_total", trips) >= 3);
-      assertThat(app.sample(port, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "open"))).isPositive();
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .until(() -> app.sample(port, "firebreak_rule_triggers_total", trips) >= 3);
+      assertThat(
+              app.sample(
+                  port,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "open")))
+          .isPositive();
       app.send("good");
       app.awaitLine("OK good");
-      await().atMost(ChildJvm.TIMEOUT).until(() -> app.sample(port, "firebreak_kill_switch_state", target) == 0);
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .until(() -> app.sample(port, "firebreak_kill_switch_state", target) == 0);
       double triggers = app.sample(port, "firebreak_rule_triggers_total", trips);
       double calls = app.sample(port, "firebreak_calls_total", target);
-      await().atMost(ChildJvm.TIMEOUT).until(() -> app.sample(port, "firebreak_calls_total", target) > calls + 100);
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .until(() -> app.sample(port, "firebreak_calls_total", target) > calls + 100);
       assertThat(app.sample(port, "firebreak_kill_switch_state", target)).isZero();
       assertThat(app.sample(port, "firebreak_rule_triggers_total", trips)).isEqualTo(triggers);
     }
@@ -203,23 +286,31 @@ class AgentIT {
         ChildJvm.writeRules(
             header(port, null)
                 + "targets:\n"
-                + "  - {name: text, class: testapp.Fallbacks, method: text, fallback: 'return-arg:0',\n" + t.formatted("text").replace("    ", "     ").replace("]\n", "]}\n")
-                + "  - {name: boxed, class: testapp.Fallbacks, method: boxed, fallback: 'return-value:42',\n" + t.formatted("boxed").replace("    ", "     ").replace("]\n", "]}\n")
-                + "  - {name: number, class: testapp.Fallbacks, method: number, fallback: return-default,\n" + t.formatted("number").replace("    ", "     ").replace("]\n", "]}\n")
-                + "  - {name: flag, class: testapp.Fallbacks, method: flag, fallback: 'return-value:false',\n" + t.formatted("flag").replace("    ", "     ").replace("]\n", "]}\n")
-                + "  - {name: object, class: testapp.Fallbacks, method: object, fallback: return-null,\n" + t.formatted("object").replace("    ", "     ").replace("]\n", "]}\n")
-                + "  - {name: thrower, class: testapp.Fallbacks, method: thrower,\n" + t.formatted("thrower").replace("    ", "     ").replace("]\n", "]}\n"));
+                + "  - {name: text, class: testapp.Fallbacks, method: text, fallback: 'return-arg:0',\n"
+                + t.formatted("text").replace("    ", "     ").replace("]\n", "]}\n")
+                + "  - {name: boxed, class: testapp.Fallbacks, method: boxed, fallback: 'return-value:42',\n"
+                + t.formatted("boxed").replace("    ", "     ").replace("]\n", "]}\n")
+                + "  - {name: number, class: testapp.Fallbacks, method: number, fallback: return-default,\n"
+                + t.formatted("number").replace("    ", "     ").replace("]\n", "]}\n")
+                + "  - {name: flag, class: testapp.Fallbacks, method: flag, fallback: 'return-value:false',\n"
+                + t.formatted("flag").replace("    ", "     ").replace("]\n", "]}\n")
+                + "  - {name: object, class: testapp.Fallbacks, method: object, fallback: return-null,\n"
+                + t.formatted("object").replace("    ", "     ").replace("]\n", "]}\n")
+                + "  - {name: thrower, class: testapp.Fallbacks, method: thrower,\n"
+                + t.formatted("thrower").replace("    ", "     ").replace("]\n", "]}\n"));
     try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "fallbacks")) {
       app.awaitLine("READY");
       assertThat(app.stdout())
           .contains("text=same", "boxed=42", "number=0", "flag=false", "object=null")
-          .contains("thrower threw dev.firebreak.bootstrap.ShortCircuitException: firebreak: rule thrower-depth short-circuited target thrower at depth 6");
+          .contains(
+              "thrower threw dev.firebreak.bootstrap.ShortCircuitException: firebreak: rule thrower-depth short-circuited target thrower at depth 6");
     }
   }
 
   @ParameterizedTest
   @MethodSource("javas")
-  void eightThreadsRecursingAtOnceEachTripOnTheirOwnDepthAndEveryCallIsCounted(String java) throws Exception {
+  void eightThreadsRecursingAtOnceEachTripOnTheirOwnDepthAndEveryCallIsCounted(String java)
+      throws Exception {
     int port = ChildJvm.freePort();
     Path rules =
         ChildJvm.writeRules(
@@ -235,9 +326,18 @@ class AgentIT {
       long calls = Long.parseLong(app.lineAfter("CALLS "));
       assertThat(calls).isEqualTo(8 * 20 * 51);
       String m = app.metrics(port);
-      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(calls);
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "limit"))).isEqualTo(8 * 20);
-      assertThat(ChildJvm.sample(m, "firebreak_call_duration_seconds_count", labels("target", "emoji"))).isEqualTo(8 * 20 * 50);
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji")))
+          .isEqualTo(calls);
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "limit")))
+          .isEqualTo(8 * 20);
+      assertThat(
+              ChildJvm.sample(
+                  m, "firebreak_call_duration_seconds_count", labels("target", "emoji")))
+          .isEqualTo(8 * 20 * 50);
     }
   }
 
@@ -245,18 +345,25 @@ class AgentIT {
   @MethodSource("javas")
   void invalidOrMissingRulesAndABusyPortLeaveTheApplicationRunning(String java) throws Exception {
     int port = ChildJvm.freePort();
-    Path bad = ChildJvm.writeRules("version: 1\ntargets:\n  - name: Bad Name\n    class: testapp.Emoji\n    rules: []\n");
+    Path bad =
+        ChildJvm.writeRules(
+            "version: 1\ntargets:\n  - name: Bad Name\n    class: testapp.Emoji\n    rules: []\n");
     try (ChildJvm app = ChildJvm.start(java, "rules=" + bad + ",port=" + port, "recurse", "1")) {
       app.awaitLine("READY");
       assertThat(app.stdout()).contains("OVERFLOW");
-      assertThat(app.stderr()).containsPattern("firebreak: rules not loaded, nothing is watched: .*:3:\\d+: ");
+      assertThat(app.stderr())
+          .containsPattern("firebreak: rules not loaded, nothing is watched: .*:3:\\d+: ");
       assertThat(app.stderr().lines().filter(l -> l.startsWith("firebreak:")).count()).isEqualTo(1);
-      assertThat(app.sample(port, "firebreak_agent_errors_total", labels("kind", "rules"))).isEqualTo(1);
+      assertThat(app.sample(port, "firebreak_agent_errors_total", labels("kind", "rules")))
+          .isEqualTo(1);
     }
-    try (ChildJvm app = ChildJvm.start(java, "rules=/nonexistent/rules.yaml,port=" + port, "plain")) {
+    try (ChildJvm app =
+        ChildJvm.start(java, "rules=/nonexistent/rules.yaml,port=" + port, "plain")) {
       app.awaitLine("READY");
       assertThat(app.stdout()).contains("RESULT plain");
-      assertThat(app.stderr()).contains("firebreak: rules not loaded").contains("/nonexistent/rules.yaml");
+      assertThat(app.stderr())
+          .contains("firebreak: rules not loaded")
+          .contains("/nonexistent/rules.yaml");
     }
     try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Path rules =
@@ -269,10 +376,12 @@ class AgentIT {
         app.awaitLine("READY");
         // no metrics, but the rules are in force
         assertThat(app.stdout()).contains("RESULT hi :a:");
-        assertThat(app.stderr()).contains("firebreak: cannot serve /metrics on 127.0.0.1:" + busy.getLocalPort());
+        assertThat(app.stderr())
+            .contains("firebreak: cannot serve /metrics on 127.0.0.1:" + busy.getLocalPort());
       }
     }
-    try (ChildJvm app = ChildJvm.start(java, "", Map.of("FIREBREAK_RULES", bad.toString()), "plain")) {
+    try (ChildJvm app =
+        ChildJvm.start(java, "", Map.of("FIREBREAK_RULES", bad.toString()), "plain")) {
       app.awaitLine("READY");
       assertThat(app.stderr()).contains("firebreak: rules not loaded").contains(bad.toString());
     }
@@ -301,14 +410,24 @@ class AgentIT {
       app.send("evaluator-alloc");
       app.awaitLine("EVALUATOR-ALLOC ");
       long[] perSecond =
-          Arrays.stream(app.lineAfter("EVALUATOR-ALLOC ").split(" ")).mapToLong(Long::parseLong).toArray();
+          Arrays.stream(app.lineAfter("EVALUATOR-ALLOC ").split(" "))
+              .mapToLong(Long::parseLong)
+              .toArray();
       assertThat(perSecond).hasSize(4);
-      System.out.println("[agent-it] evaluator bytes allocated per second, " + java + ": " + Arrays.toString(perSecond));
+      System.out.println(
+          "[agent-it] evaluator bytes allocated per second, "
+              + java
+              + ": "
+              + Arrays.toString(perSecond));
       // the first seconds may hold the agent's one-off work (its second look at the loaded
       // classes a second after start, the classes this command loads); the last two are quiet:
       // 20 rounds each, under 1 KB a round
-      assertThat(perSecond[2]).as("bytes allocated by the evaluator in the third second").isLessThan(20 * 1024);
-      assertThat(perSecond[3]).as("bytes allocated by the evaluator in the fourth second").isLessThan(20 * 1024);
+      assertThat(perSecond[2])
+          .as("bytes allocated by the evaluator in the third second")
+          .isLessThan(20 * 1024);
+      assertThat(perSecond[3])
+          .as("bytes allocated by the evaluator in the fourth second")
+          .isLessThan(20 * 1024);
     }
   }
 }

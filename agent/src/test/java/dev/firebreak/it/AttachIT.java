@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** {@code java -jar firebreak-agent.jar attach}: into a JVM started without the agent, on JDK 17 and 25. */
+/**
+ * {@code java -jar firebreak-agent.jar attach}: into a JVM started without the agent, on JDK 17 and
+ * 25.
+ */
 class AttachIT {
 
   static java.util.stream.Stream<String> javas() {
@@ -42,14 +45,16 @@ class AttachIT {
 
   private static String rules(int port, int depth) {
     return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "metrics: {host: 127.0.0.1, port: "
+        + port
+        + "}\n"
         + "alerts: {log: off}\n"
         + "targets:\n"
         + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-        + "     rules: [{name: emoji-recursion, depth: " + depth + ", action: trip}]}\n";
+        + "     rules: [{name: emoji-recursion, depth: "
+        + depth
+        + ", action: trip}]}\n";
   }
-
-
 
   @ParameterizedTest
   @MethodSource("javas")
@@ -71,15 +76,20 @@ class AttachIT {
       assertThat(attached.out()).contains("firebreak: pid " + pid + ": running, rules " + first);
       assertThat(app.once()).isEqualTo("fallback");
       String m = app.metrics(port);
-      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", Map.of("target", "emoji"))).isEqualTo(1);
-      assertThat(ChildJvm.sample(m, "firebreak_rules_info", Map.of("source", first.toString()))).isEqualTo(1);
+      assertThat(ChildJvm.sample(m, "firebreak_kill_switch_state", Map.of("target", "emoji")))
+          .isEqualTo(1);
+      assertThat(ChildJvm.sample(m, "firebreak_rules_info", Map.of("source", first.toString())))
+          .isEqualTo(1);
 
       Cli again = cli(java, "attach", pid, second.toString());
       assertThat(again.exit()).as(again.err()).isZero();
       assertThat(again.out()).contains("rules " + second);
       // the same agent took the new rules: same metrics server, no second agent
-      assertThat(app.sample(port, "firebreak_rules_info", Map.of("source", second.toString()))).isEqualTo(1);
-      assertThat(app.stderr()).doesNotContain("cannot serve /metrics").doesNotContain("already running");
+      assertThat(app.sample(port, "firebreak_rules_info", Map.of("source", second.toString())))
+          .isEqualTo(1);
+      assertThat(app.stderr())
+          .doesNotContain("cannot serve /metrics")
+          .doesNotContain("already running");
 
       Cli detached = cli(java, "attach", pid, "--detach");
       assertThat(detached.exit()).as(detached.err()).isZero();
@@ -101,9 +111,11 @@ class AttachIT {
     Path bad = ChildJvm.writeRules("version: 1\ntargets: [{name: x}]\n");
     Cli invalid = cli(java, "attach", "1", bad.toString());
     assertThat(invalid.exit()).isEqualTo(1);
-    assertThat(invalid.out()).contains(bad.toString() + ":2:11: targets[0]: missing required key 'class'");
+    assertThat(invalid.out())
+        .contains(bad.toString() + ":2:11: targets[0]: missing required key 'class'");
 
-    try (ChildJvm app = ChildJvm.start(java, List.of("-XX:+DisableAttachMechanism"), null, Map.of(), "plain")) {
+    try (ChildJvm app =
+        ChildJvm.start(java, List.of("-XX:+DisableAttachMechanism"), null, Map.of(), "plain")) {
       app.awaitLine("READY");
       Cli refused = cli(java, "attach", Long.toString(app.pid()), rules.toString());
       assertThat(refused.exit()).isEqualTo(1);

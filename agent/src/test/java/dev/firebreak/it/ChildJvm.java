@@ -42,7 +42,9 @@ final class ChildJvm implements AutoCloseable {
     this.process = process;
     this.out = out;
     this.err = err;
-    this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+    this.stdin =
+        new BufferedWriter(
+            new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
   }
 
   /** The JDKs the child runs on: this one, and Temurin 25 when installed (CI has it). */
@@ -55,7 +57,10 @@ final class ChildJvm implements AutoCloseable {
     } else if (System.getenv("CI") != null) {
       throw new IllegalStateException("CI must have Temurin 25 at " + TEMURIN_25);
     } else {
-      System.out.println("[firebreak-it] Temurin 25 not found at " + TEMURIN_25 + ": child JVMs run on JDK 17 only");
+      System.out.println(
+          "[firebreak-it] Temurin 25 not found at "
+              + TEMURIN_25
+              + ": child JVMs run on JDK 17 only");
     }
     return out.stream();
   }
@@ -69,12 +74,13 @@ final class ChildJvm implements AutoCloseable {
   }
 
   private static Path testClasses() {
-    return Path.of(System.getProperty("firebreak.test.classes", "target/test-classes")).toAbsolutePath();
+    return Path.of(System.getProperty("firebreak.test.classes", "target/test-classes"))
+        .toAbsolutePath();
   }
 
   /**
-   * The app's class path holds only {@code testapp/*.class}; the plugin package lives in a
-   * separate directory that only the app's own URLClassLoaders see.
+   * The app's class path holds only {@code testapp/*.class}; the plugin package lives in a separate
+   * directory that only the app's own URLClassLoaders see.
    */
   static synchronized Path appClassPath() throws IOException {
     if (appClassPath == null) {
@@ -119,22 +125,34 @@ final class ChildJvm implements AutoCloseable {
     return start(java, agentArgs, Map.of(), appArgs);
   }
 
-  static ChildJvm start(String java, String agentArgs, Map<String, String> env, String... appArgs) throws IOException {
+  static ChildJvm start(String java, String agentArgs, Map<String, String> env, String... appArgs)
+      throws IOException {
     return start(java, List.of(), agentArgs, env, appArgs);
   }
 
-  static ChildJvm start(String java, List<String> jvmArgs, String agentArgs, Map<String, String> env, String... appArgs)
+  static ChildJvm start(
+      String java,
+      List<String> jvmArgs,
+      String agentArgs,
+      Map<String, String> env,
+      String... appArgs)
       throws IOException {
     return launch(java, jvmArgs, agentArgs, env, "testapp.App", appArgs);
   }
 
   /** Another test program's main class, e.g. {@code testapp.AlertApp}. */
-  static ChildJvm startMain(String java, String mainClass, String agentArgs, String... appArgs) throws IOException {
+  static ChildJvm startMain(String java, String mainClass, String agentArgs, String... appArgs)
+      throws IOException {
     return launch(java, List.of(), agentArgs, Map.of(), mainClass, appArgs);
   }
 
   private static ChildJvm launch(
-      String java, List<String> jvmArgs, String agentArgs, Map<String, String> env, String mainClass, String... appArgs)
+      String java,
+      List<String> jvmArgs,
+      String agentArgs,
+      Map<String, String> env,
+      String mainClass,
+      String... appArgs)
       throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -150,7 +168,8 @@ final class ChildJvm implements AutoCloseable {
     Path dir = Files.createTempDirectory("firebreak-child");
     Path out = dir.resolve("stdout.txt");
     Path err = dir.resolve("stderr.txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.environment().remove("FIREBREAK_RULES");
     pb.environment().putAll(env);
     return new ChildJvm(pb.start(), out, err);
@@ -204,14 +223,16 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /**
-   * Sends {@code once} (one runaway call of testapp.Emoji) and waits for its outcome:
-   * "fallback" when Firebreak short-circuited it, "overflow" when it ran away.
+   * Sends {@code once} (one runaway call of testapp.Emoji) and waits for its outcome: "fallback"
+   * when Firebreak short-circuited it, "overflow" when it ran away.
    */
   String once() throws IOException {
     int results = count("RESULT hi :a:");
     int overflows = count("OVERFLOW");
     send("once");
-    await().atMost(TIMEOUT).until(() -> count("RESULT hi :a:") > results || count("OVERFLOW") > overflows);
+    await()
+        .atMost(TIMEOUT)
+        .until(() -> count("RESULT hi :a:") > results || count("OVERFLOW") > overflows);
     return count("RESULT hi :a:") > results ? "fallback" : "overflow";
   }
 
@@ -227,8 +248,8 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /**
-   * GET /metrics. The agent starts its HTTP server on its own thread after premain, so the
-   * first scrape may come a moment early: connection failures are retried for a few seconds.
+   * GET /metrics. The agent starts its HTTP server on its own thread after premain, so the first
+   * scrape may come a moment early: connection failures are retried for a few seconds.
    */
   String metrics(int port) {
     String[] body = new String[1];
@@ -242,7 +263,8 @@ final class ChildJvm implements AutoCloseable {
                 try {
                   HttpResponse<String> r =
                       http.send(
-                          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                          HttpRequest.newBuilder(
+                                  URI.create("http://127.0.0.1:" + port + "/metrics"))
                               .timeout(Duration.ofSeconds(5))
                               .build(),
                           HttpResponse.BodyHandlers.ofString());
@@ -254,14 +276,16 @@ final class ChildJvm implements AutoCloseable {
                 }
               });
     } catch (RuntimeException e) {
-      throw new IllegalStateException("cannot scrape :" + port + ": " + last[0] + "\n" + describe(), e);
+      throw new IllegalStateException(
+          "cannot scrape :" + port + ": " + last[0] + "\n" + describe(), e);
     }
     return body[0];
   }
 
   /** The value of one sample whose labels include all of {@code labels}; NaN when absent. */
   static double sample(String metrics, String name, Map<String, String> labels) {
-    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{(.*)\\})? (\\S+)$", Pattern.MULTILINE);
+    Pattern line =
+        Pattern.compile("^" + Pattern.quote(name) + "(\\{(.*)\\})? (\\S+)$", Pattern.MULTILINE);
     Matcher m = line.matcher(metrics);
     while (m.find()) {
       String l = m.group(2) == null ? "" : m.group(2);
@@ -317,8 +341,13 @@ final class ChildJvm implements AutoCloseable {
   /** The top of a test rules file: metrics on {@code port}, alerts to {@code log}, no reload. */
   static String rulesHeader(int port, String log, String extraAlerts) {
     return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
-        + "alerts: {log: " + log + extraAlerts + "}\n"
+        + "metrics: {host: 127.0.0.1, port: "
+        + port
+        + "}\n"
+        + "alerts: {log: "
+        + log
+        + extraAlerts
+        + "}\n"
         + "reload: {watch: false}\n";
   }
 

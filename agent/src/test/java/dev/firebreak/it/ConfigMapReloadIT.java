@@ -28,22 +28,31 @@ class ConfigMapReloadIT {
 
   private static String rules(int port, String targets) {
     return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "metrics: {host: 127.0.0.1, port: "
+        + port
+        + "}\n"
         + "alerts: {log: off}\n"
         + "reload: {watch: true, interval: 200ms}\n"
-        + "targets:" + (targets.isEmpty() ? " []\n" : "\n" + targets);
+        + "targets:"
+        + (targets.isEmpty() ? " []\n" : "\n" + targets);
   }
 
   private static String emoji(int depth) {
     return "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-        + "     rules: [{name: emoji-recursion, depth: " + depth + ", action: limit}]}\n";
+        + "     rules: [{name: emoji-recursion, depth: "
+        + depth
+        + ", action: limit}]}\n";
   }
 
   private static String sha(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** The volume as the kubelet lays it out: {@code rules.yaml -> ..data/rules.yaml}, {@code ..data -> ..STAMP}. */
+  /**
+   * The volume as the kubelet lays it out: {@code rules.yaml -> ..data/rules.yaml}, {@code ..data
+   * -> ..STAMP}.
+   */
   private static Path mount(Path volume, String stamp, String content) throws IOException {
     Path data = Files.createDirectory(volume.resolve(stamp));
     Files.writeString(data.resolve("rules.yaml"), content, StandardCharsets.UTF_8);
@@ -51,13 +60,19 @@ class ConfigMapReloadIT {
     return Files.createSymbolicLink(volume.resolve("rules.yaml"), Path.of("..data", "rules.yaml"));
   }
 
-  /** A ConfigMap update as the kubelet makes it: new directory, atomic swap of {@code ..data}, old directory gone. */
+  /**
+   * A ConfigMap update as the kubelet makes it: new directory, atomic swap of {@code ..data}, old
+   * directory gone.
+   */
   private static void update(Path volume, String stamp, String content) throws IOException {
     Path old = volume.resolve(Files.readSymbolicLink(volume.resolve("..data")));
     Path data = Files.createDirectory(volume.resolve(stamp));
     Files.writeString(data.resolve("rules.yaml"), content, StandardCharsets.UTF_8);
     Path tmp = Files.createSymbolicLink(volume.resolve("..data_tmp"), Path.of(stamp));
-    Files.move(tmp, volume.resolve("..data"), StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the link
+    Files.move(
+        tmp,
+        volume.resolve("..data"),
+        StandardCopyOption.ATOMIC_MOVE); // rename(2): replaces the link
     try (Stream<Path> files = Files.walk(old)) {
       for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
@@ -66,11 +81,13 @@ class ConfigMapReloadIT {
   }
 
   private static double reloads(ChildJvm app, int port, String result) {
-    return ChildJvm.sample(app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", result));
+    return ChildJvm.sample(
+        app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", result));
   }
 
   private static double rulesInForce(ChildJvm app, int port, String content) throws Exception {
-    return ChildJvm.sample(app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(content)));
+    return ChildJvm.sample(
+        app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(content)));
   }
 
   @Test
@@ -100,7 +117,9 @@ class ConfigMapReloadIT {
 
       // the swap is atomic: the agent never saw a missing or half-written file
       assertThat(reloads(app, port, "failure")).isZero();
-      assertThat(app.stderr()).contains("firebreak: rules reloaded from " + file).doesNotContain("reload failed");
+      assertThat(app.stderr())
+          .contains("firebreak: rules reloaded from " + file)
+          .doesNotContain("reload failed");
     }
   }
 }

@@ -25,10 +25,14 @@ class JarContentsIT {
         if (!(n.startsWith("dev/firebreak/") || n.equals("dev/") || n.startsWith("META-INF/"))) {
           stray.add(n);
         }
-        if (n.startsWith("META-INF/") && n.endsWith(".class") && !n.startsWith("META-INF/versions/")) {
+        if (n.startsWith("META-INF/")
+            && n.endsWith(".class")
+            && !n.startsWith("META-INF/versions/")) {
           stray.add(n);
         }
-        if (n.startsWith("META-INF/versions/") && n.endsWith(".class") && !n.matches("META-INF/versions/\\d+/dev/firebreak/.*")) {
+        if (n.startsWith("META-INF/versions/")
+            && n.endsWith(".class")
+            && !n.matches("META-INF/versions/\\d+/dev/firebreak/.*")) {
           stray.add(n);
         }
       }
@@ -37,14 +41,21 @@ class JarContentsIT {
       List<String> bootstrap = new ArrayList<>();
       for (JarEntry e : java.util.Collections.list(jar.entries())) {
         if (e.getName().startsWith("dev/firebreak/bootstrap/") && e.getName().endsWith(".class")) {
-          bootstrap.add(e.getName().substring("dev/firebreak/bootstrap/".length(), e.getName().length() - ".class".length()));
+          bootstrap.add(
+              e.getName()
+                  .substring(
+                      "dev/firebreak/bootstrap/".length(),
+                      e.getName().length() - ".class".length()));
         }
       }
-      assertThat(bootstrap).containsExactlyInAnyOrderElementsOf(dev.firebreak.agent.BootstrapInjectorAccess.classes());
+      assertThat(bootstrap)
+          .containsExactlyInAnyOrderElementsOf(
+              dev.firebreak.agent.BootstrapInjectorAccess.classes());
       assertThat(classes).isGreaterThan(100);
       assertThat(jar.getEntry("dev/firebreak/shaded/net/bytebuddy/asm/Advice.class")).isNotNull();
       assertThat(jar.getEntry("dev/firebreak/shaded/org/HdrHistogram/Histogram.class")).isNotNull();
-      assertThat(jar.getEntry("dev/firebreak/shaded/io/prometheus/client/Collector.class")).isNotNull();
+      assertThat(jar.getEntry("dev/firebreak/shaded/io/prometheus/client/Collector.class"))
+          .isNotNull();
       assertThat(jar.getEntry("dev/firebreak/shaded/org/yaml/snakeyaml/Yaml.class")).isNotNull();
       Attributes main = jar.getManifest().getMainAttributes();
       assertThat(main.getValue("Premain-Class")).isEqualTo("dev.firebreak.agent.FirebreakAgent");

@@ -32,13 +32,15 @@ class MetricsTlsIT {
   private static final String JAVA = ChildJvm.javas().findFirst().orElseThrow();
   private static final String USER = "prometheus";
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   record Result(int code, String out) {}
 
   private static Result run(Path dir, String... cmd) throws Exception {
     Path out = Files.createTempFile(dir, "out", ".txt");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       fail(String.join(" ", cmd) + " did not finish");
@@ -54,9 +56,20 @@ class MetricsTlsIT {
   }
 
   /** curl's exit code, HTTP status and body for https://127.0.0.1:PORT/metrics. */
-  private static Result curl(Path dir, Path ca, int port, String credentials, String scheme) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "5", "--cacert", ca.toString(),
-        "-w", "\nstatus=%{http_code}", scheme + "://127.0.0.1:" + port + "/metrics"));
+  private static Result curl(Path dir, Path ca, int port, String credentials, String scheme)
+      throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "curl",
+                "-sS",
+                "--max-time",
+                "5",
+                "--cacert",
+                ca.toString(),
+                "-w",
+                "\nstatus=%{http_code}",
+                scheme + "://127.0.0.1:" + port + "/metrics"));
     if (credentials != null) {
       cmd.addAll(1, List.of("-u", credentials));
     }
@@ -68,45 +81,111 @@ class MetricsTlsIT {
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
     Path keystore = dir.resolve("metrics.p12");
     String storePassword = "changeit-" + Long.toHexString(System.nanoTime());
-    Result gen = run(dir, keytool, "-genkeypair", "-alias", "firebreak", "-keyalg", "EC", "-groupname", "secp256r1",
-        "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2",
-        "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass", storePassword, "-keypass", storePassword);
+    Result gen =
+        run(
+            dir,
+            keytool,
+            "-genkeypair",
+            "-alias",
+            "firebreak",
+            "-keyalg",
+            "EC",
+            "-groupname",
+            "secp256r1",
+            "-dname",
+            "CN=127.0.0.1",
+            "-ext",
+            "SAN=ip:127.0.0.1,dns:localhost",
+            "-validity",
+            "2",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            keystore.toString(),
+            "-storepass",
+            storePassword,
+            "-keypass",
+            storePassword);
     assertThat(gen.code()).as(gen.out()).isZero();
     Path ca = dir.resolve("metrics.pem");
-    Result export = run(dir, keytool, "-exportcert", "-rfc", "-alias", "firebreak", "-keystore", keystore.toString(),
-        "-storepass", storePassword, "-file", ca.toString());
+    Result export =
+        run(
+            dir,
+            keytool,
+            "-exportcert",
+            "-rfc",
+            "-alias",
+            "firebreak",
+            "-keystore",
+            keystore.toString(),
+            "-storepass",
+            storePassword,
+            "-file",
+            ca.toString());
     assertThat(export.code()).as(export.out()).isZero();
     Path storePasswordFile = secret(dir, "keystore-password", storePassword);
     Path scrapePasswordFile = secret(dir, "scrape-password", "scrape-pw-1");
 
     int port = ChildJvm.freePort();
-    Path rules = ChildJvm.writeRules("version: 1\n"
-        + "metrics:\n"
-        + "  host: 127.0.0.1\n"
-        + "  port: " + port + "\n"
-        + "  tls: {keystore: " + keystore + ", password-file: " + storePasswordFile + "}\n"
-        + "  basic-auth: {user: " + USER + ", password-file: " + scrapePasswordFile + "}\n"
-        + "alerts: {log: off}\n"
-        + "reload: {watch: false}\n"
-        + "targets:\n"
-        + "  - {name: emoji, class: testapp.Emoji, method: expand, rules: []}\n");
+    Path rules =
+        ChildJvm.writeRules(
+            "version: 1\n"
+                + "metrics:\n"
+                + "  host: 127.0.0.1\n"
+                + "  port: "
+                + port
+                + "\n"
+                + "  tls: {keystore: "
+                + keystore
+                + ", password-file: "
+                + storePasswordFile
+                + "}\n"
+                + "  basic-auth: {user: "
+                + USER
+                + ", password-file: "
+                + scrapePasswordFile
+                + "}\n"
+                + "alerts: {log: off}\n"
+                + "reload: {watch: false}\n"
+                + "targets:\n"
+                + "  - {name: emoji, class: testapp.Emoji, method: expand, rules: []}\n");
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + rules, "plain")) {
       app.awaitLine("READY");
-      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
-          .until(() -> curl(dir, ca, port, USER + ":scrape-pw-1", "https").out().endsWith("status=200"));
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () ->
+                  curl(dir, ca, port, USER + ":scrape-pw-1", "https").out().endsWith("status=200"));
 
       Result ok = curl(dir, ca, port, USER + ":scrape-pw-1", "https");
       assertThat(ok.code()).isZero();
-      assertThat(ok.out()).contains("firebreak_rules_info{", "firebreak_calls_total").endsWith("status=200");
-      assertThat(curl(dir, ca, port, null, "https").out()).endsWith("status=401").doesNotContain("firebreak_");
-      assertThat(curl(dir, ca, port, USER + ":wrong", "https").out()).endsWith("status=401").doesNotContain("firebreak_");
+      assertThat(ok.out())
+          .contains("firebreak_rules_info{", "firebreak_calls_total")
+          .endsWith("status=200");
+      assertThat(curl(dir, ca, port, null, "https").out())
+          .endsWith("status=401")
+          .doesNotContain("firebreak_");
+      assertThat(curl(dir, ca, port, USER + ":wrong", "https").out())
+          .endsWith("status=401")
+          .doesNotContain("firebreak_");
       assertThat(curl(dir, ca, port, "someone:scrape-pw-1", "https").out()).endsWith("status=401");
       // the port speaks TLS only: plain HTTP gets no metrics
       Result plain = curl(dir, ca, port, USER + ":scrape-pw-1", "http");
       assertThat(plain.code()).isNotZero();
       assertThat(plain.out()).doesNotContain("firebreak_");
       // without the CA the client does not trust the certificate (curl's exit 60)
-      assertThat(run(dir, "curl", "-sS", "--max-time", "5", "-u", USER + ":scrape-pw-1", "https://127.0.0.1:" + port + "/metrics").code())
+      assertThat(
+              run(
+                      dir,
+                      "curl",
+                      "-sS",
+                      "--max-time",
+                      "5",
+                      "-u",
+                      USER + ":scrape-pw-1",
+                      "https://127.0.0.1:" + port + "/metrics")
+                  .code())
           .isEqualTo(60);
 
       // the password file is read at every scrape: a rotated password is in force at once
@@ -120,10 +199,13 @@ class MetricsTlsIT {
     }
   }
 
-  private void scrapedByPrometheus(Path prometheus, Path dir, Path ca, Path passwordFile, int metricsPort) throws Exception {
+  private void scrapedByPrometheus(
+      Path prometheus, Path dir, Path ca, Path passwordFile, int metricsPort) throws Exception {
     Path home = Files.createDirectories(dir.resolve("prometheus"));
     Path config = home.resolve("prometheus.yml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         global:
           scrape_interval: 1s
           scrape_timeout: 1s
@@ -137,35 +219,63 @@ class MetricsTlsIT {
               password_file: '%s'
             static_configs:
               - targets: ['127.0.0.1:%d']
-        """.formatted(ca, USER, passwordFile, metricsPort));
+        """
+            .formatted(ca, USER, passwordFile, metricsPort));
     int port = ChildJvm.freePort();
     Path log = home.resolve("prometheus.log");
-    Process p = new ProcessBuilder(prometheus.toString(), "--config.file=" + config,
-        "--storage.tsdb.path=" + Files.createDirectories(home.resolve("data")), "--web.listen-address=127.0.0.1:" + port)
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                prometheus.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + Files.createDirectories(home.resolve("data")),
+                "--web.listen-address=127.0.0.1:" + port)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     String[] targets = {""};
     try {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
-        if (!p.isAlive()) {
-          throw new AssertionError("prometheus exited: " + Files.readString(log));
-        }
-        try {
-          targets[0] = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/targets?state=active"))
-              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
-        } catch (IOException e) {
-          return false; // not listening yet
-        }
-        return targets[0].contains("\"health\":\"up\"");
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(250))
+          .until(
+              () -> {
+                if (!p.isAlive()) {
+                  throw new AssertionError("prometheus exited: " + Files.readString(log));
+                }
+                try {
+                  targets[0] =
+                      http.send(
+                              HttpRequest.newBuilder(
+                                      URI.create(
+                                          "http://127.0.0.1:"
+                                              + port
+                                              + "/api/v1/targets?state=active"))
+                                  .timeout(Duration.ofSeconds(2))
+                                  .build(),
+                              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+                          .body();
+                } catch (IOException e) {
+                  return false; // not listening yet
+                }
+                return targets[0].contains("\"health\":\"up\"");
+              });
     } catch (RuntimeException e) {
-      throw new AssertionError("the target did not come up in Prometheus: " + targets[0] + "\n--- prometheus log:\n" + Files.readString(log), e);
+      throw new AssertionError(
+          "the target did not come up in Prometheus: "
+              + targets[0]
+              + "\n--- prometheus log:\n"
+              + Files.readString(log),
+          e);
     } finally {
       p.destroy();
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
       }
     }
-    assertThat(targets[0]).contains("\"scrapeUrl\":\"https://127.0.0.1:" + metricsPort + "/metrics\"", "\"lastError\":\"\"");
+    assertThat(targets[0])
+        .contains(
+            "\"scrapeUrl\":\"https://127.0.0.1:" + metricsPort + "/metrics\"",
+            "\"lastError\":\"\"");
   }
 
   /** The Debian package's binary (or one on the PATH); a failure on CI, a skip elsewhere. */

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A reload or a detach that lands while a call is in flight (issue 13, 1): the call's exit must
- * undo exactly what its enter did, so the thread's depth, budgets and in-flight count are right
- * for every later call. The worker is one long-lived thread, as in a real pipeline.
+ * undo exactly what its enter did, so the thread's depth, budgets and in-flight count are right for
+ * every later call. The worker is one long-lived thread, as in a real pipeline.
  */
 class MidCallIT {
 
@@ -28,7 +28,9 @@ class MidCallIT {
             ? "[{name: lookup-budget, calls-per-invocation: {limit: 3, of: pipe}, action: limit}]"
             : "[{name: lookup-deep, depth: 100, action: limit}]";
     return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "metrics: {host: 127.0.0.1, port: "
+        + port
+        + "}\n"
         + "alerts: {log: off}\n"
         + "reload: {watch: true, interval: 200ms}\n"
         + "targets:\n"
@@ -37,7 +39,9 @@ class MidCallIT {
                 + "     rules: [{name: pipe-stuck, duration: 2s, action: alert}]}\n"
             : "")
         + "  - {name: lookup, class: testapp.Pipe, method: lookup, fallback: 'return-value:short',\n"
-        + "     rules: " + lookupRules + "}\n";
+        + "     rules: "
+        + lookupRules
+        + "}\n";
   }
 
   private static void write(Path file, String content) throws Exception {
@@ -47,22 +51,27 @@ class MidCallIT {
   }
 
   private static double reloads(ChildJvm app, int port) {
-    return ChildJvm.sample(app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", "success"));
+    return ChildJvm.sample(
+        app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", "success"));
   }
 
   /** One message, counted by the agent: the rules are in force and the classes instrumented. */
   private static void watched(ChildJvm app, int port) throws Exception {
     app.send("msg 1");
     app.awaitLine("SHORT 0 OF 1");
-    await().atMost(ChildJvm.TIMEOUT).until(() -> {
-      app.send("msg 1");
-      return app.sample(port, "firebreak_calls_total", Map.of("target", "lookup")) >= 1;
-    });
+    await()
+        .atMost(ChildJvm.TIMEOUT)
+        .until(
+            () -> {
+              app.send("msg 1");
+              return app.sample(port, "firebreak_calls_total", Map.of("target", "lookup")) >= 1;
+            });
   }
 
   @ParameterizedTest
   @MethodSource("javas")
-  void aTargetDroppedAndRestoredWhileACallIsInsideLeavesTheThreadAsItWas(String java) throws Exception {
+  void aTargetDroppedAndRestoredWhileACallIsInsideLeavesTheThreadAsItWas(String java)
+      throws Exception {
     int port = ChildJvm.freePort();
     Path file = ChildJvm.writeRules(rules(port, true));
     try (ChildJvm app = ChildJvm.startMain(java, "testapp.MidCall", "rules=" + file)) {
@@ -81,8 +90,11 @@ class MidCallIT {
       assertThat(app.stdout()).contains("SHORT 0 OF 5");
       assertThat(app.sample(port, "firebreak_inflight_calls", Map.of("target", "pipe"))).isZero();
       assertThat(app.sample(port, "firebreak_inflight_calls", Map.of("target", "lookup"))).isZero();
-      double probeErrors = app.sample(port, "firebreak_agent_errors_total", Map.of("kind", "advice"));
-      assertThat(Double.isNaN(probeErrors) || probeErrors == 0).as("errors inside the advice").isTrue();
+      double probeErrors =
+          app.sample(port, "firebreak_agent_errors_total", Map.of("kind", "advice"));
+      assertThat(Double.isNaN(probeErrors) || probeErrors == 0)
+          .as("errors inside the advice")
+          .isTrue();
     }
   }
 

@@ -11,40 +11,53 @@ import java.util.HexFormat;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Hot reload in a running child JVM: swap, retransform, keep kill switches, roll back bad files. */
+/**
+ * Hot reload in a running child JVM: swap, retransform, keep kill switches, roll back bad files.
+ */
 class ReloadIT {
   private static final String JAVA = ChildJvm.javas().findFirst().orElseThrow();
 
   private static String rules(int port, String extra, String targets) {
     return "version: 1\n"
-        + "metrics: {host: 127.0.0.1, port: " + port + "}\n"
+        + "metrics: {host: 127.0.0.1, port: "
+        + port
+        + "}\n"
         + "alerts: {log: off}\n"
         + "reload: {watch: true, interval: 200ms}\n"
         + "kill-switch: {open-for: 60s, half-open-calls: 1}\n"
         + extra
-        + "targets:" + (targets.isEmpty() ? " []\n" : "\n" + targets);
+        + "targets:"
+        + (targets.isEmpty() ? " []\n" : "\n" + targets);
   }
 
   private static String emoji(int depth, String action) {
     return "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-        + "     rules: [{name: emoji-recursion, depth: " + depth + ", action: " + action + "}]}\n";
+        + "     rules: [{name: emoji-recursion, depth: "
+        + depth
+        + ", action: "
+        + action
+        + "}]}\n";
   }
 
   private static String sha(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static void write(Path file, String content) throws Exception {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(tmp, content, StandardCharsets.UTF_8);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        tmp,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static double reloads(ChildJvm app, int port, String result) {
-    return ChildJvm.sample(app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", result));
+    return ChildJvm.sample(
+        app.metrics(port), "firebreak_rules_reloads_total", Map.of("result", result));
   }
-
-
 
   @Test
   void targetsAddedAndRemovedAreInstrumentedAndRestoredWithoutARestart() throws Exception {
@@ -57,7 +70,10 @@ class ReloadIT {
       String none = rules(port, "", "");
       write(file, none);
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 1);
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(none)))).isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(none))))
+          .isEqualTo(1);
       // the original bytecode is back: the runaway call overflows again
       assertThat(app.once()).isEqualTo("overflow");
 
@@ -77,16 +93,26 @@ class ReloadIT {
       app.awaitLine("READY");
       write(file, good.replace("depth: 16", "depth: sixteen"));
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "failure") == 1);
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(good)))).isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(good))))
+          .isEqualTo(1);
       assertThat(reloads(app, port, "success")).isZero();
-      assertThat(app.stderr()).containsPattern("firebreak: rules reload failed, the rules in force stay \\(sha256 [0-9a-f]{12}\\): " + java.util.regex.Pattern.quote(file.toString()) + ":\\d+:\\d+: ");
+      assertThat(app.stderr())
+          .containsPattern(
+              "firebreak: rules reload failed, the rules in force stay \\(sha256 [0-9a-f]{12}\\): "
+                  + java.util.regex.Pattern.quote(file.toString())
+                  + ":\\d+:\\d+: ");
       // the last good rules are still in force
       assertThat(app.once()).isEqualTo("fallback");
 
       String fixed = rules(port, "", emoji(20, "limit"));
       write(file, fixed);
       await().atMost(ChildJvm.TIMEOUT).until(() -> reloads(app, port, "success") == 1);
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(fixed)))).isEqualTo(1);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_rules_info", Map.of("sha256", sha(fixed))))
+          .isEqualTo(1);
     }
   }
 
@@ -115,7 +141,9 @@ class ReloadIT {
   @Test
   void aFileSavedInTwoStepsIsReadOnceItSettlesWithoutASpuriousFailure() throws Exception {
     int port = ChildJvm.freePort();
-    Path file = ChildJvm.writeRules(rules(port, "", emoji(16, "limit")).replace("interval: 200ms", "interval: 1s"));
+    Path file =
+        ChildJvm.writeRules(
+            rules(port, "", emoji(16, "limit")).replace("interval: 200ms", "interval: 1s"));
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file, "plain")) {
       app.awaitLine("READY");
       String next = rules(port, "", emoji(20, "limit")).replace("interval: 200ms", "interval: 1s");
@@ -136,7 +164,9 @@ class ReloadIT {
   @Test
   void anAgentStartedWithABrokenFilePicksUpTheFixedOne() throws Exception {
     int port = ChildJvm.freePort();
-    Path file = ChildJvm.writeRules(rules(port, "", emoji(16, "limit")).replace("version: 1", "version: 2"));
+    Path file =
+        ChildJvm.writeRules(
+            rules(port, "", emoji(16, "limit")).replace("version: 1", "version: 2"));
     try (ChildJvm app = ChildJvm.start(JAVA, "rules=" + file + ",port=" + port, "plain")) {
       app.awaitLine("READY");
       assertThat(app.stderr()).contains("firebreak: rules not loaded");

@@ -12,11 +12,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The two ways the agent starts. {@code startup=background} (the default): premain only starts
- * the agent's thread, the application runs meanwhile, and what it loaded before the
- * instrumentation was ready is retransformed. {@code startup=wait}: a class a rule may match
- * waits for the instrumentation while it loads, so even the very first call is watched.
- * {@code -Dtestapp.nowait=true} makes the test program skip its wait for the agent.
+ * The two ways the agent starts. {@code startup=background} (the default): premain only starts the
+ * agent's thread, the application runs meanwhile, and what it loaded before the instrumentation was
+ * ready is retransformed. {@code startup=wait}: a class a rule may match waits for the
+ * instrumentation while it loads, so even the very first call is watched. {@code
+ * -Dtestapp.nowait=true} makes the test program skip its wait for the agent.
  */
 class StartupIT {
   static java.util.stream.Stream<String> javas() {
@@ -35,8 +35,12 @@ class StartupIT {
             + "      - {name: emoji-recursion, depth: 32, action: trip}\n");
   }
 
-  /** The test program without its wait for the agent: what it does first runs while the agent starts. */
-  private static ChildJvm startNoWait(String java, String agentArgs, String... appArgs) throws Exception {
+  /**
+   * The test program without its wait for the agent: what it does first runs while the agent
+   * starts.
+   */
+  private static ChildJvm startNoWait(String java, String agentArgs, String... appArgs)
+      throws Exception {
     return ChildJvm.start(java, List.of("-Dtestapp.nowait=true"), agentArgs, Map.of(), appArgs);
   }
 
@@ -58,8 +62,13 @@ class StartupIT {
       assertThat(calls - early).isEqualTo(33);
       String m = app.metrics(port);
       // the calls made before the agent was ready were not seen; every call after was
-      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(calls - early);
-      assertThat(ChildJvm.sample(m, "firebreak_short_circuits_total", labels("target", "emoji", "reason", "limit")))
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "emoji")))
+          .isEqualTo(calls - early);
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "emoji", "reason", "limit")))
           .isEqualTo(1);
       // the start's cost is published for jcmd VM.system_properties
       String[] timing = app.lineAfter("TIMING ").split(" ");
@@ -78,16 +87,25 @@ class StartupIT {
       // running, with no class a rule matches loaded: Byte Buddy is not loaded for nothing ...
       assertThat(app.lineAfter("INSTRUMENTED ")).isEqualTo("null");
       // ... until the application stops loading classes (then it is, off the application's threads)
-      await().atMost(ChildJvm.TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> {
-        app.send("timing");
-        return app.stdout().lines().anyMatch(l -> l.startsWith("INSTRUMENTED ") && !l.equals("INSTRUMENTED null"));
-      });
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                app.send("timing");
+                return app.stdout()
+                    .lines()
+                    .anyMatch(l -> l.startsWith("INSTRUMENTED ") && !l.equals("INSTRUMENTED null"));
+              });
       // and the renderer, first loaded now, is watched from its first call
       app.send("once");
       await().atMost(ChildJvm.TIMEOUT).until(() -> app.stdout().contains("RESULT "));
       assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");
       assertThat(app.stdout()).doesNotContain("OVERFLOW");
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(33);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
+          .isEqualTo(33);
     }
   }
 
@@ -102,7 +120,10 @@ class StartupIT {
       assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");
       long calls = Long.parseLong(app.lineAfter("CALLS "));
       assertThat(calls).isEqualTo(33);
-      assertThat(ChildJvm.sample(app.metrics(port), "firebreak_calls_total", labels("target", "emoji"))).isEqualTo(calls);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
+          .isEqualTo(calls);
     }
   }
 }

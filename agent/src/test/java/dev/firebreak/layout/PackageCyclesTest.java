@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  */
 class PackageCyclesTest {
   private static final Path SOURCES = Path.of("src/main/java/dev/firebreak");
-  private static final Pattern IMPORT = Pattern.compile("^import (?:static )?dev\\.firebreak\\.([a-z]+)\\.", Pattern.MULTILINE);
+  private static final Pattern IMPORT =
+      Pattern.compile("^import (?:static )?dev\\.firebreak\\.([a-z]+)\\.", Pattern.MULTILINE);
 
   @Test
   void theAgentsPackagesFormNoCycle() throws IOException {
@@ -51,7 +52,12 @@ class PackageCyclesTest {
     assertThat(cycles).as("package cycles (%s)", uses).isEmpty();
   }
 
-  private static boolean reaches(Map<String, Set<String>> uses, String from, String goal, List<String> path, Set<String> seen) {
+  private static boolean reaches(
+      Map<String, Set<String>> uses,
+      String from,
+      String goal,
+      List<String> path,
+      Set<String> seen) {
     for (String next : uses.getOrDefault(from, Set.of())) {
       path.add(next);
       if (next.equals(goal) || (seen.add(next) && reaches(uses, next, goal, path, seen))) {

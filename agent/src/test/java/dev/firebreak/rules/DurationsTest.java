@@ -19,7 +19,8 @@ class DurationsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "30", "s", "0s", "-1s", "1.5s", "30 s", " 30s", "30S", "1d", "1h30m", "30sec"})
+  @ValueSource(
+      strings = {"", "30", "s", "0s", "-1s", "1.5s", "30 s", " 30s", "30S", "1d", "1h30m", "30sec"})
   void rejectsAnythingElse(String text) {
     assertThatThrownBy(() -> Durations.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
@@ -29,10 +30,14 @@ class DurationsTest {
   @Test
   void messagesAreHelpful() {
     assertThatThrownBy(() -> Durations.parse("30"))
-        .hasMessage("expected a duration like 250ms, 30s, 5m or 1h, found \"30\" (a number needs a unit: ms, s, m or h)");
-    assertThatThrownBy(() -> Durations.parse("0ms")).hasMessage("expected a positive duration, found \"0ms\"");
-    assertThatThrownBy(() -> Durations.parse("999999999999999999h")).hasMessage("duration \"999999999999999999h\" is too long");
-    assertThatThrownBy(() -> Durations.parse("9999999999999999999s")).isInstanceOf(IllegalArgumentException.class);
+        .hasMessage(
+            "expected a duration like 250ms, 30s, 5m or 1h, found \"30\" (a number needs a unit: ms, s, m or h)");
+    assertThatThrownBy(() -> Durations.parse("0ms"))
+        .hasMessage("expected a positive duration, found \"0ms\"");
+    assertThatThrownBy(() -> Durations.parse("999999999999999999h"))
+        .hasMessage("duration \"999999999999999999h\" is too long");
+    assertThatThrownBy(() -> Durations.parse("9999999999999999999s"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Durations.parse(null)).isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -10,44 +10,66 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * {@link Glob#matches} (a literal-prefix check first, then the compiled pattern) against a
- * plain recursive reading of the documented glob syntax, on small alphabets where globs and
- * names collide often.
+ * {@link Glob#matches} (a literal-prefix check first, then the compiled pattern) against a plain
+ * recursive reading of the documented glob syntax, on small alphabets where globs and names collide
+ * often.
  */
 class GlobPropertyTest {
 
   @Provide
   Arbitrary<String> classGlobs() {
-    return Arbitraries.of("a", "b", "ab", ".", "*", "**", "?", "$").list().ofMinSize(1).ofMaxSize(7).map(l -> String.join("", l));
+    return Arbitraries.of("a", "b", "ab", ".", "*", "**", "?", "$")
+        .list()
+        .ofMinSize(1)
+        .ofMaxSize(7)
+        .map(l -> String.join("", l));
   }
 
   @Provide
   Arbitrary<String> methodGlobs() {
-    return Arbitraries.of("a", "b", "ab", "*", "?").list().ofMinSize(1).ofMaxSize(6).map(l -> String.join("", l));
+    return Arbitraries.of("a", "b", "ab", "*", "?")
+        .list()
+        .ofMinSize(1)
+        .ofMaxSize(6)
+        .map(l -> String.join("", l));
   }
 
   @Provide
   Arbitrary<String> names() {
-    return Arbitraries.of('a', 'b', '.', '$').list().ofMinSize(1).ofMaxSize(8).map(l -> {
-      StringBuilder b = new StringBuilder();
-      l.forEach(b::append);
-      return b.toString();
-    });
+    return Arbitraries.of('a', 'b', '.', '$')
+        .list()
+        .ofMinSize(1)
+        .ofMaxSize(8)
+        .map(
+            l -> {
+              StringBuilder b = new StringBuilder();
+              l.forEach(b::append);
+              return b.toString();
+            });
   }
 
   @Property(tries = 3000)
-  void classGlobsMatchWhatTheSyntaxSays(@ForAll("classGlobs") String glob, @ForAll("names") String name) {
+  void classGlobsMatchWhatTheSyntaxSays(
+      @ForAll("classGlobs") String glob, @ForAll("names") String name) {
     Assume.that(Glob.problem(glob, Glob.Kind.CLASS) == null);
-    assertThat(Glob.forClass(glob).matches(name)).as("%s ~ %s", glob, name).isEqualTo(reference(glob, 0, name, 0, true));
+    assertThat(Glob.forClass(glob).matches(name))
+        .as("%s ~ %s", glob, name)
+        .isEqualTo(reference(glob, 0, name, 0, true));
   }
 
   @Property(tries = 3000)
-  void methodGlobsMatchWhatTheSyntaxSays(@ForAll("methodGlobs") String glob, @ForAll("names") String name) {
+  void methodGlobsMatchWhatTheSyntaxSays(
+      @ForAll("methodGlobs") String glob, @ForAll("names") String name) {
     Assume.that(Glob.problem(glob, Glob.Kind.METHOD) == null);
-    assertThat(Glob.forMethod(glob).matches(name)).as("%s ~ %s", glob, name).isEqualTo(reference(glob, 0, name, 0, false));
+    assertThat(Glob.forMethod(glob).matches(name))
+        .as("%s ~ %s", glob, name)
+        .isEqualTo(reference(glob, 0, name, 0, false));
   }
 
-  /** Class globs: * a run inside a segment, ** any run, ? one character but '.'; method globs: * any run, ? any one. */
+  /**
+   * Class globs: * a run inside a segment, ** any run, ? one character but '.'; method globs: * any
+   * run, ? any one.
+   */
   private static boolean reference(String g, int gi, String n, int ni, boolean classGlob) {
     if (gi == g.length()) {
       return ni == n.length();

@@ -47,7 +47,8 @@ class GlobTest {
     assertThat(g.matches("com.acme.Outer$Inner")).isTrue();
     assertThat(g.matches("com.acme.OuterXInner")).isFalse();
     assertThat(g.matches(null)).isFalse();
-    assertThat(Glob.forClass("java.util.concurrent.*").literalPrefix()).isEqualTo("java.util.concurrent.");
+    assertThat(Glob.forClass("java.util.concurrent.*").literalPrefix())
+        .isEqualTo("java.util.concurrent.");
   }
 
   @Test
@@ -62,11 +63,25 @@ class GlobTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "com..x", ".com", "com.", "a/b", "com.acme.Foo Bar", "com.1x", "a***", "a-b", "a[b]", "a\u0000b"})
+  @ValueSource(
+      strings = {
+        "",
+        "com..x",
+        ".com",
+        "com.",
+        "a/b",
+        "com.acme.Foo Bar",
+        "com.1x",
+        "a***",
+        "a-b",
+        "a[b]",
+        "a\u0000b"
+      })
   void invalidClassGlobs(String text) {
     assertThatThrownBy(() -> Glob.forClass(text))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("expected a class glob like com.acme.*Service or com.acme.**, found ");
+        .hasMessageStartingWith(
+            "expected a class glob like com.acme.*Service or com.acme.**, found ");
     assertThat(Glob.problem(text, Glob.Kind.CLASS)).isNotNull();
   }
 
@@ -80,8 +95,10 @@ class GlobTest {
 
   @Test
   void errorMessagesSayWhatIsWrong() {
-    assertThat(Glob.problem("com..x", Glob.Kind.CLASS)).endsWith("found \"com..x\" (empty package segment)");
-    assertThat(Glob.problem("a/b", Glob.Kind.CLASS)).endsWith("found \"a/b\" ('/' is not allowed in a Java name)");
+    assertThat(Glob.problem("com..x", Glob.Kind.CLASS))
+        .endsWith("found \"com..x\" (empty package segment)");
+    assertThat(Glob.problem("a/b", Glob.Kind.CLASS))
+        .endsWith("found \"a/b\" ('/' is not allowed in a Java name)");
     assertThat(Glob.problem("com.acme.*", Glob.Kind.CLASS)).isNull();
   }
 
@@ -91,14 +108,22 @@ class GlobTest {
     String m = "expected a method glob like expand* or *";
     assertThat(Glob.problem("", Glob.Kind.CLASS)).isEqualTo(c + ", found an empty glob");
     assertThat(Glob.problem(null, Glob.Kind.METHOD)).isEqualTo(m + ", found an empty glob");
-    assertThat(Glob.problem("a.***", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.***\" ('***' is not a wildcard)");
-    assertThat(Glob.problem("a**", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a**\" ('**' is for class globs; use '*')");
-    assertThat(Glob.problem("a.b", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a.b\" ('.' is not allowed in a method name)");
-    assertThat(Glob.problem(".a", Glob.Kind.CLASS)).isEqualTo(c + ", found \".a\" (empty package segment)");
-    assertThat(Glob.problem("a.", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.\" (empty package segment at the end)");
-    assertThat(Glob.problem("a.1b", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a.1b\" (a name cannot start with a digit)");
-    assertThat(Glob.problem("a b", Glob.Kind.METHOD)).isEqualTo(m + ", found \"a b\" (' ' is not allowed in a Java name)");
-    assertThat(Glob.problem("a\u0000b", Glob.Kind.CLASS)).isEqualTo(c + ", found \"a\\u0000b\" ('\\u0000' is not allowed in a Java name)");
+    assertThat(Glob.problem("a.***", Glob.Kind.CLASS))
+        .isEqualTo(c + ", found \"a.***\" ('***' is not a wildcard)");
+    assertThat(Glob.problem("a**", Glob.Kind.METHOD))
+        .isEqualTo(m + ", found \"a**\" ('**' is for class globs; use '*')");
+    assertThat(Glob.problem("a.b", Glob.Kind.METHOD))
+        .isEqualTo(m + ", found \"a.b\" ('.' is not allowed in a method name)");
+    assertThat(Glob.problem(".a", Glob.Kind.CLASS))
+        .isEqualTo(c + ", found \".a\" (empty package segment)");
+    assertThat(Glob.problem("a.", Glob.Kind.CLASS))
+        .isEqualTo(c + ", found \"a.\" (empty package segment at the end)");
+    assertThat(Glob.problem("a.1b", Glob.Kind.CLASS))
+        .isEqualTo(c + ", found \"a.1b\" (a name cannot start with a digit)");
+    assertThat(Glob.problem("a b", Glob.Kind.METHOD))
+        .isEqualTo(m + ", found \"a b\" (' ' is not allowed in a Java name)");
+    assertThat(Glob.problem("a\u0000b", Glob.Kind.CLASS))
+        .isEqualTo(c + ", found \"a\\u0000b\" ('\\u0000' is not allowed in a Java name)");
   }
 
   @Test

@@ -21,21 +21,23 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 4, item 6: hostile rules files. Each one gets a clear {@code file:line:col: message}
- * error, within two seconds, in bounded memory, and with no class instantiated from the file.
+ * Issue 4, item 6: hostile rules files. Each one gets a clear {@code file:line:col: message} error,
+ * within two seconds, in bounded memory, and with no class instantiated from the file.
  *
- * <p>The two seconds are a correctness bound, not a benchmark: they are asserted on the CPU time
- * of the parsing thread, so that a loaded build machine does not make them flaky, and a wall-clock
+ * <p>The two seconds are a correctness bound, not a benchmark: they are asserted on the CPU time of
+ * the parsing thread, so that a loaded build machine does not make them flaky, and a wall-clock
  * guard several times larger catches a hang.
  */
 class HostileInputTest {
   /** The issue's bound for every hostile input, on the parsing thread's CPU time. */
   private static final Duration BOUND = Duration.ofSeconds(2);
+
   /** Wall clock: a parse still running after this is hung. */
   private static final Duration HANG = Duration.ofSeconds(15);
+
   /**
-   * Allocated (not retained) while rejecting one file: generous, the parser reads at most
-   * MAX_BYTES and builds one node per YAML event; a 50 MB file read whole would exceed it.
+   * Allocated (not retained) while rejecting one file: generous, the parser reads at most MAX_BYTES
+   * and builds one node per YAML event; a 50 MB file read whole would exceed it.
    */
   private static final long ALLOCATION_BOUND = 512L * 1024 * 1024;
 
@@ -46,7 +48,9 @@ class HostileInputTest {
   @BeforeAll
   static void warmUp() throws Exception {
     // class loading and JIT of the first parse are not what the bound is about
-    RulesParser.parse("warm-up.yaml", Files.readAllBytes(RulesParserTest.resources("valid").resolve("spec-example.yaml")));
+    RulesParser.parse(
+        "warm-up.yaml",
+        Files.readAllBytes(RulesParserTest.resources("valid").resolve("spec-example.yaml")));
   }
 
   @BeforeEach
@@ -61,7 +65,9 @@ class HostileInputTest {
     }
   }
 
-  /** Parses {@code content} and expects a RulesException, within the bound, with well-formed errors. */
+  /**
+   * Parses {@code content} and expects a RulesException, within the bound, with well-formed errors.
+   */
   static Outcome reject(String name, byte[] content) {
     return rejectWith(name, () -> RulesParser.parse(name, content));
   }
@@ -75,28 +81,41 @@ class HostileInputTest {
   }
 
   static Outcome rejectWith(String name, Parse parse) {
-    Outcome outcome = assertTimeoutPreemptively(HANG, () -> {
-      com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-      long before = threads.getCurrentThreadAllocatedBytes();
-      long start = threads.getCurrentThreadCpuTime();
-      RulesException error = null;
-      try {
-        RuleSet rules = parse.run();
-        throw new AssertionError(name + " should be rejected, parsed as " + rules);
-      } catch (RulesException e) {
-        error = e;
-      }
-      return new Outcome(error, threads.getCurrentThreadAllocatedBytes() - before,
-          Duration.ofNanos(threads.getCurrentThreadCpuTime() - start));
-    }, name + " hangs: still parsing after " + HANG);
+    Outcome outcome =
+        assertTimeoutPreemptively(
+            HANG,
+            () -> {
+              com.sun.management.ThreadMXBean threads =
+                  (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+              long before = threads.getCurrentThreadAllocatedBytes();
+              long start = threads.getCurrentThreadCpuTime();
+              RulesException error = null;
+              try {
+                RuleSet rules = parse.run();
+                throw new AssertionError(name + " should be rejected, parsed as " + rules);
+              } catch (RulesException e) {
+                error = e;
+              }
+              return new Outcome(
+                  error,
+                  threads.getCurrentThreadAllocatedBytes() - before,
+                  Duration.ofNanos(threads.getCurrentThreadCpuTime() - start));
+            },
+            name + " hangs: still parsing after " + HANG);
     assertThat(outcome.cpu()).as(name + " parse CPU time").isLessThan(BOUND);
-    assertThat(outcome.error().errors()).isNotEmpty().allSatisfy(e -> {
-      assertThat(e.file()).isEqualTo(name);
-      assertThat(e.line()).isPositive();
-      assertThat(e.column()).isPositive();
-      assertThat(e.message()).isNotBlank().doesNotContain("\n").doesNotContain("internal error");
-      assertThat(e.toString()).startsWith(name + ":" + e.line() + ":" + e.column() + ": ");
-    });
+    assertThat(outcome.error().errors())
+        .isNotEmpty()
+        .allSatisfy(
+            e -> {
+              assertThat(e.file()).isEqualTo(name);
+              assertThat(e.line()).isPositive();
+              assertThat(e.column()).isPositive();
+              assertThat(e.message())
+                  .isNotBlank()
+                  .doesNotContain("\n")
+                  .doesNotContain("internal error");
+              assertThat(e.toString()).startsWith(name + ":" + e.line() + ":" + e.column() + ": ");
+            });
     assertThat(outcome.allocatedBytes()).as(name + " allocated bytes").isLessThan(ALLOCATION_BOUND);
     return outcome;
   }
@@ -121,13 +140,16 @@ class HostileInputTest {
       prev = c;
     }
     Outcome o = reject("laughs.yaml", utf8(y.toString()));
-    assertThat(o.lines()).containsExactly("laughs.yaml:7:16: expected at most 20 aliases to lists or mappings, found more;"
-        + " the limit guards against alias bombs");
+    assertThat(o.lines())
+        .containsExactly(
+            "laughs.yaml:7:16: expected at most 20 aliases to lists or mappings, found more;"
+                + " the limit guards against alias bombs");
   }
 
   @Test
   void anAliasBombOfMappingsInsideTheTargetsIsStoppedToo() {
-    StringBuilder y = new StringBuilder("version: 1\ntargets:\n  - &t0 {name: t, class: A, rules: []}\n");
+    StringBuilder y =
+        new StringBuilder("version: 1\ntargets:\n  - &t0 {name: t, class: A, rules: []}\n");
     for (int level = 1; level <= 8; level++) {
       y.append("  - &t").append(level).append(" {");
       for (int i = 0; i < 9; i++) {
@@ -136,18 +158,23 @@ class HostileInputTest {
       y.append("}\n");
     }
     Outcome o = reject("map-bomb.yaml", utf8(y.toString()));
-    assertThat(o.lines()).last().asString().contains("expected at most 20 aliases to lists or mappings");
+    assertThat(o.lines())
+        .last()
+        .asString()
+        .contains("expected at most 20 aliases to lists or mappings");
   }
 
   @Test
   void manyAliasesToScalarsAreHarmlessAndStillFast() {
-    StringBuilder y = new StringBuilder("version: 1\nalerts: {labels: {a: &v x}}\ntargets: []\nmetrics: [");
+    StringBuilder y =
+        new StringBuilder("version: 1\nalerts: {labels: {a: &v x}}\ntargets: []\nmetrics: [");
     while (y.length() < RulesParser.MAX_BYTES - 10) {
       y.append("*v,");
     }
     y.append("*v]\n");
     Outcome o = reject("scalar-aliases.yaml", utf8(y.toString()));
-    assertThat(o.lines()).containsExactly("scalar-aliases.yaml:4:10: metrics: expected a mapping, found a list");
+    assertThat(o.lines())
+        .containsExactly("scalar-aliases.yaml:4:10: metrics: expected a mapping, found a list");
   }
 
   // ------------------------------------------------------------------ size
@@ -155,7 +182,10 @@ class HostileInputTest {
   @Test
   void aFiftyMegabyteFileIsRefusedBeforeItIsRead() throws IOException {
     Path big = dir.resolve("big.yaml");
-    byte[] chunk = utf8("version: 1\ntargets: []\n# padding padding padding padding padding padding padding\n".repeat(1000));
+    byte[] chunk =
+        utf8(
+            "version: 1\ntargets: []\n# padding padding padding padding padding padding padding\n"
+                .repeat(1000));
     long size = 0;
     try (OutputStream out = Files.newOutputStream(big)) {
       while (size < 50L * 1024 * 1024) {
@@ -164,7 +194,8 @@ class HostileInputTest {
       }
     }
     Outcome o = reject(big);
-    assertThat(o.lines()).containsExactly(big + ":1:1: rules file is " + size + " bytes, the limit is 1048576");
+    assertThat(o.lines())
+        .containsExactly(big + ":1:1: rules file is " + size + " bytes, the limit is 1048576");
     // looked at, not read: far less than the file, and less than the parser's own limit
     assertThat(o.allocatedBytes()).isLessThan(RulesParser.MAX_BYTES);
   }
@@ -173,7 +204,9 @@ class HostileInputTest {
   @EnabledIf("devZeroExists")
   void anEndlessStreamIsCutAtTheLimit() {
     Outcome o = reject(Path.of("/dev/zero"));
-    assertThat(o.lines()).containsExactly("/dev/zero:1:1: rules file is more than 1048576 bytes, the limit is 1048576");
+    assertThat(o.lines())
+        .containsExactly(
+            "/dev/zero:1:1: rules file is more than 1048576 bytes, the limit is 1048576");
   }
 
   static boolean devZeroExists() {
@@ -195,14 +228,20 @@ class HostileInputTest {
     int levels = RulesParser.MAX_BYTES / 2 - 100;
     String y = "version: 1\ntargets: []\nx: " + "[".repeat(levels) + "]".repeat(levels) + "\n";
     assertThat(reject("deep-flow.yaml", utf8(y)).lines())
-        .containsExactly("deep-flow.yaml:3:23: expected at most 20 levels of nested lists and mappings, found more");
+        .containsExactly(
+            "deep-flow.yaml:3:23: expected at most 20 levels of nested lists and mappings, found more");
 
-    String maps = "version: 1\ntargets: []\nx: " + "{a: ".repeat(200_000) + "1" + "}".repeat(200_000) + "\n";
-    assertThat(reject("deep-maps.yaml", utf8(maps)).lines()).singleElement().asString()
+    String maps =
+        "version: 1\ntargets: []\nx: " + "{a: ".repeat(200_000) + "1" + "}".repeat(200_000) + "\n";
+    assertThat(reject("deep-maps.yaml", utf8(maps)).lines())
+        .singleElement()
+        .asString()
         .contains("expected at most 20 levels of nested lists and mappings, found more");
 
     String unclosed = "version: 1\ntargets: []\nx: " + "[".repeat(500_000);
-    assertThat(reject("unclosed.yaml", utf8(unclosed)).lines()).singleElement().asString()
+    assertThat(reject("unclosed.yaml", utf8(unclosed)).lines())
+        .singleElement()
+        .asString()
         .contains("expected at most 20 levels of nested lists and mappings, found more");
   }
 
@@ -212,14 +251,18 @@ class HostileInputTest {
     for (int i = 0; i < 1000; i++) {
       y.append(" ".repeat(i)).append("k").append(i).append(":\n");
     }
-    assertThat(reject("deep-block.yaml", utf8(y.toString())).lines()).singleElement().asString()
+    assertThat(reject("deep-block.yaml", utf8(y.toString())).lines())
+        .singleElement()
+        .asString()
         .contains("expected at most 20 levels of nested lists and mappings, found more");
 
     StringBuilder seq = new StringBuilder("version: 1\ntargets: []\nx:\n");
     for (int i = 0; i < 1000; i++) {
       seq.append(" ".repeat(2 * i)).append("-\n");
     }
-    assertThat(reject("deep-seq.yaml", utf8(seq.toString())).lines()).singleElement().asString()
+    assertThat(reject("deep-seq.yaml", utf8(seq.toString())).lines())
+        .singleElement()
+        .asString()
         .contains("expected at most 20 levels of nested lists and mappings, found more");
   }
 
@@ -228,36 +271,62 @@ class HostileInputTest {
   @Test
   void globalTagsNeverInstantiateAnything() {
     String canary = HostileInputTest.class.getPackageName() + ".HostileCanary";
-    assertThat(reject("canary.yaml", utf8("version: 1\ntargets: []\nmode: !!" + canary + " {}\n")).lines())
-        .containsExactly("canary.yaml:3:7: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!"
-            + canary + "'");
-    assertThat(reject("canary-arg.yaml", utf8("version: 1\ntargets: [!!" + canary + " [x]]\n")).lines())
-        .containsExactly("canary-arg.yaml:2:11: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!"
-            + canary + "'");
-    assertThat(reject("canary-verbatim.yaml", utf8("version: 1\ntargets: []\nmode: !<tag:yaml.org,2002:" + canary + "> x\n"))
-        .lines()).singleElement().asString().contains("found the tag '!!" + canary + "'");
-    assertThat(reject("canary-directive.yaml",
-        utf8("%TAG !x! tag:yaml.org,2002:dev.firebreak.rules.\n---\nversion: 1\ntargets: []\nmode: !x!HostileCanary x\n")).lines())
-        .singleElement().asString().contains("found the tag '!!" + canary + "'");
-    assertThat(reject("canary-key.yaml", utf8("version: 1\ntargets: []\n? !!" + canary + " k\n: v\n")).lines())
-        .singleElement().asString().contains("found the tag '!!" + canary + "'");
+    assertThat(
+            reject("canary.yaml", utf8("version: 1\ntargets: []\nmode: !!" + canary + " {}\n"))
+                .lines())
+        .containsExactly(
+            "canary.yaml:3:7: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!"
+                + canary
+                + "'");
+    assertThat(
+            reject("canary-arg.yaml", utf8("version: 1\ntargets: [!!" + canary + " [x]]\n"))
+                .lines())
+        .containsExactly(
+            "canary-arg.yaml:2:11: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!"
+                + canary
+                + "'");
+    assertThat(
+            reject(
+                    "canary-verbatim.yaml",
+                    utf8("version: 1\ntargets: []\nmode: !<tag:yaml.org,2002:" + canary + "> x\n"))
+                .lines())
+        .singleElement()
+        .asString()
+        .contains("found the tag '!!" + canary + "'");
+    assertThat(
+            reject(
+                    "canary-directive.yaml",
+                    utf8(
+                        "%TAG !x! tag:yaml.org,2002:dev.firebreak.rules.\n---\nversion: 1\ntargets: []\nmode: !x!HostileCanary x\n"))
+                .lines())
+        .singleElement()
+        .asString()
+        .contains("found the tag '!!" + canary + "'");
+    assertThat(
+            reject("canary-key.yaml", utf8("version: 1\ntargets: []\n? !!" + canary + " k\n: v\n"))
+                .lines())
+        .singleElement()
+        .asString()
+        .contains("found the tag '!!" + canary + "'");
     assertThat(System.getProperty(CANARY)).isNull();
   }
 
   @Test
   void theClassicSnakeYamlGadgetsAreJustTags() {
-    String gadget = """
+    String gadget =
+        """
         version: 1
         targets: []
         mode: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL ["http://127.0.0.1:1/x.jar"]]]]
         metrics: !!java.lang.ProcessBuilder [[touch, /tmp/firebreak-pwned]]
         """;
     Outcome o = reject("gadget.yaml", utf8(gadget));
-    assertThat(o.lines()).containsExactly(
-        "gadget.yaml:3:7: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!javax.script.ScriptEngineManager'",
-        "gadget.yaml:3:43: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.net.URLClassLoader'",
-        "gadget.yaml:3:71: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.net.URL'",
-        "gadget.yaml:4:10: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.lang.ProcessBuilder'");
+    assertThat(o.lines())
+        .containsExactly(
+            "gadget.yaml:3:7: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!javax.script.ScriptEngineManager'",
+            "gadget.yaml:3:43: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.net.URLClassLoader'",
+            "gadget.yaml:3:71: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.net.URL'",
+            "gadget.yaml:4:10: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!java.lang.ProcessBuilder'");
     assertThat(Path.of("/tmp/firebreak-pwned")).doesNotExist();
   }
 
@@ -269,24 +338,28 @@ class HostileInputTest {
     new Random(4).nextBytes(random);
     random[0] = (byte) 0xC3; // a lead byte without its continuation
     random[1] = 'x';
-    assertThat(reject("random.bin", random).lines()).containsExactly(
-        "random.bin:1:1: expected UTF-8 text, found the byte 0xC3 at offset 0; is this a binary file?");
+    assertThat(reject("random.bin", random).lines())
+        .containsExactly(
+            "random.bin:1:1: expected UTF-8 text, found the byte 0xC3 at offset 0; is this a binary file?");
 
     byte[] elf = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0};
-    assertThat(reject("elf.yaml", elf).lines()).containsExactly(
-        "elf.yaml:1:1: expected text, found the control character U+007F; is this a binary file?");
+    assertThat(reject("elf.yaml", elf).lines())
+        .containsExactly(
+            "elf.yaml:1:1: expected text, found the control character U+007F; is this a binary file?");
 
     byte[] utf16 = "version: 1\n".getBytes(StandardCharsets.UTF_16LE);
     byte[] withBom = new byte[utf16.length + 2];
     withBom[0] = (byte) 0xFF;
     withBom[1] = (byte) 0xFE;
     System.arraycopy(utf16, 0, withBom, 2, utf16.length);
-    assertThat(reject("utf16.yaml", withBom).lines()).containsExactly(
-        "utf16.yaml:1:1: expected UTF-8 text, found the byte 0xFF at offset 0; is this a binary file?");
+    assertThat(reject("utf16.yaml", withBom).lines())
+        .containsExactly(
+            "utf16.yaml:1:1: expected UTF-8 text, found the byte 0xFF at offset 0; is this a binary file?");
 
     byte[] zeros = new byte[RulesParser.MAX_BYTES];
-    assertThat(reject("zeros.yaml", zeros).lines()).containsExactly(
-        "zeros.yaml:1:1: expected text, found the control character U+0000; is this a binary file?");
+    assertThat(reject("zeros.yaml", zeros).lines())
+        .containsExactly(
+            "zeros.yaml:1:1: expected text, found the control character U+0000; is this a binary file?");
   }
 
   @Test
@@ -295,8 +368,9 @@ class HostileInputTest {
     byte[] content = Arrays.copyOf(head, head.length + 3);
     content[head.length] = 'x';
     content[head.length + 1] = (byte) 0x80;
-    assertThat(reject("tail.yaml", content).lines()).containsExactly(
-        "tail.yaml:3:2: expected UTF-8 text, found the byte 0x80 at offset 24; is this a binary file?");
+    assertThat(reject("tail.yaml", content).lines())
+        .containsExactly(
+            "tail.yaml:3:2: expected UTF-8 text, found the byte 0x80 at offset 24; is this a binary file?");
   }
 
   // ------------------------------------------------------------------ nothing there
@@ -306,7 +380,8 @@ class HostileInputTest {
     String expected = ":1:1: empty rules file, expected a mapping with 'version: 1'";
     Path empty = Files.createFile(dir.resolve("empty.yaml"));
     assertThat(reject(empty).lines()).containsExactly(empty + expected);
-    assertThat(reject("blank.yaml", utf8("  \n\n    \n# only comments\n")).lines()).containsExactly("blank.yaml" + expected);
+    assertThat(reject("blank.yaml", utf8("  \n\n    \n# only comments\n")).lines())
+        .containsExactly("blank.yaml" + expected);
     assertThat(reject("bom.yaml", utf8("\uFEFF")).lines()).containsExactly("bom.yaml" + expected);
     assertThat(reject("null.yaml", null).lines()).containsExactly("null.yaml" + expected);
   }
@@ -314,13 +389,15 @@ class HostileInputTest {
   @Test
   void aDirectoryIsNotARulesFile() {
     assertThat(reject(dir).lines())
-        .containsExactly(dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file");
+        .containsExactly(
+            dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file");
   }
 
   @Test
   void aMissingFileIsNamed() {
     Path missing = dir.resolve("no").resolve("such.yaml");
-    assertThat(reject(missing).lines()).containsExactly(missing + ":1:1: cannot read the rules file: no such file");
+    assertThat(reject(missing).lines())
+        .containsExactly(missing + ":1:1: cannot read the rules file: no such file");
   }
 
   // ------------------------------------------------------------------ many mistakes at once
@@ -333,16 +410,23 @@ class HostileInputTest {
     }
     Outcome o = reject("keys.yaml", utf8(y.toString()));
     assertThat(o.error().errors().size()).isGreaterThan(50_000);
-    assertThat(o.lines().get(0)).isEqualTo("keys.yaml:3:1: unknown key 'versoin0', expected one of: version, metrics,"
-        + " alerts, reload, admin, kill-switch, mode, targets");
+    assertThat(o.lines().get(0))
+        .isEqualTo(
+            "keys.yaml:3:1: unknown key 'versoin0', expected one of: version, metrics,"
+                + " alerts, reload, admin, kill-switch, mode, targets");
   }
 
   @Test
   void thousandsOfUnknownTargetReferencesDoNotTakeQuadraticTime() {
     StringBuilder y = new StringBuilder("version: 1\ntargets:\n");
     for (int i = 0; y.length() < RulesParser.MAX_BYTES - 200; i++) {
-      y.append("- {name: t").append(i).append(", class: A, rules: [{name: r").append(i)
-          .append(", calls-per-invocation: {limit: 1, of: u").append(i).append("}, action: trip}]}\n");
+      y.append("- {name: t")
+          .append(i)
+          .append(", class: A, rules: [{name: r")
+          .append(i)
+          .append(", calls-per-invocation: {limit: 1, of: u")
+          .append(i)
+          .append("}, action: trip}]}\n");
     }
     Outcome o = reject("refs.yaml", utf8(y.toString()));
     assertThat(o.error().errors().size()).isGreaterThan(5_000);

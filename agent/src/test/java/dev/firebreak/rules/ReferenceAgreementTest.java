@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps {@code docs/reference.md}, the parser and {@code rules/firebreak-rules.schema.json} in
- * agreement (issue 18): every key the parser accepts has a row in the reference's key table, with
- * a default, and a place in the schema; every row names a key the parser accepts, or says the key
- * is not implemented yet.
+ * agreement (issue 18): every key the parser accepts has a row in the reference's key table, with a
+ * default, and a place in the schema; every row names a key the parser accepts, or says the key is
+ * not implemented yet.
  *
  * <p>The keys are the parser's own: at each place of a file it is given an unknown key, and its
  * error lists the keys it accepts there ("unknown key 'metrics.x', expected one of: host, port").
@@ -34,25 +34,37 @@ import org.junit.jupiter.api.Test;
  * it ({@code latency}, {@code calls-per-invocation}, and any section added later) the same way.
  */
 class ReferenceAgreementTest {
-  /** Far from every key (no key has a q), so the parser lists them all instead of a "did you mean". */
+  /**
+   * Far from every key (no key has a q), so the parser lists them all instead of a "did you mean".
+   */
   static final String PROBE = "qqqqqqqq";
 
   static final Pattern UNKNOWN = Pattern.compile("unknown key '([^']*)', expected one of: (.*)");
+
   /** A row of the key table: {@code | `path` | value | default | meaning |}. */
   static final Pattern ROW = Pattern.compile("(?m)^\\| `([a-z0-9\\[\\].-]+)` \\|(.*)$");
+
   static final String NOT_YET = "not implemented yet";
 
   static String reference;
   static JsonNode schema;
-  /** Every key the parser accepts, by its path in the reference (targets[].rules[].latency.above). */
+
+  /**
+   * Every key the parser accepts, by its path in the reference (targets[].rules[].latency.above).
+   */
   static Set<String> accepted;
+
   /** The key table's rows: path to the cells after the key. */
   static Map<String, List<String>> rows;
 
-  /** Where a mapping's keys are checked: its path in the docs and in errors, and a file with an entry in it. */
+  /**
+   * Where a mapping's keys are checked: its path in the docs and in errors, and a file with an
+   * entry in it.
+   */
   record Place(String doc, String error, UnaryOperator<String> file) {
     Place child(String key) {
-      return new Place(join(doc, key), join(error, key), entry -> file.apply(key + ": {" + entry + "}"));
+      return new Place(
+          join(doc, key), join(error, key), entry -> file.apply(key + ": {" + entry + "}"));
     }
   }
 
@@ -60,25 +72,47 @@ class ReferenceAgreementTest {
     return path.isEmpty() ? key : path + "." + key;
   }
 
-  /** The entry first (it is the one a rule's condition is taken from), then the required keys it does not replace. */
+  /**
+   * The entry first (it is the one a rule's condition is taken from), then the required keys it
+   * does not replace.
+   */
   static String mapping(String entry, Map<String, String> required) {
     String key = entry.substring(0, entry.indexOf(':'));
     StringBuilder s = new StringBuilder("{").append(entry);
-    required.forEach((k, v) -> {
-      if (!k.equals(key)) {
-        s.append(", ").append(k).append(": ").append(v);
-      }
-    });
+    required.forEach(
+        (k, v) -> {
+          if (!k.equals(key)) {
+            s.append(", ").append(k).append(": ").append(v);
+          }
+        });
     return s.append('}').toString();
   }
 
-  static final Place TOP = new Place("", "",
-      entry -> "version: 1\n" + (entry.startsWith("targets:") ? "" : "targets: []\n") + entry + "\n");
-  static final Place TARGET = new Place("targets[]", "targets[0]",
-      entry -> "version: 1\ntargets:\n  - " + mapping(entry, ordered("name", "a", "class", "A", "rules", "[]")) + "\n");
-  static final Place RULE = new Place("targets[].rules[]", "targets[0].rules[0]",
-      entry -> "version: 1\ntargets:\n  - {name: a, class: A, rules: ["
-          + mapping(entry, ordered("name", "r", "action", "alert", "depth", "1")) + "]}\n");
+  static final Place TOP =
+      new Place(
+          "",
+          "",
+          entry ->
+              "version: 1\n"
+                  + (entry.startsWith("targets:") ? "" : "targets: []\n")
+                  + entry
+                  + "\n");
+  static final Place TARGET =
+      new Place(
+          "targets[]",
+          "targets[0]",
+          entry ->
+              "version: 1\ntargets:\n  - "
+                  + mapping(entry, ordered("name", "a", "class", "A", "rules", "[]"))
+                  + "\n");
+  static final Place RULE =
+      new Place(
+          "targets[].rules[]",
+          "targets[0].rules[0]",
+          entry ->
+              "version: 1\ntargets:\n  - {name: a, class: A, rules: ["
+                  + mapping(entry, ordered("name", "r", "action", "alert", "depth", "1"))
+                  + "]}\n");
 
   static Map<String, String> ordered(String... kv) {
     Map<String, String> m = new LinkedHashMap<>();
@@ -119,7 +153,10 @@ class ReferenceAgreementTest {
   /** The keys accepted at {@code place} and, recursively, in the sections below them. */
   static void collect(Place place) {
     List<String> keys = keysAt(place);
-    assertThat(keys).as("the parser lists the keys it accepts at %s", place.doc().isEmpty() ? "the top" : place.doc())
+    assertThat(keys)
+        .as(
+            "the parser lists the keys it accepts at %s",
+            place.doc().isEmpty() ? "the top" : place.doc())
         .isNotNull();
     for (String key : keys) {
       accepted.add(join(place.doc(), key));
@@ -130,11 +167,16 @@ class ReferenceAgreementTest {
     }
   }
 
-  /** The keys the parser lists for an unknown key at {@code place}, or null when it checks none there. */
+  /**
+   * The keys the parser lists for an unknown key at {@code place}, or null when it checks none
+   * there.
+   */
   static List<String> keysAt(Place place) {
     String file = place.file().apply(PROBE + ": 1");
-    RulesException e = catchThrowableOfType(RulesException.class,
-        () -> RulesParser.parse("probe.yaml", file.getBytes(StandardCharsets.UTF_8)));
+    RulesException e =
+        catchThrowableOfType(
+            RulesException.class,
+            () -> RulesParser.parse("probe.yaml", file.getBytes(StandardCharsets.UTF_8)));
     if (e == null) {
       return null; // any key goes here (none does today; alerts.labels takes label names)
     }
@@ -143,7 +185,8 @@ class ReferenceAgreementTest {
       String key = m.matches() ? m.group(1) : "";
       // the message shortens a long key to its first 60 characters and '…'
       if (key.equals(join(place.error(), PROBE))
-          || key.endsWith("…") && join(place.error(), PROBE).startsWith(key.substring(0, key.length() - 1))) {
+          || key.endsWith("…")
+              && join(place.error(), PROBE).startsWith(key.substring(0, key.length() - 1))) {
         return List.of(m.group(2).split(", "));
       }
     }
@@ -153,9 +196,16 @@ class ReferenceAgreementTest {
   @Test
   void theProbesFindTheKeysOfEverySection() {
     // the probing itself must work: a few keys of each depth, known to exist
-    assertThat(accepted).contains("version", "metrics.port", "alerts.labels", "kill-switch.half-open-calls",
-        "targets[].capture-argument", "targets[].rules[].action", "targets[].rules[].latency.window",
-        "targets[].rules[].calls-per-invocation.of");
+    assertThat(accepted)
+        .contains(
+            "version",
+            "metrics.port",
+            "alerts.labels",
+            "kill-switch.half-open-calls",
+            "targets[].capture-argument",
+            "targets[].rules[].action",
+            "targets[].rules[].latency.window",
+            "targets[].rules[].calls-per-invocation.of");
     assertThat(accepted).noneMatch(k -> k.contains(PROBE));
   }
 
@@ -181,7 +231,9 @@ class ReferenceAgreementTest {
         missing.add(key);
       }
     }
-    assertThat(missing).as("keys the parser accepts that rules/firebreak-rules.schema.json does not define").isEmpty();
+    assertThat(missing)
+        .as("keys the parser accepts that rules/firebreak-rules.schema.json does not define")
+        .isEmpty();
   }
 
   @Test
@@ -193,7 +245,11 @@ class ReferenceAgreementTest {
       boolean marked = String.join(" ", row.getValue()).toLowerCase(Locale.ROOT).contains(NOT_YET);
       boolean isKey = accepted.contains(key);
       if (!isKey && !marked) {
-        problems.add(key + ": the parser does not accept it; mark the row '" + NOT_YET + "' or fix the name");
+        problems.add(
+            key
+                + ": the parser does not accept it; mark the row '"
+                + NOT_YET
+                + "' or fix the name");
       }
       if (isKey && String.join(" ", row.getValue()).contains("rejects the key")) {
         problems.add(key + ": the parser accepts it now; drop the '" + NOT_YET + "' mark");
@@ -202,12 +258,16 @@ class ReferenceAgreementTest {
     assertThat(problems).isEmpty();
   }
 
-  /** Rows that say a default is not implemented yet because the parser still requires the key: it must. */
+  /**
+   * Rows that say a default is not implemented yet because the parser still requires the key: it
+   * must.
+   */
   @Test
   void aKeyMarkedAsStillRequiredIsStillRequired() {
-    Map<String, String> withoutIt = Map.of(
-        "targets", "version: 1\n",
-        "targets[].rules", "version: 1\ntargets:\n  - {name: a, class: A}\n");
+    Map<String, String> withoutIt =
+        Map.of(
+            "targets", "version: 1\n",
+            "targets[].rules", "version: 1\ntargets:\n  - {name: a, class: A}\n");
     for (Map.Entry<String, List<String>> row : rows.entrySet()) {
       if (!String.join(" ", row.getValue()).contains("this version requires the key")) {
         continue;
@@ -215,16 +275,24 @@ class ReferenceAgreementTest {
       String file = withoutIt.get(row.getKey());
       assertThat(file).as("a file without %s, to check the mark", row.getKey()).isNotNull();
       String leaf = row.getKey().substring(row.getKey().lastIndexOf('.') + 1);
-      RulesException e = catchThrowableOfType(RulesException.class,
-          () -> RulesParser.parse("without.yaml", file.getBytes(StandardCharsets.UTF_8)));
-      assertThat(e).as("the parser accepts a file without %s now: drop the '%s' mark of its default", row.getKey(), NOT_YET)
+      RulesException e =
+          catchThrowableOfType(
+              RulesException.class,
+              () -> RulesParser.parse("without.yaml", file.getBytes(StandardCharsets.UTF_8)));
+      assertThat(e)
+          .as(
+              "the parser accepts a file without %s now: drop the '%s' mark of its default",
+              row.getKey(), NOT_YET)
           .isNotNull();
-      assertThat(e.errors()).extracting(RuleError::message)
+      assertThat(e.errors())
+          .extracting(RuleError::message)
           .anyMatch(msg -> msg.contains("missing required key '" + leaf + "'"));
     }
   }
 
-  /** The schema's definition of a key, following {@code $ref} and list items; null when it has none. */
+  /**
+   * The schema's definition of a key, following {@code $ref} and list items; null when it has none.
+   */
   static JsonNode schemaNode(String docPath) {
     JsonNode node = schema;
     for (String segment : docPath.split("\\.")) {

@@ -27,14 +27,28 @@ class RulesParserFuzzTest {
   private static List<byte[]> bases() {
     try {
       List<byte[]> bases = new ArrayList<>();
-      for (String name : List.of("valid/spec-example.yaml", "valid/block-style.yaml", "valid/minimal.yaml",
-          "invalid/alias-bomb.yaml", "invalid/merge-key.yaml",
-          "invalid/of-unknown-target.yaml", "invalid/two-conditions.yaml", "invalid/latency-missing-window.yaml",
-          "invalid/bad-label-name.yaml", "invalid/java-tag.yaml", "invalid/multi-document.yaml",
-          "invalid/deep-nesting.yaml", "invalid/complex-key.yaml", "invalid/calls-missing-of.yaml",
-          "invalid/unknown-rule-key.yaml", "invalid/duration-too-long.yaml")) {
-        bases.add(Files.readAllBytes(RulesParserTest.resources(name.substring(0, name.indexOf('/')))
-            .resolve(name.substring(name.indexOf('/') + 1))));
+      for (String name :
+          List.of(
+              "valid/spec-example.yaml",
+              "valid/block-style.yaml",
+              "valid/minimal.yaml",
+              "invalid/alias-bomb.yaml",
+              "invalid/merge-key.yaml",
+              "invalid/of-unknown-target.yaml",
+              "invalid/two-conditions.yaml",
+              "invalid/latency-missing-window.yaml",
+              "invalid/bad-label-name.yaml",
+              "invalid/java-tag.yaml",
+              "invalid/multi-document.yaml",
+              "invalid/deep-nesting.yaml",
+              "invalid/complex-key.yaml",
+              "invalid/calls-missing-of.yaml",
+              "invalid/unknown-rule-key.yaml",
+              "invalid/duration-too-long.yaml")) {
+        bases.add(
+            Files.readAllBytes(
+                RulesParserTest.resources(name.substring(0, name.indexOf('/')))
+                    .resolve(name.substring(name.indexOf('/') + 1))));
       }
       return bases;
     } catch (IOException e) {
@@ -47,42 +61,52 @@ class RulesParserFuzzTest {
 
   @Provide
   Arbitrary<byte[]> mutatedRules() {
-    Arbitrary<Mutation> mutation = Combinators.combine(
-            Arbitraries.integers().between(0, 7),
-            Arbitraries.doubles().between(0, 1),
-            Arbitraries.doubles().between(0, 1),
-            Arbitraries.bytes())
-        .as(Mutation::new);
+    Arbitrary<Mutation> mutation =
+        Combinators.combine(
+                Arbitraries.integers().between(0, 7),
+                Arbitraries.doubles().between(0, 1),
+                Arbitraries.doubles().between(0, 1),
+                Arbitraries.bytes())
+            .as(Mutation::new);
     return Combinators.combine(
             Arbitraries.integers().between(0, BASES.size() - 1),
             mutation.list().ofMinSize(1).ofMaxSize(6))
-        .as((base, mutations) -> {
-          byte[] content = BASES.get(base);
-          for (Mutation m : mutations) {
-            content = apply(content, m);
-          }
-          return content;
-        });
+        .as(
+            (base, mutations) -> {
+              byte[] content = BASES.get(base);
+              for (Mutation m : mutations) {
+                content = apply(content, m);
+              }
+              return content;
+            });
   }
 
   @Property(tries = 600)
   void parseReturnsRulesOrReportsErrorsAndNothingElse(@ForAll("mutatedRules") byte[] content) {
-    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
-      try {
-        RuleSet rules = RulesParser.parse("fuzz.yaml", content);
-        assertThat(rules.version()).isEqualTo(1);
-      } catch (RulesException e) {
-        assertThat(e.errors()).isNotEmpty();
-        assertThat(e.errors()).allSatisfy(error -> {
-          assertThat(error.file()).isEqualTo("fuzz.yaml");
-          assertThat(error.line()).isPositive();
-          assertThat(error.column()).isPositive();
-          assertThat(error.message()).isNotBlank().doesNotContain("\n").doesNotContain("internal error");
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(2),
+        () -> {
+          try {
+            RuleSet rules = RulesParser.parse("fuzz.yaml", content);
+            assertThat(rules.version()).isEqualTo(1);
+          } catch (RulesException e) {
+            assertThat(e.errors()).isNotEmpty();
+            assertThat(e.errors())
+                .allSatisfy(
+                    error -> {
+                      assertThat(error.file()).isEqualTo("fuzz.yaml");
+                      assertThat(error.line()).isPositive();
+                      assertThat(error.column()).isPositive();
+                      assertThat(error.message())
+                          .isNotBlank()
+                          .doesNotContain("\n")
+                          .doesNotContain("internal error");
+                    });
+            assertThat(e.errors())
+                .isSortedAccordingTo(
+                    Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
+          }
         });
-        assertThat(e.errors()).isSortedAccordingTo(
-            Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
-      }
-    });
   }
 
   static byte[] apply(byte[] in, Mutation m) {

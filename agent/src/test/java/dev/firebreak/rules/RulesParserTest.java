@@ -31,7 +31,12 @@ class RulesParserTest {
 
   static Stream<String> yamlFiles(String dir) throws IOException {
     try (Stream<Path> files = Files.list(resources(dir))) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList().stream();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml"))
+          .sorted()
+          .toList()
+          .stream();
     }
   }
 
@@ -70,7 +75,8 @@ class RulesParserTest {
     byte[] content = Files.readAllBytes(dir.resolve(name));
     String expected = Files.readString(dir.resolve(name.replace(".yaml", ".expected"))).strip();
 
-    RulesException e = catchThrowableOfType(RulesException.class, () -> RulesParser.parse(name, content));
+    RulesException e =
+        catchThrowableOfType(RulesException.class, () -> RulesParser.parse(name, content));
 
     assertThat(e).as(name + " should be invalid").isNotNull();
     String actual = e.errors().stream().map(RuleError::toString).collect(Collectors.joining("\n"));
@@ -86,13 +92,22 @@ class RulesParserTest {
     assertThat(rules.source()).isEqualTo(file.toString());
     assertThat(rules.sha256()).isEqualTo(RulesParser.sha256(Files.readAllBytes(file)));
     assertThat(rules.metrics()).isEqualTo(new RuleSet.MetricsConfig("127.0.0.1", 9464));
-    assertThat(rules.alerts()).isEqualTo(new RuleSet.AlertsConfig("stderr", "http://127.0.0.1:9093",
-        "http://127.0.0.1:8080/hook", Duration.ofSeconds(30), Map.of("service", "chat", "env", "prod")));
+    assertThat(rules.alerts())
+        .isEqualTo(
+            new RuleSet.AlertsConfig(
+                "stderr",
+                "http://127.0.0.1:9093",
+                "http://127.0.0.1:8080/hook",
+                Duration.ofSeconds(30),
+                Map.of("service", "chat", "env", "prod")));
     assertThat(rules.reload()).isEqualTo(new RuleSet.ReloadConfig(true, Duration.ofSeconds(2)));
     assertThat(rules.admin()).isEqualTo(new RuleSet.AdminConfig("/etc/firebreak/admin-token"));
-    assertThat(rules.killSwitch()).isEqualTo(new RuleSet.KillSwitchConfig(Duration.ofSeconds(60), 5));
+    assertThat(rules.killSwitch())
+        .isEqualTo(new RuleSet.KillSwitchConfig(Duration.ofSeconds(60), 5));
     assertThat(rules.mode()).isEqualTo(Mode.ENFORCE);
-    assertThat(rules.targets()).extracting(Target::name).containsExactly("emoji-render", "pipeline");
+    assertThat(rules.targets())
+        .extracting(Target::name)
+        .containsExactly("emoji-render", "pipeline");
 
     Target emoji = rules.target("emoji-render").orElseThrow();
     assertThat(emoji.classGlob()).isEqualTo("com.acme.chat.render.EmojiRenderer");
@@ -103,17 +118,24 @@ class RulesParserTest {
     assertThat(emoji.force()).isEqualTo(Target.Force.CLOSED);
     assertThat(emoji.captureArgument()).isFalse();
     assertThat(emoji.position()).isEqualTo(new Position(file.toString(), 16, 5));
-    assertThat(emoji.rules()).extracting(Rule::name)
-        .containsExactly("emoji-recursion", "emoji-slow", "emoji-stuck", "emoji-loop", "emoji-shadow");
-    assertThat(emoji.rules()).extracting(Rule::condition).containsExactly(
-        new Rule.Depth(32),
-        new Rule.Latency(99, Duration.ofMillis(50), Duration.ofSeconds(30)),
-        new Rule.Stuck(Duration.ofSeconds(2)),
-        new Rule.CallsPerInvocation(1000, "pipeline"),
-        new Rule.Depth(16));
-    assertThat(emoji.rules()).extracting(Rule::action)
+    assertThat(emoji.rules())
+        .extracting(Rule::name)
+        .containsExactly(
+            "emoji-recursion", "emoji-slow", "emoji-stuck", "emoji-loop", "emoji-shadow");
+    assertThat(emoji.rules())
+        .extracting(Rule::condition)
+        .containsExactly(
+            new Rule.Depth(32),
+            new Rule.Latency(99, Duration.ofMillis(50), Duration.ofSeconds(30)),
+            new Rule.Stuck(Duration.ofSeconds(2)),
+            new Rule.CallsPerInvocation(1000, "pipeline"),
+            new Rule.Depth(16));
+    assertThat(emoji.rules())
+        .extracting(Rule::action)
         .containsExactly(Action.TRIP, Action.ALERT, Action.ALERT, Action.TRIP, Action.TRIP);
-    assertThat(emoji.rules()).extracting(Rule::mode).containsExactly(null, null, null, null, Mode.OBSERVE);
+    assertThat(emoji.rules())
+        .extracting(Rule::mode)
+        .containsExactly(null, null, null, null, Mode.OBSERVE);
     assertThat(emoji.rules().get(0).position()).isEqualTo(new Position(file.toString(), 25, 9));
 
     Target pipeline = rules.target("pipeline").orElseThrow();
@@ -123,7 +145,8 @@ class RulesParserTest {
 
   @Test
   void leftOutSettingsTakeTheSpecDefaults() throws Exception {
-    RuleSet rules = parseText("version: 1\ntargets:\n  - {name: a, class: com.acme.A, rules: []}\n");
+    RuleSet rules =
+        parseText("version: 1\ntargets:\n  - {name: a, class: com.acme.A, rules: []}\n");
 
     assertThat(rules.metrics()).isEqualTo(RuleSet.MetricsConfig.DEFAULT);
     assertThat(rules.alerts()).isEqualTo(RuleSet.AlertsConfig.DEFAULT);
@@ -131,7 +154,8 @@ class RulesParserTest {
     assertThat(rules.alerts().repeatInterval()).isEqualTo(Duration.ofSeconds(30));
     assertThat(rules.reload()).isEqualTo(new RuleSet.ReloadConfig(true, Duration.ofSeconds(2)));
     assertThat(rules.admin().tokenFile()).isNull();
-    assertThat(rules.killSwitch()).isEqualTo(new RuleSet.KillSwitchConfig(Duration.ofSeconds(60), 5));
+    assertThat(rules.killSwitch())
+        .isEqualTo(new RuleSet.KillSwitchConfig(Duration.ofSeconds(60), 5));
     assertThat(rules.mode()).isEqualTo(Mode.ENFORCE);
     Target a = rules.targets().get(0);
     assertThat(a.methodGlob()).isEqualTo("*");
@@ -148,7 +172,8 @@ class RulesParserTest {
 
     assertThat(rules.mode()).isEqualTo(Mode.OBSERVE);
     assertThat(rules.alerts().log()).isEqualTo("off");
-    assertThat(rules.alerts().labels()).containsExactlyInAnyOrderEntriesOf(Map.of("service", "billing", "version", "2"));
+    assertThat(rules.alerts().labels())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("service", "billing", "version", "2"));
     Target invoice = rules.targets().get(0);
     assertThat(invoice.subtypes()).isTrue();
     assertThat(invoice.fallback()).isEqualTo(new Fallback.ReturnValue("n/a"));
@@ -162,32 +187,39 @@ class RulesParserTest {
     assertThat(tax.force()).isEqualTo(Target.Force.OPEN);
     assertThat(tax.captureArgument()).isTrue();
     assertThat(tax.fallback()).isEqualTo(new Fallback.ReturnNull());
-    assertThat(tax.rules()).extracting(Rule::condition).containsExactly(
-        new Rule.Latency(99.9, Duration.ofMillis(250), Duration.ofMinutes(1)),
-        new Rule.CallsPerInvocation(10_000, "invoice-render"),
-        new Rule.Stuck(Duration.ofHours(1)));
+    assertThat(tax.rules())
+        .extracting(Rule::condition)
+        .containsExactly(
+            new Rule.Latency(99.9, Duration.ofMillis(250), Duration.ofMinutes(1)),
+            new Rule.CallsPerInvocation(10_000, "invoice-render"),
+            new Rule.Stuck(Duration.ofHours(1)));
   }
 
   @Test
   void fallbacksOfEveryKind() throws Exception {
-    String template = "version: 1\ntargets:\n  - {name: a, class: com.acme.A, fallback: \"%s\", rules: []}\n";
-    Map<String, Fallback> cases = Map.of(
-        "throw", new Fallback.Throw(),
-        "return-null", new Fallback.ReturnNull(),
-        "return-default", new Fallback.ReturnDefault(),
-        "return-arg:3", new Fallback.ReturnArg(3),
-        "return-value:-1", new Fallback.ReturnValue("-1"),
-        "return-value:a: b", new Fallback.ReturnValue("a: b"));
+    String template =
+        "version: 1\ntargets:\n  - {name: a, class: com.acme.A, fallback: \"%s\", rules: []}\n";
+    Map<String, Fallback> cases =
+        Map.of(
+            "throw", new Fallback.Throw(),
+            "return-null", new Fallback.ReturnNull(),
+            "return-default", new Fallback.ReturnDefault(),
+            "return-arg:3", new Fallback.ReturnArg(3),
+            "return-value:-1", new Fallback.ReturnValue("-1"),
+            "return-value:a: b", new Fallback.ReturnValue("a: b"));
     for (Map.Entry<String, Fallback> c : cases.entrySet()) {
       assertThat(parseText(template.formatted(c.getKey())).targets().get(0).fallback())
-          .as(c.getKey()).isEqualTo(c.getValue());
+          .as(c.getKey())
+          .isEqualTo(c.getValue());
       assertThat(c.getValue()).hasToString(c.getKey());
     }
   }
 
   @Test
   void reportsEveryMistakeInFileOrder() {
-    List<String> errors = errorsOf("""
+    List<String> errors =
+        errorsOf(
+            """
         version: 1
         reload: {watch: maybe, interval: 2s}
         targets:
@@ -198,16 +230,19 @@ class RulesParserTest {
               - {name: slow, latency: {percentile: 99, above: 50ms, window: 30s}, action: limit}
         """);
 
-    assertThat(errors).containsExactly(
-        "test.yaml:2:17: reload.watch: expected true or false, found \"maybe\"",
-        "test.yaml:7:29: targets[0].rules[0].depth: expected a positive integer, found -1",
-        "test.yaml:8:83: targets[0].rules[1].action: expected alert or trip for a latency rule, found 'limit'"
-            + " (a latency rule has no single offending call to short-circuit)");
+    assertThat(errors)
+        .containsExactly(
+            "test.yaml:2:17: reload.watch: expected true or false, found \"maybe\"",
+            "test.yaml:7:29: targets[0].rules[0].depth: expected a positive integer, found -1",
+            "test.yaml:8:83: targets[0].rules[1].action: expected alert or trip for a latency rule, found 'limit'"
+                + " (a latency rule has no single offending call to short-circuit)");
   }
 
   @Test
   void ofReferencesAreCheckedAgainstTargetsLaterInTheFile() throws Exception {
-    RuleSet rules = parseText("""
+    RuleSet rules =
+        parseText(
+            """
         version: 1
         targets:
           - name: render
@@ -215,7 +250,8 @@ class RulesParserTest {
             rules: [{name: loop, calls-per-invocation: {limit: 5, of: pipeline}, action: limit}]
           - {name: pipeline, class: com.acme.Pipeline, rules: []}
         """);
-    assertThat(rules.targets().get(0).rules().get(0).condition()).isEqualTo(new Rule.CallsPerInvocation(5, "pipeline"));
+    assertThat(rules.targets().get(0).rules().get(0).condition())
+        .isEqualTo(new Rule.CallsPerInvocation(5, "pipeline"));
   }
 
   @Test
@@ -241,7 +277,8 @@ class RulesParserTest {
         .hasMessage(file + ":1:1: cannot read the rules file: no such file");
     assertThatThrownBy(() -> RulesParser.parse(dir))
         .isInstanceOf(RulesException.class)
-        .hasMessage(dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file");
+        .hasMessage(
+            dir + ":1:1: cannot read the rules file: it is a directory, expected a YAML file");
     assertThatThrownBy(() -> RulesParser.parse((Path) null))
         .isInstanceOf(RulesException.class)
         .hasMessage("null:1:1: cannot read the rules file: no file given");
@@ -255,9 +292,11 @@ class RulesParserTest {
 
   @Test
   void invalidUtf8InTheMiddleIsReportedWhereItIs() {
-    byte[] content = "version: 1\ntargets: []\n# caf\u00e9 \u00ff".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] content =
+        "version: 1\ntargets: []\n# caf\u00e9 \u00ff".getBytes(StandardCharsets.ISO_8859_1);
     assertThatThrownBy(() -> RulesParser.parse("latin1.yaml", content))
-        .hasMessage("latin1.yaml:3:6: expected UTF-8 text, found the byte 0xE9 at offset 28; is this a binary file?");
+        .hasMessage(
+            "latin1.yaml:3:6: expected UTF-8 text, found the byte 0xE9 at offset 28; is this a binary file?");
   }
 
   @Test
@@ -271,33 +310,43 @@ class RulesParserTest {
   @Test
   void unusualButStandardYamlFormsOfNumbersAreErrorsNotSurprises() {
     assertThat(errorsOf("version: 1\nmetrics: {port: 0x10}\ntargets: []\n"))
-        .containsExactly("test.yaml:2:17: metrics.port: expected a port from 0 to 65535, found 0x10");
+        .containsExactly(
+            "test.yaml:2:17: metrics.port: expected a port from 0 to 65535, found 0x10");
     assertThat(errorsOf("version: 1\nkill-switch: {half-open-calls: 99999999999}\ntargets: []\n"))
-        .containsExactly("test.yaml:2:32: kill-switch.half-open-calls: expected a positive integer at most 2147483647, found 99999999999");
+        .containsExactly(
+            "test.yaml:2:32: kill-switch.half-open-calls: expected a positive integer at most 2147483647, found 99999999999");
   }
 
   @Test
   void anExplicitStandardTagIsAllowedAndTyped() throws Exception {
-    RuleSet rules = parseText("version: !!int 1\nmetrics: {port: !!int \"9000\"}\ntargets: !!seq []\n");
+    RuleSet rules =
+        parseText("version: !!int 1\nmetrics: {port: !!int \"9000\"}\ntargets: !!seq []\n");
     assertThat(rules.metrics().port()).isEqualTo(9000);
   }
 
   @Test
   void aTagOnAValueIsReportedOnceNotAlsoAsAWrongType() {
-    assertThat(errorsOf("version: 1\nmetrics: {port: !!binary AAAA}\ntargets: []\n")).containsExactly(
-        "test.yaml:2:17: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!binary'");
+    assertThat(errorsOf("version: 1\nmetrics: {port: !!binary AAAA}\ntargets: []\n"))
+        .containsExactly(
+            "test.yaml:2:17: expected plain YAML (strings, numbers, booleans, lists, mappings), found the tag '!!binary'");
   }
 
   @Test
   void theErrorListIsNeverEmptyAndOrdered() {
-    RulesException e = catchThrowableOfType(RulesException.class, () -> parseText("""
+    RulesException e =
+        catchThrowableOfType(
+            RulesException.class,
+            () ->
+                parseText(
+                    """
         version: 1
         targets:
           - {name: b, class: com.acme.B, rules: [{name: x, depth: 1, calls-per-invocation: {limit: 1, of: zzz}, action: trip}]}
           - {name: a, clas: com.acme.A, rules: []}
         """));
-    assertThat(e.errors()).isSortedAccordingTo(
-        java.util.Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
+    assertThat(e.errors())
+        .isSortedAccordingTo(
+            java.util.Comparator.comparingInt(RuleError::line).thenComparingInt(RuleError::column));
     assertThat(e.errors()).hasSize(3);
   }
 
@@ -309,44 +358,86 @@ class RulesParserTest {
 
   @Test
   void yamlTypesThatLookLikeStringsAreTakenAsTextWhereTextIsExpected() throws Exception {
-    RuleSet rules = parseText("version: 1\nalerts: {log: 2026-01-01, labels: {on: yes}}\ntargets: []\n");
+    RuleSet rules =
+        parseText("version: 1\nalerts: {log: 2026-01-01, labels: {on: yes}}\ntargets: []\n");
     assertThat(rules.alerts().log()).isEqualTo("2026-01-01");
     assertThat(rules.alerts().labels()).containsEntry("on", "yes");
   }
 
-  /** metrics.tls and metrics.basic-auth (issue 16): the files are checked when the rules are read. */
+  /**
+   * metrics.tls and metrics.basic-auth (issue 16): the files are checked when the rules are read.
+   */
   @Test
-  void metricsTlsAndBasicAuthNameFilesThatExistAndSecretsOnlyTheirOwnerMayRead(@TempDir Path dir) throws Exception {
-    Path keystore = Files.writeString(dir.resolve("metrics.p12"), "not checked here: loaded at start");
+  void metricsTlsAndBasicAuthNameFilesThatExistAndSecretsOnlyTheirOwnerMayRead(@TempDir Path dir)
+      throws Exception {
+    Path keystore =
+        Files.writeString(dir.resolve("metrics.p12"), "not checked here: loaded at start");
     Path password = Files.writeString(dir.resolve("password"), "pw\n");
-    Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    RuleSet rules = parseText("version: 1\n"
-        + "metrics: {port: 9464, tls: {keystore: " + keystore + ", password-file: " + password + "},\n"
-        + "          basic-auth: {user: prometheus, password-file: " + password + "}}\n"
-        + "targets: []\n");
-    assertThat(rules.metrics()).isEqualTo(new RuleSet.MetricsConfig("127.0.0.1", 9464,
-        new RuleSet.Tls(keystore.toString(), password.toString()), new RuleSet.BasicAuth("prometheus", password.toString())));
+    Files.setPosixFilePermissions(
+        password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    RuleSet rules =
+        parseText(
+            "version: 1\n"
+                + "metrics: {port: 9464, tls: {keystore: "
+                + keystore
+                + ", password-file: "
+                + password
+                + "},\n"
+                + "          basic-auth: {user: prometheus, password-file: "
+                + password
+                + "}}\n"
+                + "targets: []\n");
+    assertThat(rules.metrics())
+        .isEqualTo(
+            new RuleSet.MetricsConfig(
+                "127.0.0.1",
+                9464,
+                new RuleSet.Tls(keystore.toString(), password.toString()),
+                new RuleSet.BasicAuth("prometheus", password.toString())));
 
     Path loose = Files.writeString(dir.resolve("loose"), "pw\n");
-    Files.setPosixFilePermissions(loose, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(
+        loose, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     Path missing = dir.resolve("missing.p12");
-    assertThat(errorsOf("version: 1\n"
-        + "metrics:\n"
-        + "  tls: {keystore: " + missing + ", password-file: " + loose + "}\n"
-        + "  basic-auth: {user: \"a:b\", password-file: " + dir + "}\n"
-        + "targets: []\n")).containsExactly(
-        "test.yaml:3:19: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
-            + " found no file \"" + missing + "\"",
-        "test.yaml:3:" + (36 + missing.toString().length()) + ": metrics.tls.password-file: expected a file holding the keystore's password,"
-            + " found \"" + loose + "\" with mode rw-r--r--: a secret only its owner may access (run: chmod 600 " + loose + ")",
-        "test.yaml:4:22: metrics.basic-auth.user: expected a user name without ':', found \"a:b\"",
-        "test.yaml:4:44: metrics.basic-auth.password-file: expected a file holding the password,"
-            + " found \"" + dir + "\", which is not a regular file");
-    assertThat(errorsOf("version: 1\nmetrics: {tls: {keystore: x}, basic-auth: {password-file: y}}\ntargets: []\n")).containsExactly(
-        "test.yaml:2:16: metrics.tls: missing required key 'password-file', expected a file holding the keystore's password",
-        "test.yaml:2:27: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
-            + " found no file \"x\"",
-        "test.yaml:2:43: metrics.basic-auth: missing required key 'user', expected the user name Prometheus sends",
-        "test.yaml:2:59: metrics.basic-auth.password-file: expected a file holding the password, found no file \"y\"");
+    assertThat(
+            errorsOf(
+                "version: 1\n"
+                    + "metrics:\n"
+                    + "  tls: {keystore: "
+                    + missing
+                    + ", password-file: "
+                    + loose
+                    + "}\n"
+                    + "  basic-auth: {user: \"a:b\", password-file: "
+                    + dir
+                    + "}\n"
+                    + "targets: []\n"))
+        .containsExactly(
+            "test.yaml:3:19: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
+                + " found no file \""
+                + missing
+                + "\"",
+            "test.yaml:3:"
+                + (36 + missing.toString().length())
+                + ": metrics.tls.password-file: expected a file holding the keystore's password,"
+                + " found \""
+                + loose
+                + "\" with mode rw-r--r--: a secret only its owner may access (run: chmod 600 "
+                + loose
+                + ")",
+            "test.yaml:4:22: metrics.basic-auth.user: expected a user name without ':', found \"a:b\"",
+            "test.yaml:4:44: metrics.basic-auth.password-file: expected a file holding the password,"
+                + " found \""
+                + dir
+                + "\", which is not a regular file");
+    assertThat(
+            errorsOf(
+                "version: 1\nmetrics: {tls: {keystore: x}, basic-auth: {password-file: y}}\ntargets: []\n"))
+        .containsExactly(
+            "test.yaml:2:16: metrics.tls: missing required key 'password-file', expected a file holding the keystore's password",
+            "test.yaml:2:27: metrics.tls.keystore: expected a keystore file (PKCS12 or JKS) with the server's key and certificate,"
+                + " found no file \"x\"",
+            "test.yaml:2:43: metrics.basic-auth: missing required key 'user', expected the user name Prometheus sends",
+            "test.yaml:2:59: metrics.basic-auth.password-file: expected a file holding the password, found no file \"y\"");
   }
 }

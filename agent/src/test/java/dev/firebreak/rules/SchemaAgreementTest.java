@@ -58,31 +58,36 @@ class SchemaAgreementTest {
    * patterns do not reach. The schema must accept them (so it is not stricter than the parser);
    * {@code validate} is what catches them.
    */
-  static final Set<String> SEMANTIC_ONLY = Set.of(
-      "duplicate-rule-name.yaml",      // names unique across the file
-      "duplicate-target-name.yaml",
-      "of-unknown-target.yaml",        // 'of' must name a target of the file
-      "of-self.yaml",                  // ... and not the rule's own
-      "spec-example-verbatim.yaml",    // the SPEC's example names a target 'pipeline' it does not define
-      "duplicate-key.yaml",            // JSON has no duplicate keys: the tree keeps one
-      "duration-too-long.yaml");       // 999999999999999999h matches the pattern, overflows a Duration
+  static final Set<String> SEMANTIC_ONLY =
+      Set.of(
+          "duplicate-rule-name.yaml", // names unique across the file
+          "duplicate-target-name.yaml",
+          "of-unknown-target.yaml", // 'of' must name a target of the file
+          "of-self.yaml", // ... and not the rule's own
+          "spec-example-verbatim.yaml", // the SPEC's example names a target 'pipeline' it does not
+          // define
+          "duplicate-key.yaml", // JSON has no duplicate keys: the tree keeps one
+          "duration-too-long.yaml"); // 999999999999999999h matches the pattern, overflows a
+
+  // Duration
 
   /**
    * Mistakes below the data: not YAML, not one document, or YAML that a JSON Schema never sees
    * (tags, aliases, merge keys). Only the parser judges them.
    */
-  static final Set<String> YAML_LEVEL = Set.of(
-      "alias-bomb.yaml",
-      "binary-garbage.yaml",
-      "deep-nesting.yaml",
-      "java-tag.yaml",
-      "local-tag.yaml",
-      "merge-key.yaml",
-      "multi-document.yaml",
-      "nul-byte.yaml",
-      "syntax-error.yaml",
-      "tab-indentation.yaml",
-      "undefined-alias.yaml");
+  static final Set<String> YAML_LEVEL =
+      Set.of(
+          "alias-bomb.yaml",
+          "binary-garbage.yaml",
+          "deep-nesting.yaml",
+          "java-tag.yaml",
+          "local-tag.yaml",
+          "merge-key.yaml",
+          "multi-document.yaml",
+          "nul-byte.yaml",
+          "syntax-error.yaml",
+          "tab-indentation.yaml",
+          "undefined-alias.yaml");
 
   static Schema schema;
 
@@ -105,11 +110,16 @@ class SchemaAgreementTest {
   @Test
   void theSchemaIsAValidDraft202012Schema() throws IOException {
     SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
-    Schema meta = registry.getSchema(SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
-    JsonNode json = new ObjectMapper().readTree(repoRules().resolve("firebreak-rules.schema.json").toFile());
+    Schema meta =
+        registry.getSchema(SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
+    JsonNode json =
+        new ObjectMapper().readTree(repoRules().resolve("firebreak-rules.schema.json").toFile());
     assertThat(meta.validate(json)).isEmpty();
-    assertThat(meta.validate(new ObjectMapper().readTree("{\"type\": 5}"))).as("the meta-schema checks").isNotEmpty();
-    assertThat(json.get("$schema").asText()).isEqualTo("https://json-schema.org/draft/2020-12/schema");
+    assertThat(meta.validate(new ObjectMapper().readTree("{\"type\": 5}")))
+        .as("the meta-schema checks")
+        .isNotEmpty();
+    assertThat(json.get("$schema").asText())
+        .isEqualTo("https://json-schema.org/draft/2020-12/schema");
   }
 
   static Stream<String> validFiles() throws IOException {
@@ -122,8 +132,12 @@ class SchemaAgreementTest {
 
   static Stream<String> repoRuleFiles() throws IOException {
     try (Stream<Path> files = Files.list(repoRules())) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml") || n.endsWith(".yml"))
-          .sorted().toList().stream();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml") || n.endsWith(".yml"))
+          .sorted()
+          .toList()
+          .stream();
     }
   }
 
@@ -140,16 +154,23 @@ class SchemaAgreementTest {
   void invalidFilesFailTheSchemaUnlessTheirMistakeIsBeyondIt(String name) throws Exception {
     byte[] content = Files.readAllBytes(RulesParserTest.resources("invalid").resolve(name));
     assertThat(catchThrowableOfType(RulesException.class, () -> RulesParser.parse(name, content)))
-        .as(name + " is rejected by the parser").isNotNull();
+        .as(name + " is rejected by the parser")
+        .isNotNull();
     if (YAML_LEVEL.contains(name)) {
       return;
     }
     List<String> errors = schemaErrors(content);
     if (SEMANTIC_ONLY.contains(name)) {
-      assertThat(errors).as(name + " is listed as semantic-only: the schema must accept it").isEmpty();
+      assertThat(errors)
+          .as(name + " is listed as semantic-only: the schema must accept it")
+          .isEmpty();
     } else {
-      assertThat(errors).as(name + " has a mistake the schema can see: add it to the schema,"
-          + " or list it in SEMANTIC_ONLY / YAML_LEVEL with the reason").isNotEmpty();
+      assertThat(errors)
+          .as(
+              name
+                  + " has a mistake the schema can see: add it to the schema,"
+                  + " or list it in SEMANTIC_ONLY / YAML_LEVEL with the reason")
+          .isNotEmpty();
     }
   }
 
@@ -160,7 +181,10 @@ class SchemaAgreementTest {
     assertThat(SEMANTIC_ONLY).doesNotContainAnyElementsOf(YAML_LEVEL);
   }
 
-  /** Every rules file of the repository: the modeline first, valid for the parser, the schema and validate. */
+  /**
+   * Every rules file of the repository: the modeline first, valid for the parser, the schema and
+   * validate.
+   */
   @ParameterizedTest(name = "rules/{0}")
   @MethodSource("repoRuleFiles")
   void everyRulesFileOfTheRepositoryCarriesTheModelineAndIsValid(String name) throws Exception {
@@ -172,8 +196,11 @@ class SchemaAgreementTest {
     RulesParser.parse(name, content);
     assertThat(schemaErrors(content)).as(name).isEmpty();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = ValidateCommand.run(List.of(file.toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    int code =
+        ValidateCommand.run(
+            List.of(file.toString()),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
     assertThat(code).as(out.toString(StandardCharsets.UTF_8)).isZero();
   }
 
@@ -185,39 +212,53 @@ class SchemaAgreementTest {
   /** Small cases at the edges of the patterns and enums, each judged alike by both. */
   @Test
   void edgesOfThePatternsAgree() throws Exception {
-    String target = "version: 1\ntargets:\n  - {name: a, class: %s, method: %s, fallback: %s, rules: [%s]}\n";
-    List<String[]> cases = List.of(
-        new String[] {"com.acme.**", "\"*\"", "throw", ""},
-        new String[] {"\"com.acme.*Service\"", "\"get?\"", "return-arg:255", ""},
-        new String[] {"com.acme.Outer$Inner", "expand", "return-arg:0", ""},
-        new String[] {"com.acme.Outer$Inner", "expand", "return-arg:09", ""},
-        new String[] {"\"com.acme.\u00e9t\u00e9.R\"", "\u00e9crire", "\"return-value:a b: c\"", ""},
-        new String[] {"A", "_x", "return-default", "{name: r, duration: 1ms, action: alert}"},
-        new String[] {"A", "x", "return-null", "{name: r, duration: 0001s, action: limit}"},
-        new String[] {"A", "x", "throw", "{name: r, duration: 1d, action: alert}"},
-        new String[] {"A", "x", "throw", "{name: r, duration: 1S, action: alert}"},
-        new String[] {"A", "x", "throw", "{name: r, duration: 0ms, action: alert}"},
-        new String[] {"A", "x", "throw", "{name: r, depth: 2147483647, action: trip}"},
-        new String[] {"A", "x", "throw", "{name: r, depth: 2147483648, action: trip}"},
-        new String[] {"A", "x", "throw", "{name: r, depth: 1.5, action: trip}"},
-        new String[] {"A", "x", "throw", "{name: r, latency: {percentile: 100, above: 1s, window: 1m}, action: trip}"},
-        new String[] {"A", "x", "throw", "{name: r, latency: {percentile: 99.99, above: 1s, window: 1m}, action: limit}"},
-        new String[] {"A", "x", "throw", "{name: 7, depth: 3, action: alert, mode: observe}"},
-        new String[] {"A", "x", "throw", "{name: r, depth: 3, action: ALERT}"},
-        new String[] {"A", "x", "throw", "{name: r-, depth: 3, action: alert}"},
-        new String[] {"A", "x", "throw", "{name: r_, depth: 3, action: alert}"},
-        new String[] {"a.b.", "x", "throw", ""},
-        new String[] {"a..b", "x", "throw", ""},
-        new String[] {"\"a.b.***\"", "x", "throw", ""},
-        new String[] {"1a", "x", "throw", ""},
-        new String[] {"a-b", "x", "throw", ""},
-        new String[] {"A", "\"x**\"", "throw", ""},
-        new String[] {"A", "a.b", "throw", ""},
-        new String[] {"A", "\"<init>\"", "throw", ""},
-        new String[] {"A", "x", "return-arg:256", ""},
-        new String[] {"A", "x", "return-arg:-1", ""},
-        new String[] {"A", "x", "\"return-value:\"", ""},
-        new String[] {"A", "x", "return-nul", ""});
+    String target =
+        "version: 1\ntargets:\n  - {name: a, class: %s, method: %s, fallback: %s, rules: [%s]}\n";
+    List<String[]> cases =
+        List.of(
+            new String[] {"com.acme.**", "\"*\"", "throw", ""},
+            new String[] {"\"com.acme.*Service\"", "\"get?\"", "return-arg:255", ""},
+            new String[] {"com.acme.Outer$Inner", "expand", "return-arg:0", ""},
+            new String[] {"com.acme.Outer$Inner", "expand", "return-arg:09", ""},
+            new String[] {
+              "\"com.acme.\u00e9t\u00e9.R\"", "\u00e9crire", "\"return-value:a b: c\"", ""
+            },
+            new String[] {"A", "_x", "return-default", "{name: r, duration: 1ms, action: alert}"},
+            new String[] {"A", "x", "return-null", "{name: r, duration: 0001s, action: limit}"},
+            new String[] {"A", "x", "throw", "{name: r, duration: 1d, action: alert}"},
+            new String[] {"A", "x", "throw", "{name: r, duration: 1S, action: alert}"},
+            new String[] {"A", "x", "throw", "{name: r, duration: 0ms, action: alert}"},
+            new String[] {"A", "x", "throw", "{name: r, depth: 2147483647, action: trip}"},
+            new String[] {"A", "x", "throw", "{name: r, depth: 2147483648, action: trip}"},
+            new String[] {"A", "x", "throw", "{name: r, depth: 1.5, action: trip}"},
+            new String[] {
+              "A",
+              "x",
+              "throw",
+              "{name: r, latency: {percentile: 100, above: 1s, window: 1m}, action: trip}"
+            },
+            new String[] {
+              "A",
+              "x",
+              "throw",
+              "{name: r, latency: {percentile: 99.99, above: 1s, window: 1m}, action: limit}"
+            },
+            new String[] {"A", "x", "throw", "{name: 7, depth: 3, action: alert, mode: observe}"},
+            new String[] {"A", "x", "throw", "{name: r, depth: 3, action: ALERT}"},
+            new String[] {"A", "x", "throw", "{name: r-, depth: 3, action: alert}"},
+            new String[] {"A", "x", "throw", "{name: r_, depth: 3, action: alert}"},
+            new String[] {"a.b.", "x", "throw", ""},
+            new String[] {"a..b", "x", "throw", ""},
+            new String[] {"\"a.b.***\"", "x", "throw", ""},
+            new String[] {"1a", "x", "throw", ""},
+            new String[] {"a-b", "x", "throw", ""},
+            new String[] {"A", "\"x**\"", "throw", ""},
+            new String[] {"A", "a.b", "throw", ""},
+            new String[] {"A", "\"<init>\"", "throw", ""},
+            new String[] {"A", "x", "return-arg:256", ""},
+            new String[] {"A", "x", "return-arg:-1", ""},
+            new String[] {"A", "x", "\"return-value:\"", ""},
+            new String[] {"A", "x", "return-nul", ""});
     List<String> files = new ArrayList<>();
     for (String[] c : cases) {
       files.add(String.format(target, (Object[]) c));
@@ -229,7 +270,8 @@ class SchemaAgreementTest {
     files.add("version: 1\nalerts: {log: off, labels: {on: yes, n: 2, _x: y}}\ntargets: []\n");
     files.add("version: 1\nalerts: {labels: {9x: y}}\ntargets: []\n");
     files.add("version: 1\nalerts: {labels: {x: }}\ntargets: []\n");
-    files.add("version: 1\nalerts: {alertmanager: https://am.example:9093/x, webhook: \"HTTP://h/hook?a=b\"}\ntargets: []\n");
+    files.add(
+        "version: 1\nalerts: {alertmanager: https://am.example:9093/x, webhook: \"HTTP://h/hook?a=b\"}\ntargets: []\n");
     files.add("version: 1\nalerts: {webhook: \"http:///nohost\"}\ntargets: []\n");
     files.add("version: 1\nalerts: {webhook: mailto:x@y}\ntargets: []\n");
     files.add("version: 1\nreload: {watch: no, interval: 500ms}\ntargets: []\n");
@@ -240,52 +282,76 @@ class SchemaAgreementTest {
     // Not here: "version: 1.0" or "depth: 32.0". YAML types them as floats and the parser wants
     // integers, but JSON Schema (2020-12) counts 1.0 as the integer 1: only validate sees it.
     files.add("version: 1\ntargets: []\nmode: null\n");
-    files.add("version: 1\ntargets:\n  - {name: a, class: A, rules: [], subtypes: yes, capture-argument: off, force: open}\n");
+    files.add(
+        "version: 1\ntargets:\n  - {name: a, class: A, rules: [], subtypes: yes, capture-argument: off, force: open}\n");
     files.add("version: 1\ntargets:\n  - {name: a, class: A, rules: [], force: half}\n");
     files.add("version: 1\ntargets:\n  - {name: a, class: A, rules: [], group: 12}\n");
-    files.add("version: 1\ntargets:\n  - {name: a, class: A, rules: [{name: r, calls-per-invocation: {limit: 10_000, of: b}, action: trip}]}\n"
-        + "  - {name: b, class: B, rules: []}\n");
-    files.add("version: 1\ntargets:\n  - {name: a, class: A, rules: [{name: r, calls-per-invocation: {limit: 1, of: B}, action: trip}]}\n");
+    files.add(
+        "version: 1\ntargets:\n  - {name: a, class: A, rules: [{name: r, calls-per-invocation: {limit: 10_000, of: b}, action: trip}]}\n"
+            + "  - {name: b, class: B, rules: []}\n");
+    files.add(
+        "version: 1\ntargets:\n  - {name: a, class: A, rules: [{name: r, calls-per-invocation: {limit: 1, of: B}, action: trip}]}\n");
     for (String file : files) {
       byte[] content = file.getBytes(StandardCharsets.UTF_8);
-      boolean parserAccepts = catchThrowableOfType(RulesException.class, () -> RulesParser.parse("edge.yaml", content)) == null;
+      boolean parserAccepts =
+          catchThrowableOfType(RulesException.class, () -> RulesParser.parse("edge.yaml", content))
+              == null;
       List<String> schemaErrors = schemaErrors(content);
       assertThat(schemaErrors.isEmpty())
-          .as("parser %s, schema %s:%n%s%s", parserAccepts ? "accepts" : "rejects",
-              schemaErrors.isEmpty() ? "accepts" : "rejects", file, schemaErrors)
+          .as(
+              "parser %s, schema %s:%n%s%s",
+              parserAccepts ? "accepts" : "rejects",
+              schemaErrors.isEmpty() ? "accepts" : "rejects",
+              file,
+              schemaErrors)
           .isEqualTo(parserAccepts);
     }
   }
 
-  /** metrics.tls and metrics.basic-auth: judged alike, given files that exist (their existence is beyond a schema). */
+  /**
+   * metrics.tls and metrics.basic-auth: judged alike, given files that exist (their existence is
+   * beyond a schema).
+   */
   @Test
   void metricsTlsAndBasicAuthAgree(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
     Path secret = Files.writeString(dir.resolve("secret"), "pw");
-    Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Files.setPosixFilePermissions(
+        secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     String f = secret.toString();
-    List<String> files = List.of(
-        "metrics: {tls: {keystore: " + f + ", password-file: " + f + "}}",
-        "metrics: {basic-auth: {user: prom, password-file: " + f + "}}",
-        "metrics: {basic-auth: {user: 7, password-file: " + f + "}}",
-        "metrics: {tls: {keystore: " + f + "}}",
-        "metrics: {tls: {password-file: " + f + "}}",
-        "metrics: {tls: {keystore: " + f + ", password-file: " + f + ", alias: x}}",
-        "metrics: {tls: " + f + "}",
-        "metrics: {tls: {keystore: \"\", password-file: " + f + "}}",
-        "metrics: {basic-auth: {user: \"a:b\", password-file: " + f + "}}",
-        "metrics: {basic-auth: {password-file: " + f + "}}",
-        "metrics: {basic-auth: {user: prom}}",
-        "metrics: {basic-auth: {user: prom, password: x, password-file: " + f + "}}");
+    List<String> files =
+        List.of(
+            "metrics: {tls: {keystore: " + f + ", password-file: " + f + "}}",
+            "metrics: {basic-auth: {user: prom, password-file: " + f + "}}",
+            "metrics: {basic-auth: {user: 7, password-file: " + f + "}}",
+            "metrics: {tls: {keystore: " + f + "}}",
+            "metrics: {tls: {password-file: " + f + "}}",
+            "metrics: {tls: {keystore: " + f + ", password-file: " + f + ", alias: x}}",
+            "metrics: {tls: " + f + "}",
+            "metrics: {tls: {keystore: \"\", password-file: " + f + "}}",
+            "metrics: {basic-auth: {user: \"a:b\", password-file: " + f + "}}",
+            "metrics: {basic-auth: {password-file: " + f + "}}",
+            "metrics: {basic-auth: {user: prom}}",
+            "metrics: {basic-auth: {user: prom, password: x, password-file: " + f + "}}");
     for (String metrics : files) {
-      byte[] content = ("version: 1\n" + metrics + "\ntargets: []\n").getBytes(StandardCharsets.UTF_8);
-      boolean parserAccepts = catchThrowableOfType(RulesException.class, () -> RulesParser.parse("edge.yaml", content)) == null;
+      byte[] content =
+          ("version: 1\n" + metrics + "\ntargets: []\n").getBytes(StandardCharsets.UTF_8);
+      boolean parserAccepts =
+          catchThrowableOfType(RulesException.class, () -> RulesParser.parse("edge.yaml", content))
+              == null;
       List<String> schemaErrors = schemaErrors(content);
-      assertThat(schemaErrors.isEmpty()).as("parser %s, schema %s: %s %s", parserAccepts ? "accepts" : "rejects",
-          schemaErrors.isEmpty() ? "accepts" : "rejects", metrics, schemaErrors).isEqualTo(parserAccepts);
+      assertThat(schemaErrors.isEmpty())
+          .as(
+              "parser %s, schema %s: %s %s",
+              parserAccepts ? "accepts" : "rejects",
+              schemaErrors.isEmpty() ? "accepts" : "rejects",
+              metrics,
+              schemaErrors)
+          .isEqualTo(parserAccepts);
     }
   }
 
-  // ------------------------------------------------------------------ YAML as the parser sees it, as JSON
+  // ------------------------------------------------------------------ YAML as the parser sees it,
+  // as JSON
 
   static List<String> schemaErrors(byte[] content) {
     JsonNode json = toJson(new String(content, StandardCharsets.UTF_8));
@@ -298,12 +364,17 @@ class SchemaAgreementTest {
     options.setAllowDuplicateKeys(true);
     options.setMergeOnCompose(false);
     options.setTagInspector(tag -> true); // tags become plain values; nothing is constructed
-    Composer composer = new Composer(new ParserImpl(new StreamReader(new StringReader(yaml)), options), new Resolver(), options);
+    Composer composer =
+        new Composer(
+            new ParserImpl(new StreamReader(new StringReader(yaml)), options),
+            new Resolver(),
+            options);
     Node root = composer.getSingleNode();
     return root == null ? JsonNodeFactory.instance.nullNode() : json(root, 0);
   }
 
-  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("[-+]?(0|[1-9][0-9]*)");
+  private static final java.util.regex.Pattern DECIMAL =
+      java.util.regex.Pattern.compile("[-+]?(0|[1-9][0-9]*)");
 
   static JsonNode json(Node node, int depth) {
     JsonNodeFactory f = JsonNodeFactory.instance;
@@ -339,7 +410,9 @@ class SchemaAgreementTest {
     }
     if (tag.equals(Tag.INT)) {
       String d = v.replace("_", "");
-      return DECIMAL.matcher(d).matches() ? f.numberNode(new BigInteger(d.startsWith("+") ? d.substring(1) : d)) : f.textNode(v);
+      return DECIMAL.matcher(d).matches()
+          ? f.numberNode(new BigInteger(d.startsWith("+") ? d.substring(1) : d))
+          : f.textNode(v);
     }
     if (tag.equals(Tag.FLOAT)) {
       try {

@@ -5,24 +5,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.firebreak.alert.AlertEvent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.AbstractList;
 import java.util.AbstractMap;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** SPEC section 4 {@code argument}: shape without content, unless {@code capture-argument: true}. */
+/**
+ * SPEC section 4 {@code argument}: shape without content, unless {@code capture-argument: true}.
+ */
 class ArgumentEvidenceTest {
   private static final MethodInfo EXPAND =
-      new MethodInfo(0, "a.R", "expand", "(Ljava/lang/String;I)Ljava/lang/String;", "expand(String,int)",
-          "java.lang.String", List.of("java.lang.String", "int"), "t");
+      new MethodInfo(
+          0,
+          "a.R",
+          "expand",
+          "(Ljava/lang/String;I)Ljava/lang/String;",
+          "expand(String,int)",
+          "java.lang.String",
+          List.of("java.lang.String", "int"),
+          "t");
 
   private static String sha(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -60,13 +70,15 @@ class ArgumentEvidenceTest {
 
   /**
    * Issue 16: the description runs on the application's thread when a rule fires; a lazy ORM
-   * collection's size() runs a query, a CharSequence's toString() may render a document. None of
-   * an application object's methods may be called, even with capture-argument: true.
+   * collection's size() runs a query, a CharSequence's toString() may render a document. None of an
+   * application object's methods may be called, even with capture-argument: true.
    */
   @Test
   void neverCallsAMethodOfAnApplicationObject() {
     AtomicInteger calls = new AtomicInteger();
-    Object[] hostile = {new LazyList(calls), new LazyMap(calls), new Rendered(calls), new Rendered(calls) {}};
+    Object[] hostile = {
+      new LazyList(calls), new LazyMap(calls), new Rendered(calls), new Rendered(calls) {}
+    };
     for (Object arg : hostile) {
       for (boolean capture : new boolean[] {false, true}) {
         AlertEvent.ArgumentInfo a = Arguments.describe(arg, EXPAND, capture);
@@ -92,13 +104,16 @@ class ArgumentEvidenceTest {
     assertThat(Arguments.describe(small, EXPAND, false).sha256()).isEqualTo(sha(small));
 
     String ascii = "a".repeat(1 << 20);
-    assertThat(Arguments.describe(ascii, EXPAND, false).sha256()).isEqualTo(sha("a".repeat(64 * 1024)));
+    assertThat(Arguments.describe(ascii, EXPAND, false).sha256())
+        .isEqualTo(sha("a".repeat(64 * 1024)));
     assertThat(Arguments.describe(ascii, EXPAND, false).length()).isEqualTo(1 << 20);
     // multi-byte characters: as many whole characters as fit in 64 KB (21845 x 3 bytes)
     String checks = "\u2713".repeat(30_000);
-    assertThat(Arguments.describe(checks, EXPAND, false).sha256()).isEqualTo(sha("\u2713".repeat(21_845)));
+    assertThat(Arguments.describe(checks, EXPAND, false).sha256())
+        .isEqualTo(sha("\u2713".repeat(21_845)));
     String exact = "\u00e9".repeat(40_000);
-    assertThat(Arguments.describe(exact, EXPAND, false).sha256()).isEqualTo(sha("\u00e9".repeat(32_768)));
+    assertThat(Arguments.describe(exact, EXPAND, false).sha256())
+        .isEqualTo(sha("\u00e9".repeat(32_768)));
   }
 
   private static String sha(byte[] b) throws Exception {

@@ -17,6 +17,8 @@ class CurrentStackTest {
     assertThat(stack.length).isGreaterThan(1500);
     assertThat(stack[0].getMethodName()).isEqualTo("currentStack");
     assertThat(stack).filteredOn(f -> f.getMethodName().equals("deep")).hasSize(1501);
-    assertThat(stack).anySatisfy(f -> assertThat(f.getMethodName()).isEqualTo("keepsFramesBelowTheFirstThousand"));
+    assertThat(stack)
+        .anySatisfy(
+            f -> assertThat(f.getMethodName()).isEqualTo("keepsFramesBelowTheFirstThousand"));
   }
 }

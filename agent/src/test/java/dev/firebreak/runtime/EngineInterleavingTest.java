@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.alert.AlertSink;
 import dev.firebreak.alert.AlertEvent;
+import dev.firebreak.alert.AlertSink;
 import dev.firebreak.bootstrap.Dispatcher;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.bootstrap.ShortCircuitException;
@@ -39,31 +39,54 @@ class EngineInterleavingTest {
   }
 
   private static String target(String name, String method, String rules) {
-    return "  - {name: " + name + ", class: a.A, method: '" + method + "', fallback: return-null, rules: [" + rules + "]}\n";
+    return "  - {name: "
+        + name
+        + ", class: a.A, method: '"
+        + method
+        + "', fallback: return-null, rules: ["
+        + rules
+        + "]}\n";
   }
 
   private static MethodInfo register(Engine engine, String method, String target) {
-    return engine.register("a.A", method, "()Ljava/lang/String;", method + "()", "java.lang.String", List.of(), target);
+    return engine.register(
+        "a.A",
+        method,
+        "()Ljava/lang/String;",
+        method + "()",
+        "java.lang.String",
+        List.of(),
+        target);
   }
 
-  /** Issue 13, 2: a reload pushes counter ids past a thread's arrays; its next call must not throw. */
+  /**
+   * Issue 13, 2: a reload pushes counter ids past a thread's arrays; its next call must not throw.
+   */
   @Test
-  void aThreadMadeBeforeAReloadThatAddsManyCountersRunsTheNewBudgetsWithoutFailing() throws Exception {
+  void aThreadMadeBeforeAReloadThatAddsManyCountersRunsTheNewBudgetsWithoutFailing()
+      throws Exception {
     Engine engine = new Engine(new AlertDispatcher());
     engine.apply(rules(target("outer", "run", "{name: outer-deep, depth: 50, action: limit}")));
     MethodInfo run = register(engine, "run", "outer");
-    long first = engine.enter(run.id(), null, null); // the thread's state is made now, with small arrays
+    long first =
+        engine.enter(run.id(), null, null); // the thread's state is made now, with small arrays
     engine.exit(run.id(), first, null);
     StringBuilder many = new StringBuilder();
     for (int i = 0; i < 20; i++) {
-      many.append(target("filler-" + i, "f" + i, "{name: filler-" + i + "-deep, depth: 5, action: alert}"));
+      many.append(
+          target("filler-" + i, "f" + i, "{name: filler-" + i + "-deep, depth: 5, action: alert}"));
     }
     many.append(target("outer", "run", "{name: outer-deep, depth: 50, action: limit}"));
-    many.append(target("inner", "tick", "{name: inner-budget, calls-per-invocation: {limit: 2, of: outer}, action: limit}"));
+    many.append(
+        target(
+            "inner",
+            "tick",
+            "{name: inner-budget, calls-per-invocation: {limit: 2, of: outer}, action: limit}"));
     engine.apply(rules(many.toString()));
     MethodInfo tick = register(engine, "tick", "inner");
     for (int message = 0; message < 3; message++) {
-      long outer = engine.enter(run.id(), null, null); // the outermost call resets a budget slot past 16
+      long outer =
+          engine.enter(run.id(), null, null); // the outermost call resets a budget slot past 16
       assertThat(outer).isGreaterThan(Dispatcher.UNTRACKED);
       int shorts = 0;
       for (int i = 0; i < 3; i++) {
@@ -75,7 +98,9 @@ class EngineInterleavingTest {
         }
       }
       engine.exit(run.id(), outer, null);
-      assertThat(shorts).as("message %d: the third call of three is over a budget of 2", message).isEqualTo(1);
+      assertThat(shorts)
+          .as("message %d: the third call of three is over a budget of 2", message)
+          .isEqualTo(1);
     }
   }
 
@@ -120,7 +145,8 @@ class EngineInterleavingTest {
   void aThrowFallbackStaysAThrowWhenAReloadLandsBeforeIt() throws Exception {
     Engine engine = new Engine(new AlertDispatcher());
     engine.apply(
-        rules("  - {name: r, class: a.A, method: f, rules: [{name: r-open, depth: 1, action: trip}], force: open}\n"));
+        rules(
+            "  - {name: r, class: a.A, method: f, rules: [{name: r-open, depth: 1, action: trip}], force: open}\n"));
     MethodInfo f = register(engine, "f", "r");
     assertThat(engine.enter(f.id(), null, null)).isEqualTo(Dispatcher.SHORT_CIRCUIT);
     engine.apply(rules(""));
@@ -184,20 +210,26 @@ class EngineInterleavingTest {
   void aLatencyRuleIsJudgedPerTargetAndResolvesOnlyWhenNoMethodIsSlow() throws Exception {
     AlertDispatcher alerts = new AlertDispatcher();
     List<AlertEvent> got = new java.util.concurrent.CopyOnWriteArrayList<>();
-    alerts.setSinks(List.of(new AlertSink() {
-      @Override
-      public String name() {
-        return "memory";
-      }
+    alerts.setSinks(
+        List.of(
+            new AlertSink() {
+              @Override
+              public String name() {
+                return "memory";
+              }
 
-      @Override
-      public void send(AlertEvent event) {
-        got.add(event);
-      }
-    }));
+              @Override
+              public void send(AlertEvent event) {
+                got.add(event);
+              }
+            }));
     Engine engine = new Engine(alerts);
     engine.apply(
-        rules(target("r", "*", "{name: r-slow, latency: {percentile: 99, above: 50ms, window: 2s}, action: alert}")));
+        rules(
+            target(
+                "r",
+                "*",
+                "{name: r-slow, latency: {percentile: 99, above: 50ms, window: 2s}, action: alert}")));
     MethodInfo a = register(engine, "a", "r");
     MethodInfo b = register(engine, "b", "r");
     Monitor monitor = new Monitor(engine);
@@ -232,8 +264,10 @@ class EngineInterleavingTest {
   /** Issue 13, 7: a window's memory does not grow with its length. */
   @Test
   void aLatencyWindowKeepsAFixedNumberOfSubWindows() {
-    LatencyWindow hour = new LatencyWindow(3600, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, 1);
-    LatencyWindow half = new LatencyWindow(30, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, 1);
+    LatencyWindow hour =
+        new LatencyWindow(3600, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, 1);
+    LatencyWindow half =
+        new LatencyWindow(30, ThreadState.LOWEST_NANOS, ThreadState.HIGHEST_NANOS, 1);
     assertThat(hour.slots()).isLessThanOrEqualTo(LatencyWindow.MAX_SLOTS + 1);
     assertThat(half.slots()).isLessThanOrEqualTo(LatencyWindow.MAX_SLOTS + 1);
     assertThat(hour.seconds()).isEqualTo(3600);
@@ -246,7 +280,9 @@ class EngineInterleavingTest {
     assertThat(hour.window(start + 65 * 60 * 1000 * MS).getTotalCount()).isZero();
   }
 
-  /** Issue 13, 9: a part of the evaluator that fails does not keep an open switch from half-opening. */
+  /**
+   * Issue 13, 9: a part of the evaluator that fails does not keep an open switch from half-opening.
+   */
   @Test
   void aFailingDrainDoesNotStopTheSwitchesFromBeingPolled() throws Exception {
     Engine engine = new Engine(new AlertDispatcher());

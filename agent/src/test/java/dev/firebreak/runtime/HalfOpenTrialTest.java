@@ -27,8 +27,7 @@ class HalfOpenTrialTest {
                     + "      {name: r-trip, depth: 3, action: trip},\n"
                     + "      {name: r-limit, depth: 1, action: limit}]}\n")
                 .getBytes(StandardCharsets.UTF_8)));
-    MethodInfo f =
-        engine.register("a.R", "f", "()V", "f()", "void", List.of(), "r");
+    MethodInfo f = engine.register("a.R", "f", "()V", "f()", "void", List.of(), "r");
     KillSwitch ks = engine.killSwitch("r");
     ks.trip(0, "r-trip");
     ks.poll(System.nanoTime());

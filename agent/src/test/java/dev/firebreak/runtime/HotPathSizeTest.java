@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The hot path is compiled into every instrumented method only if C2 may inline it: a hot callee
- * must stay within {@code -XX:FreqInlineSize} (325 bytecode bytes on x86-64). Before the rare
- * paths of {@link Engine#enter(int, Object, Object)} moved into their own methods it was 644
- * bytes, stayed a real call, and the 2-thread benchmark cost 12 % more per call than 1 thread
+ * must stay within {@code -XX:FreqInlineSize} (325 bytecode bytes on x86-64). Before the rare paths
+ * of {@link Engine#enter(int, Object, Object)} moved into their own methods it was 644 bytes,
+ * stayed a real call, and the 2-thread benchmark cost 12 % more per call than 1 thread
  * (benchmarks/README.md). This keeps the next change from undoing that unnoticed.
  */
 class HotPathSizeTest {
@@ -36,8 +36,8 @@ class HotPathSizeTest {
   }
 
   /**
-   * Bytecode length of every method of {@code type}, by name and descriptor: each method is
-   * written again by ASM with a label after its last instruction, whose offset is the length.
+   * Bytecode length of every method of {@code type}, by name and descriptor: each method is written
+   * again by ASM with a label after its last instruction, whose offset is the length.
    */
   static Map<String, Integer> codeSizes(Class<?> type) throws IOException {
     Map<String, Integer> sizes = new HashMap<>();
@@ -48,10 +48,15 @@ class HotPathSizeTest {
               new ClassVisitor(Opcodes.ASM9, new ClassWriter(0)) {
                 @Override
                 public MethodVisitor visitMethod(
-                    int access, String name, String descriptor, String signature, String[] exceptions) {
+                    int access,
+                    String name,
+                    String descriptor,
+                    String signature,
+                    String[] exceptions) {
                   String key = name + descriptor;
                   return new MethodVisitor(
-                      Opcodes.ASM9, super.visitMethod(access, name, descriptor, signature, exceptions)) {
+                      Opcodes.ASM9,
+                      super.visitMethod(access, name, descriptor, signature, exceptions)) {
                     @Override
                     public void visitMaxs(int maxStack, int maxLocals) {
                       Label end = new Label();

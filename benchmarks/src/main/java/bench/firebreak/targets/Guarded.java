@@ -6,7 +6,8 @@ import org.openjdk.jmh.annotations.CompilerControl;
  * Instrumented by the rules file: target {@code bench-guarded} (a depth rule and a latency rule).
  *
  * <p>The agent never instruments classes under {@code dev.firebreak.*}, so the benchmark targets
- * live in this package. The body is the same in every target class ({@code dev.firebreak.benchmarks.Plain} too).
+ * live in this package. The body is the same in every target class ({@code
+ * dev.firebreak.benchmarks.Plain} too).
  */
 public final class Guarded {
 

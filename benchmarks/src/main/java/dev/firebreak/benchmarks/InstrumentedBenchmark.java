@@ -23,26 +23,33 @@ import org.openjdk.jmh.infra.Blackhole;
  * the benchmark loop), only the class differs:
  *
  * <ul>
- *   <li>{@code bare}: {@link Plain#work}, under {@code dev.firebreak.*}, which the agent never touches.
- *   <li>{@code twoNanoTime}: {@link Plain#work} between two {@link System#nanoTime()} calls: the floor
- *       of timing one call, which the added cost of {@code firebreak} is compared to.
- *   <li>{@code firebreak}: {@link Guarded#work}, target {@code bench-guarded}: a depth rule (1000, trip)
- *       and a latency rule (p99 above 1s over 30s, alert) on every call.
- *   <li>{@code firebreakOpen}: {@link Forced#work}, target {@code bench-forced} with {@code force: open}
- *       and {@code fallback: return-default}: the short-circuit path (the body never runs, returns 0).
+ *   <li>{@code bare}: {@link Plain#work}, under {@code dev.firebreak.*}, which the agent never
+ *       touches.
+ *   <li>{@code twoNanoTime}: {@link Plain#work} between two {@link System#nanoTime()} calls: the
+ *       floor of timing one call, which the added cost of {@code firebreak} is compared to.
+ *   <li>{@code firebreak}: {@link Guarded#work}, target {@code bench-guarded}: a depth rule (1000,
+ *       trip) and a latency rule (p99 above 1s over 30s, alert) on every call.
+ *   <li>{@code firebreakOpen}: {@link Forced#work}, target {@code bench-forced} with {@code force:
+ *       open} and {@code fallback: return-default}: the short-circuit path (the body never runs,
+ *       returns 0).
  *   <li>{@code unmatched}: {@link Unguarded#work}, a class no target names, in the same JVM.
  * </ul>
  *
  * <p>The agent jar and the rules file are given relative to the working directory, so run from the
- * repository root (see README.md); {@link #checkAgent()} fails the run if the agent is not attached,
- * rather than measuring an uninstrumented method. To run from elsewhere, replace the fork's
- * arguments on the command line: {@code -jvmArgsAppend "-javaagent:/abs/firebreak-agent.jar=rules=/abs/firebreak-bench.yaml"}.
+ * repository root (see README.md); {@link #checkAgent()} fails the run if the agent is not
+ * attached, rather than measuring an uninstrumented method. To run from elsewhere, replace the
+ * fork's arguments on the command line: {@code -jvmArgsAppend
+ * "-javaagent:/abs/firebreak-agent.jar=rules=/abs/firebreak-bench.yaml"}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-javaagent:" + InstrumentedBenchmark.AGENT_JAR + "=rules=" + InstrumentedBenchmark.RULES})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "-javaagent:" + InstrumentedBenchmark.AGENT_JAR + "=rules=" + InstrumentedBenchmark.RULES
+    })
 @State(Scope.Thread)
 public class InstrumentedBenchmark {
 
@@ -59,7 +66,8 @@ public class InstrumentedBenchmark {
   public void checkAgent() throws InterruptedException {
     // the agent starts on its own thread (startup=background): wait for its instrumentation
     long deadline = System.nanoTime() + 60_000_000_000L;
-    while ("starting".equals(System.getProperty("firebreak.status")) && System.nanoTime() < deadline) {
+    while ("starting".equals(System.getProperty("firebreak.status"))
+        && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     boolean probe;
@@ -74,10 +82,17 @@ public class InstrumentedBenchmark {
     int guarded = Guarded.work(x);
     if (!probe || forced != 0 || guarded != Plain.work(x)) {
       throw new IllegalStateException(
-          "the Firebreak agent is not attached or the rules did not apply (Probe on boot class path: " + probe
-              + ", Forced.work(" + x + ") = " + forced + ", expected 0; Guarded.work = " + guarded
+          "the Firebreak agent is not attached or the rules did not apply (Probe on boot class path: "
+              + probe
+              + ", Forced.work("
+              + x
+              + ") = "
+              + forced
+              + ", expected 0; Guarded.work = "
+              + guarded
               + "). Build the agent and run from the repository root (working dir: "
-              + System.getProperty("user.dir") + "), or pass -jvmArgsAppend with absolute paths.");
+              + System.getProperty("user.dir")
+              + "), or pass -jvmArgsAppend with absolute paths.");
     }
   }
 

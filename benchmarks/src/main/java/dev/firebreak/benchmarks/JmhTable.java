@@ -11,34 +11,42 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The per-call tables of {@code benchmarks/README.md}, made from JMH's JSON results (the
- * {@code -rf json} files of one thread count and mode each):
+ * The per-call tables of {@code benchmarks/README.md}, made from JMH's JSON results (the {@code -rf
+ * json} files of one thread count and mode each):
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.JmhTable \
  *     avgt-t1.json avgt-t2.json [sample-t1.json sample-t2.json]
  * </pre>
  *
- * <p>Each argument may list several files separated by commas: rounds of the same run
- * ({@code run-rounds.sh}), one fork per benchmark each. A benchmark's score is then the median of
- * its rounds and the "±" column gives their range, because on a shared VM whole forks run fast or
- * slow together and a mean of neighbouring forks hides that.
+ * <p>Each argument may list several files separated by commas: rounds of the same run ({@code
+ * run-rounds.sh}), one fork per benchmark each. A benchmark's score is then the median of its
+ * rounds and the "±" column gives their range, because on a shared VM whole forks run fast or slow
+ * together and a mean of neighbouring forks hides that.
  *
  * <p>Each row is compared with the baselines of its own fork kind: {@code InstrumentedBenchmark}
- * rows with {@code InstrumentedBenchmark.bare} and {@code .twoNanoTime} (the agent attached),
- * every other row with {@code NoAgentBenchmark}'s. "Above the floor" is benchmark − twoNanoTime;
- * "added cost / floor" is (benchmark − bare) / (twoNanoTime − bare).
+ * rows with {@code InstrumentedBenchmark.bare} and {@code .twoNanoTime} (the agent attached), every
+ * other row with {@code NoAgentBenchmark}'s. "Above the floor" is benchmark − twoNanoTime; "added
+ * cost / floor" is (benchmark − bare) / (twoNanoTime − bare).
  */
 public final class JmhTable {
   private JmhTable() {}
 
   /** One benchmark's result in one file. */
-  record Row(String benchmark, double score, double error, double bytesPerOp, Map<String, Object> percentiles,
-      double min, double max, int rounds) {}
+  record Row(
+      String benchmark,
+      double score,
+      double error,
+      double bytesPerOp,
+      Map<String, Object> percentiles,
+      double min,
+      double max,
+      int rounds) {}
 
   public static void main(String[] args) throws IOException {
     if (args.length != 2 && args.length != 4) {
-      System.err.println("usage: JmhTable avgt-t1.json avgt-t2.json [sample-t1.json sample-t2.json]");
+      System.err.println(
+          "usage: JmhTable avgt-t1.json avgt-t2.json [sample-t1.json sample-t2.json]");
       System.exit(2);
     }
     Map<String, Row> a1 = rounds(args[0]);
@@ -72,8 +80,17 @@ public final class JmhTable {
         double[] v = rs.stream().mapToDouble(r -> percentile(r, p)).sorted().toArray();
         percentiles.put(p, median(v));
       }
-      out.put(e.getKey(), new Row(e.getKey(), median(scores), Double.NaN, median(bytes), percentiles,
-          scores[0], scores[scores.length - 1], scores.length));
+      out.put(
+          e.getKey(),
+          new Row(
+              e.getKey(),
+              median(scores),
+              Double.NaN,
+              median(bytes),
+              percentiles,
+              scores[0],
+              scores[scores.length - 1],
+              scores.length));
     }
     return out;
   }
@@ -90,41 +107,88 @@ public final class JmhTable {
       Map<String, Object> b = (Map<String, Object>) o;
       String name = ((String) b.get("benchmark")).replace("dev.firebreak.benchmarks.", "");
       Map<String, Object> primary = (Map<String, Object>) b.get("primaryMetric");
-      Map<String, Object> secondary = (Map<String, Object>) b.getOrDefault("secondaryMetrics", Map.of());
+      Map<String, Object> secondary =
+          (Map<String, Object>) b.getOrDefault("secondaryMetrics", Map.of());
       // JMH 1.37 names it "gc.alloc.rate.norm", earlier versions "·gc.alloc.rate.norm"
-      Map<String, Object> norm = (Map<String, Object>) secondary.getOrDefault("gc.alloc.rate.norm",
-          secondary.get("·gc.alloc.rate.norm"));
+      Map<String, Object> norm =
+          (Map<String, Object>)
+              secondary.getOrDefault("gc.alloc.rate.norm", secondary.get("·gc.alloc.rate.norm"));
       double error = primary.get("scoreError") instanceof Number n ? n.doubleValue() : Double.NaN;
-      rows.put(name, new Row(name, Json.number(primary, "score"), error,
-          norm == null ? Double.NaN : Json.number(norm, "score"),
-          (Map<String, Object>) primary.getOrDefault("scorePercentiles", Map.of()),
-          Json.number(primary, "score"), Json.number(primary, "score"), 1));
+      rows.put(
+          name,
+          new Row(
+              name,
+              Json.number(primary, "score"),
+              error,
+              norm == null ? Double.NaN : Json.number(norm, "score"),
+              (Map<String, Object>) primary.getOrDefault("scorePercentiles", Map.of()),
+              Json.number(primary, "score"),
+              Json.number(primary, "score"),
+              1));
     }
     return rows;
   }
 
   /** The baseline row of {@code kind} ("bare" or "twoNanoTime") for a benchmark's fork kind. */
   static Row baseline(Map<String, Row> rows, String benchmark, String kind) {
-    String cls = benchmark.startsWith("InstrumentedBenchmark.") ? "InstrumentedBenchmark." : "NoAgentBenchmark.";
+    String cls =
+        benchmark.startsWith("InstrumentedBenchmark.")
+            ? "InstrumentedBenchmark."
+            : "NoAgentBenchmark.";
     return rows.get(cls + kind);
   }
 
   static String averageTime(Map<String, Row> t1, Map<String, Row> t2) {
-    return table("| benchmark | ns/op, 1 thread | ns/op, 2 threads | B/op 1 t / 2 t | above the floor, ns (1 t / 2 t) "
+    return table(
+        "| benchmark | ns/op, 1 thread | ns/op, 2 threads | B/op 1 t / 2 t | above the floor, ns (1 t / 2 t) "
             + "| added cost / floor (1 t / 2 t) | 2-thread / 1-thread per call |",
-        6, t1, t2, (a, b) -> score(a) + " | " + score(b) + " | "
-            + bytes(a) + " / " + bytes(b) + " | "
-            + signed(above(t1, a)) + " / " + signed(above(t2, b)) + " | "
-            + f(added(t1, a), 2) + "x / " + f(added(t2, b), 2) + "x | "
-            + (a == null || b == null ? "" : f(b.score() / a.score(), 2) + "x"));
+        6,
+        t1,
+        t2,
+        (a, b) ->
+            score(a)
+                + " | "
+                + score(b)
+                + " | "
+                + bytes(a)
+                + " / "
+                + bytes(b)
+                + " | "
+                + signed(above(t1, a))
+                + " / "
+                + signed(above(t2, b))
+                + " | "
+                + f(added(t1, a), 2)
+                + "x / "
+                + f(added(t2, b), 2)
+                + "x | "
+                + (a == null || b == null ? "" : f(b.score() / a.score(), 2) + "x"));
   }
 
   static String sampleTime(Map<String, Row> t1, Map<String, Row> t2) {
-    return table("| benchmark | p50 ns 1 t | p99 ns 1 t | p99.9 ns 1 t | p50 ns 2 t | p99 ns 2 t | p99.9 ns 2 t "
+    return table(
+        "| benchmark | p50 ns 1 t | p99 ns 1 t | p99.9 ns 1 t | p50 ns 2 t | p99 ns 2 t | p99.9 ns 2 t "
             + "| p99 / floor's p99 (1 t / 2 t) |",
-        7, t1, t2, (a, b) -> pct(a, "50.0") + " | " + pct(a, "99.0") + " | " + pct(a, "99.9") + " | "
-            + pct(b, "50.0") + " | " + pct(b, "99.0") + " | " + pct(b, "99.9") + " | "
-            + f(p99Ratio(t1, a), 2) + "x / " + f(p99Ratio(t2, b), 2) + "x");
+        7,
+        t1,
+        t2,
+        (a, b) ->
+            pct(a, "50.0")
+                + " | "
+                + pct(a, "99.0")
+                + " | "
+                + pct(a, "99.9")
+                + " | "
+                + pct(b, "50.0")
+                + " | "
+                + pct(b, "99.0")
+                + " | "
+                + pct(b, "99.9")
+                + " | "
+                + f(p99Ratio(t1, a), 2)
+                + "x / "
+                + f(p99Ratio(t2, b), 2)
+                + "x");
   }
 
   /**
@@ -132,11 +196,23 @@ public final class JmhTable {
    * benchmark's name, and a row per benchmark of either file, its cells from the 1-thread and the
    * 2-thread result (either may be null).
    */
-  private static String table(String header, int columns, Map<String, Row> t1, Map<String, Row> t2,
+  private static String table(
+      String header,
+      int columns,
+      Map<String, Row> t1,
+      Map<String, Row> t2,
       java.util.function.BiFunction<Row, Row, String> cells) {
-    StringBuilder s = new StringBuilder(header).append("\n| ---").append(" | ---:".repeat(columns)).append(" |\n");
+    StringBuilder s =
+        new StringBuilder(header)
+            .append("\n| ---")
+            .append(" | ---:".repeat(columns))
+            .append(" |\n");
     for (String name : names(t1, t2)) {
-      s.append("| `").append(name).append("` | ").append(cells.apply(t1.get(name), t2.get(name))).append(" |\n");
+      s.append("| `")
+          .append(name)
+          .append("` | ")
+          .append(cells.apply(t1.get(name), t2.get(name)))
+          .append(" |\n");
     }
     return s.toString();
   }

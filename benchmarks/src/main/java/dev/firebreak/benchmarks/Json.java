@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * Just enough JSON for the on-demand harnesses (no dependency in the benchmarks jar): parses what
- * the sample app and the generated application print into Map / List / Double / String / Boolean
- * / null, and writes the result files.
+ * the sample app and the generated application print into Map / List / Double / String / Boolean /
+ * null, and writes the result files.
  */
 public final class Json {
   private final String s;
@@ -183,7 +183,8 @@ public final class Json {
   public static Map<String, Object> object(String text) {
     Object v = parse(text);
     if (!(v instanceof Map)) {
-      throw new IllegalArgumentException("not a JSON object: " + (text.length() <= 200 ? text : text.substring(0, 200) + "..."));
+      throw new IllegalArgumentException(
+          "not a JSON object: " + (text.length() <= 200 ? text : text.substring(0, 200) + "..."));
     }
     return (Map<String, Object>) v;
   }

@@ -1,6 +1,7 @@
 package dev.firebreak.benchmarks;
 
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -11,7 +12,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import org.HdrHistogram.Histogram;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**

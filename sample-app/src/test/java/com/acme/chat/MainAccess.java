@@ -5,9 +5,9 @@ import java.util.List;
 
 /** Lets the integration tests run the commands in-process (Main.main calls System.exit). */
 public final class MainAccess {
-    private MainAccess() {}
+  private MainAccess() {}
 
-    public static int load(List<String> args) throws IOException, InterruptedException {
-        return Main.load(args);
-    }
+  public static int load(List<String> args) throws IOException, InterruptedException {
+    return Main.load(args);
+  }
 }

@@ -8,147 +8,260 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * One way of running the chat service: its JVM flags, and how to check (in a separate,
- * unmeasured run) that its agent really instruments the four methods.
+ * One way of running the chat service: its JVM flags, and how to check (in a separate, unmeasured
+ * run) that its agent really instruments the four methods.
  *
  * <p>{@code {port}} in a flag is replaced by a free port each time the service starts.
  */
-record Configuration(String name, String label, List<String> jvmArgs, List<String> verifyJvmArgs, Check check,
-                     List<Marker> markers, boolean underLoad) {
+record Configuration(
+    String name,
+    String label,
+    List<String> jvmArgs,
+    List<String> verifyJvmArgs,
+    Check check,
+    List<Marker> markers,
+    boolean underLoad) {
 
-    /** How a configuration's instrumentation is checked. */
-    enum Check {
-        /** nothing to check (no agent) */
-        NONE,
-        /** Firebreak: {@code firebreak_calls_total} on its metrics port counts calls of every method */
-        FIREBREAK_METRICS,
-        /** a peer: its span log (exporter or debug log, on in the verification run only) names every method */
-        LOG_MARKERS
-    }
-
-    /** A line pattern in a peer's log that shows a span of one of the methods was recorded. */
-    record Marker(String method, Pattern pattern) {}
-
-    /** The methods every agent times (Firebreak through rules/emoji-pipeline.yaml). */
-    static final List<String[]> METHODS = List.of(
-            new String[] {"com.acme.chat.render.EmojiRenderer", "expand"},
-            new String[] {"com.acme.chat.render.EmojiPack", "lookup"},
-            new String[] {"com.acme.chat.pipeline.MessageSerializer", "serialize"},
-            new String[] {"com.acme.chat.pipeline.Pipeline", "process"});
-
+  /** How a configuration's instrumentation is checked. */
+  enum Check {
+    /** nothing to check (no agent) */
+    NONE,
+    /** Firebreak: {@code firebreak_calls_total} on its metrics port counts calls of every method */
+    FIREBREAK_METRICS,
     /**
-     * The configurations of a default run, in the order they are measured. {@code empty-agent}
-     * is measured at start-up only: the floor of any agent's start-up cost. {@code noagent-again}
-     * is {@code noagent} once more (the A/A control): its ratios to {@code noagent} are what the
-     * run's noise alone makes of one configuration.
+     * a peer: its span log (exporter or debug log, on in the verification run only) names every
+     * method
      */
-    static final List<String> DEFAULT = List.of("noagent", "empty-agent", "firebreak", "otel", "elastic", "noagent-again");
+    LOG_MARKERS
+  }
 
-    String jvmArgs(int port, boolean verify) {
-        return String.join(" ", args(port, verify));
+  /** A line pattern in a peer's log that shows a span of one of the methods was recorded. */
+  record Marker(String method, Pattern pattern) {}
+
+  /** The methods every agent times (Firebreak through rules/emoji-pipeline.yaml). */
+  static final List<String[]> METHODS =
+      List.of(
+          new String[] {"com.acme.chat.render.EmojiRenderer", "expand"},
+          new String[] {"com.acme.chat.render.EmojiPack", "lookup"},
+          new String[] {"com.acme.chat.pipeline.MessageSerializer", "serialize"},
+          new String[] {"com.acme.chat.pipeline.Pipeline", "process"});
+
+  /**
+   * The configurations of a default run, in the order they are measured. {@code empty-agent} is
+   * measured at start-up only: the floor of any agent's start-up cost. {@code noagent-again} is
+   * {@code noagent} once more (the A/A control): its ratios to {@code noagent} are what the run's
+   * noise alone makes of one configuration.
+   */
+  static final List<String> DEFAULT =
+      List.of("noagent", "empty-agent", "firebreak", "otel", "elastic", "noagent-again");
+
+  String jvmArgs(int port, boolean verify) {
+    return String.join(" ", args(port, verify));
+  }
+
+  List<String> args(int port, boolean verify) {
+    List<String> out = new ArrayList<>();
+    for (String a : verify ? verifyJvmArgs : jvmArgs)
+      out.add(a.replace("{port}", Integer.toString(port)));
+    return out;
+  }
+
+  boolean needsPort() {
+    return jvmArgs.stream().anyMatch(a -> a.contains("{port}"));
+  }
+
+  /** Every configuration this harness knows, by name. */
+  static Map<String, Configuration> all(
+      Path firebreakAgent,
+      Path rules,
+      Path otelAgent,
+      Path elasticAgent,
+      Path emptyAgent,
+      Path noTargetRules) {
+    Map<String, Configuration> m = new LinkedHashMap<>();
+    m.put(
+        "noagent",
+        new Configuration(
+            "noagent", "no agent", List.of(), List.of(), Check.NONE, List.of(), true));
+    m.put(
+        "noagent-again",
+        new Configuration(
+            "noagent-again",
+            "no agent, measured again (A/A control)",
+            List.of(),
+            List.of(),
+            Check.NONE,
+            List.of(),
+            true));
+    m.put(
+        "empty-agent",
+        new Configuration(
+            "empty-agent",
+            "an empty Java agent (premain returns at once; start-up only)",
+            List.of("-javaagent:" + emptyAgent),
+            List.of(),
+            Check.NONE,
+            List.of(),
+            false));
+    // Diagnostics: what an agent costs under load before it instruments anything
+    m.put(
+        "empty-agent-load",
+        new Configuration(
+            "empty-agent-load",
+            "an empty Java agent, under load",
+            List.of("-javaagent:" + emptyAgent),
+            List.of(),
+            Check.NONE,
+            List.of(),
+            true));
+    List<String> firebreakIdle =
+        List.of("-javaagent:" + firebreakAgent + "=rules=" + noTargetRules + ",port={port}");
+    m.put(
+        "firebreak-idle",
+        new Configuration(
+            "firebreak-idle",
+            "Firebreak, rules naming no class of the service",
+            firebreakIdle,
+            firebreakIdle,
+            Check.NONE,
+            List.of(),
+            true));
+
+    List<String> firebreak =
+        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
+    m.put(
+        "firebreak",
+        new Configuration(
+            "firebreak",
+            "Firebreak (rules/emoji-pipeline.yaml)",
+            firebreak,
+            firebreak,
+            Check.FIREBREAK_METRICS,
+            List.of(),
+            true));
+    // Diagnostic: Byte Buddy loaded before the service answers /health (startup=wait), where
+    // the default start defers it until the service's start-up is over, into its first traffic.
+    List<String> firebreakWait =
+        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=wait");
+    m.put(
+        "firebreak-wait",
+        new Configuration(
+            "firebreak-wait",
+            "Firebreak, startup=wait",
+            firebreakWait,
+            firebreakWait,
+            Check.FIREBREAK_METRICS,
+            List.of(),
+            true));
+
+    StringBuilder include = new StringBuilder();
+    for (String[] cm : METHODS) {
+      if (include.length() > 0) include.append(';');
+      include.append(cm[0]).append('[').append(cm[1]).append(']');
     }
-
-    List<String> args(int port, boolean verify) {
-        List<String> out = new ArrayList<>();
-        for (String a : verify ? verifyJvmArgs : jvmArgs) out.add(a.replace("{port}", Integer.toString(port)));
-        return out;
+    List<String> otel =
+        List.of(
+            "-javaagent:" + otelAgent,
+            "-Dotel.service.name=chat",
+            "-Dotel.traces.exporter=none",
+            "-Dotel.metrics.exporter=none",
+            "-Dotel.logs.exporter=none",
+            "-Dotel.instrumentation.methods.include=" + include);
+    List<Marker> otelMarkers = new ArrayList<>();
+    for (String[] cm : METHODS) {
+      String span = simpleName(cm[0]) + "." + cm[1];
+      // LoggingSpanExporter: "... LoggingSpanExporter - 'EmojiRenderer.expand' : <trace> <span>
+      // INTERNAL [tracer: io.opentelemetry.methods:..."
+      otelMarkers.add(
+          new Marker(
+              cm[0] + "." + cm[1],
+              Pattern.compile(
+                  "'"
+                      + Pattern.quote(span)
+                      + "' : \\p{XDigit}+ \\p{XDigit}+ INTERNAL \\[tracer: io\\.opentelemetry\\.methods")));
     }
+    m.put(
+        "otel",
+        new Configuration(
+            "otel",
+            "OpenTelemetry agent 2.31.0 (methods.include, exporters none)",
+            otel,
+            replace(otel, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"),
+            Check.LOG_MARKERS,
+            otelMarkers,
+            true));
+    List<String> otelOnly = new ArrayList<>(otel);
+    otelOnly.add("-Dotel.instrumentation.common.default-enabled=false");
+    otelOnly.add("-Dotel.instrumentation.methods.enabled=true");
+    m.put(
+        "otel-methods-only",
+        new Configuration(
+            "otel-methods-only",
+            "OpenTelemetry agent 2.31.0, only the methods instrumentation",
+            otelOnly,
+            replace(otelOnly, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"),
+            Check.LOG_MARKERS,
+            otelMarkers,
+            true));
 
-    boolean needsPort() {
-        return jvmArgs.stream().anyMatch(a -> a.contains("{port}"));
+    StringBuilder traceMethods = new StringBuilder();
+    for (String[] cm : METHODS) {
+      if (traceMethods.length() > 0) traceMethods.append(',');
+      traceMethods.append(cm[0]).append('#').append(cm[1]);
     }
-
-    /** Every configuration this harness knows, by name. */
-    static Map<String, Configuration> all(Path firebreakAgent, Path rules, Path otelAgent, Path elasticAgent, Path emptyAgent,
-                                          Path noTargetRules) {
-        Map<String, Configuration> m = new LinkedHashMap<>();
-        m.put("noagent", new Configuration("noagent", "no agent", List.of(), List.of(), Check.NONE, List.of(), true));
-        m.put("noagent-again", new Configuration("noagent-again", "no agent, measured again (A/A control)", List.of(), List.of(),
-                Check.NONE, List.of(), true));
-        m.put("empty-agent", new Configuration("empty-agent", "an empty Java agent (premain returns at once; start-up only)",
-                List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), false));
-        // Diagnostics: what an agent costs under load before it instruments anything
-        m.put("empty-agent-load", new Configuration("empty-agent-load", "an empty Java agent, under load",
-                List.of("-javaagent:" + emptyAgent), List.of(), Check.NONE, List.of(), true));
-        List<String> firebreakIdle = List.of("-javaagent:" + firebreakAgent + "=rules=" + noTargetRules + ",port={port}");
-        m.put("firebreak-idle", new Configuration("firebreak-idle", "Firebreak, rules naming no class of the service",
-                firebreakIdle, firebreakIdle, Check.NONE, List.of(), true));
-
-        List<String> firebreak = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
-        m.put("firebreak", new Configuration("firebreak", "Firebreak (rules/emoji-pipeline.yaml)", firebreak, firebreak,
-                Check.FIREBREAK_METRICS, List.of(), true));
-        // Diagnostic: Byte Buddy loaded before the service answers /health (startup=wait), where
-        // the default start defers it until the service's start-up is over, into its first traffic.
-        List<String> firebreakWait = List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=wait");
-        m.put("firebreak-wait", new Configuration("firebreak-wait", "Firebreak, startup=wait", firebreakWait, firebreakWait,
-                Check.FIREBREAK_METRICS, List.of(), true));
-
-        StringBuilder include = new StringBuilder();
-        for (String[] cm : METHODS) {
-            if (include.length() > 0) include.append(';');
-            include.append(cm[0]).append('[').append(cm[1]).append(']');
-        }
-        List<String> otel = List.of(
-                "-javaagent:" + otelAgent,
-                "-Dotel.service.name=chat",
-                "-Dotel.traces.exporter=none",
-                "-Dotel.metrics.exporter=none",
-                "-Dotel.logs.exporter=none",
-                "-Dotel.instrumentation.methods.include=" + include);
-        List<Marker> otelMarkers = new ArrayList<>();
-        for (String[] cm : METHODS) {
-            String span = simpleName(cm[0]) + "." + cm[1];
-            // LoggingSpanExporter: "... LoggingSpanExporter - 'EmojiRenderer.expand' : <trace> <span> INTERNAL [tracer: io.opentelemetry.methods:..."
-            otelMarkers.add(new Marker(cm[0] + "." + cm[1],
-                    Pattern.compile("'" + Pattern.quote(span) + "' : \\p{XDigit}+ \\p{XDigit}+ INTERNAL \\[tracer: io\\.opentelemetry\\.methods")));
-        }
-        m.put("otel", new Configuration("otel", "OpenTelemetry agent 2.31.0 (methods.include, exporters none)", otel,
-                replace(otel, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers, true));
-        List<String> otelOnly = new ArrayList<>(otel);
-        otelOnly.add("-Dotel.instrumentation.common.default-enabled=false");
-        otelOnly.add("-Dotel.instrumentation.methods.enabled=true");
-        m.put("otel-methods-only", new Configuration("otel-methods-only",
-                "OpenTelemetry agent 2.31.0, only the methods instrumentation", otelOnly,
-                replace(otelOnly, "-Dotel.traces.exporter=none", "-Dotel.traces.exporter=console"), Check.LOG_MARKERS, otelMarkers, true));
-
-        StringBuilder traceMethods = new StringBuilder();
-        for (String[] cm : METHODS) {
-            if (traceMethods.length() > 0) traceMethods.append(',');
-            traceMethods.append(cm[0]).append('#').append(cm[1]);
-        }
-        List<String> elastic = List.of(
-                "-javaagent:" + elasticAgent,
-                "-Delastic.apm.service_name=chat",
-                "-Delastic.apm.application_packages=com.acme.chat",
-                "-Delastic.apm.disable_send=true",
-                "-Delastic.apm.central_config=false",
-                "-Delastic.apm.cloud_provider=NONE",
-                "-Delastic.apm.log_level=ERROR",
-                "-Delastic.apm.trace_methods=" + traceMethods);
-        List<Marker> elasticMarkers = new ArrayList<>();
-        for (String[] cm : METHODS) {
-            String span = simpleName(cm[0]) + "#" + cm[1];
-            // DEBUG log of the tracer: "endSpan 'EmojiRenderer#expand' 00-..." (or endTransaction for a root, like Pipeline#process)
-            elasticMarkers.add(new Marker(cm[0] + "." + cm[1], Pattern.compile("end(Span|Transaction) '" + Pattern.quote(span) + "' ")));
-        }
-        m.put("elastic", new Configuration("elastic", "Elastic APM agent 1.55.1 (trace_methods, disable_send)", elastic,
-                replace(elastic, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers, true));
-        List<String> elasticOnly = new ArrayList<>(elastic);
-        elasticOnly.add("-Delastic.apm.enable_instrumentations=method-matching");
-        m.put("elastic-methods-only", new Configuration("elastic-methods-only",
-                "Elastic APM agent 1.55.1, only the trace_methods instrumentation", elasticOnly,
-                replace(elasticOnly, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"), Check.LOG_MARKERS, elasticMarkers, true));
-        return m;
+    List<String> elastic =
+        List.of(
+            "-javaagent:" + elasticAgent,
+            "-Delastic.apm.service_name=chat",
+            "-Delastic.apm.application_packages=com.acme.chat",
+            "-Delastic.apm.disable_send=true",
+            "-Delastic.apm.central_config=false",
+            "-Delastic.apm.cloud_provider=NONE",
+            "-Delastic.apm.log_level=ERROR",
+            "-Delastic.apm.trace_methods=" + traceMethods);
+    List<Marker> elasticMarkers = new ArrayList<>();
+    for (String[] cm : METHODS) {
+      String span = simpleName(cm[0]) + "#" + cm[1];
+      // DEBUG log of the tracer: "endSpan 'EmojiRenderer#expand' 00-..." (or endTransaction for a
+      // root, like Pipeline#process)
+      elasticMarkers.add(
+          new Marker(
+              cm[0] + "." + cm[1],
+              Pattern.compile("end(Span|Transaction) '" + Pattern.quote(span) + "' ")));
     }
+    m.put(
+        "elastic",
+        new Configuration(
+            "elastic",
+            "Elastic APM agent 1.55.1 (trace_methods, disable_send)",
+            elastic,
+            replace(elastic, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"),
+            Check.LOG_MARKERS,
+            elasticMarkers,
+            true));
+    List<String> elasticOnly = new ArrayList<>(elastic);
+    elasticOnly.add("-Delastic.apm.enable_instrumentations=method-matching");
+    m.put(
+        "elastic-methods-only",
+        new Configuration(
+            "elastic-methods-only",
+            "Elastic APM agent 1.55.1, only the trace_methods instrumentation",
+            elasticOnly,
+            replace(elasticOnly, "-Delastic.apm.log_level=ERROR", "-Delastic.apm.log_level=DEBUG"),
+            Check.LOG_MARKERS,
+            elasticMarkers,
+            true));
+    return m;
+  }
 
-    private static List<String> replace(List<String> args, String from, String to) {
-        List<String> out = new ArrayList<>();
-        for (String a : args) out.add(a.equals(from) ? to : a);
-        if (!out.contains(to)) throw new IllegalStateException(from + " not in " + args);
-        return out;
-    }
+  private static List<String> replace(List<String> args, String from, String to) {
+    List<String> out = new ArrayList<>();
+    for (String a : args) out.add(a.equals(from) ? to : a);
+    if (!out.contains(to)) throw new IllegalStateException(from + " not in " + args);
+    return out;
+  }
 
-    private static String simpleName(String className) {
-        return className.substring(className.lastIndexOf('.') + 1);
-    }
+  private static String simpleName(String className) {
+    return className.substring(className.lastIndexOf('.') + 1);
+  }
 }

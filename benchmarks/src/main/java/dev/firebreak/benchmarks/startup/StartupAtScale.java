@@ -1,7 +1,6 @@
 package dev.firebreak.benchmarks.startup;
 
 import dev.firebreak.benchmarks.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,32 +31,42 @@ import java.util.concurrent.TimeUnit;
  * java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.startup.StartupAtScale [--classes 20000] [--runs 10]
  * </pre>
  *
- * <p>Generates (once, cached under {@code benchmarks/target/startup-app/classes-N/}) the application
- * described in {@link AppGenerator}, then starts it {@code runs} times in each of four
- * configurations, interleaved (no-agent, match-10, match-0, match-10-wait, no-agent, ...), after {@code warmup}
- * uncounted rounds:
+ * <p>Generates (once, cached under {@code benchmarks/target/startup-app/classes-N/}) the
+ * application described in {@link AppGenerator}, then starts it {@code runs} times in each of four
+ * configurations, interleaved (no-agent, match-10, match-0, match-10-wait, no-agent, ...), after
+ * {@code warmup} uncounted rounds:
  *
  * <ul>
  *   <li>{@code no-agent}: plain JVM;
  *   <li>{@code match-10}: the agent with ten targets whose class globs match the ten Hot classes,
  *       forced open with fallback return-default, so each {@code hot()} returns 0 instead of 42+j;
- *   <li>{@code match-0}: the agent with ten targets of the same shape naming a package that does not
- *       exist;
+ *   <li>{@code match-0}: the agent with ten targets of the same shape naming a package that does
+ *       not exist;
  *   <li>{@code match-10-wait}: match-10 with {@code startup=wait}: the Hot classes wait for the
  *       instrumentation while they load, instead of being retransformed once it is ready.
  * </ul>
  *
  * <p>Figures: startup = wall clock ({@link Instant#now()}, CLOCK_REALTIME, microseconds) from just
  * before the harness starts the process to the moment Main has loaded every class and made the ten
- * calls, passed to Main as {@code -Dstartup.launchEpochNanos}; process wall = {@link System#nanoTime()}
- * in the harness from process start to exit, minus the time Main spent waiting for the agent's timing
- * properties; agent time in the name filter and in transforming from the {@code firebreak.timing.*}
- * system properties, when the agent publishes them.
+ * calls, passed to Main as {@code -Dstartup.launchEpochNanos}; process wall = {@link
+ * System#nanoTime()} in the harness from process start to exit, minus the time Main spent waiting
+ * for the agent's timing properties; agent time in the name filter and in transforming from the
+ * {@code firebreak.timing.*} system properties, when the agent publishes them.
  */
 public final class StartupAtScale {
   private static final List<String> TIMING_KEYS =
-      List.of("premain.ms", "yield.ms", "ready.ms", "instrumented.ms", "bytebuddy.ms", "match.classes", "match.ms",
-          "transform.classes", "transform.ms", "catchup.classes", "catchup.ms");
+      List.of(
+          "premain.ms",
+          "yield.ms",
+          "ready.ms",
+          "instrumented.ms",
+          "bytebuddy.ms",
+          "match.classes",
+          "match.ms",
+          "transform.classes",
+          "transform.ms",
+          "catchup.classes",
+          "catchup.ms");
 
   private static final class Config {
     final String name;
@@ -116,6 +125,7 @@ public final class StartupAtScale {
   private long timingWaitMs = 5_000;
   private boolean regenerate;
   private final List<String> jvmArgs = new ArrayList<>();
+
   /** The options as given: the report names its command, so a kept summary can be made again. */
   private String command = "";
 
@@ -132,17 +142,19 @@ public final class StartupAtScale {
   }
 
   private static void usage() {
-    System.err.println(String.join("\n",
-        "usage: java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.startup.StartupAtScale [options]",
-        "  (run from the repository root)",
-        "  --classes N         generated application classes, all loaded at start (default 20000)",
-        "  --runs N            counted runs per configuration, interleaved (default 10)",
-        "  --warmup N          uncounted rounds first (default 1)",
-        "  --agent PATH        agent jar (default agent/target/firebreak-agent.jar; a copy is used)",
-        "  --java PATH         java launcher for the runs (default: this JVM's)",
-        "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
-        "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
-        "  --regenerate        rebuild the generated application even if cached"));
+    System.err.println(
+        String.join(
+            "\n",
+            "usage: java -cp benchmarks/target/benchmarks.jar dev.firebreak.benchmarks.startup.StartupAtScale [options]",
+            "  (run from the repository root)",
+            "  --classes N         generated application classes, all loaded at start (default 20000)",
+            "  --runs N            counted runs per configuration, interleaved (default 10)",
+            "  --warmup N          uncounted rounds first (default 1)",
+            "  --agent PATH        agent jar (default agent/target/firebreak-agent.jar; a copy is used)",
+            "  --java PATH         java launcher for the runs (default: this JVM's)",
+            "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
+            "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
+            "  --regenerate        rebuild the generated application even if cached"));
   }
 
   private void parse(String[] args) {
@@ -185,7 +197,10 @@ public final class StartupAtScale {
     }
     if (classes < AppGenerator.MIN_CLASSES || classes > AppGenerator.MAX_CLASSES) {
       throw new IllegalArgumentException(
-          "--classes must be between " + AppGenerator.MIN_CLASSES + " and " + AppGenerator.MAX_CLASSES);
+          "--classes must be between "
+              + AppGenerator.MIN_CLASSES
+              + " and "
+              + AppGenerator.MAX_CLASSES);
     }
     if (runs < 1 || warmup < 0 || timingWaitMs < 0) {
       throw new IllegalArgumentException("--runs must be >= 1, --warmup and --timing-wait-ms >= 0");
@@ -209,13 +224,17 @@ public final class StartupAtScale {
 
   private int run() throws Exception {
     Path root = Path.of("").toAbsolutePath();
-    if (!Files.isDirectory(root.resolve("benchmarks")) || !Files.isDirectory(root.resolve("agent"))) {
-      System.err.println("startup: run from the repository root (no benchmarks/ and agent/ in " + root + ")");
+    if (!Files.isDirectory(root.resolve("benchmarks"))
+        || !Files.isDirectory(root.resolve("agent"))) {
+      System.err.println(
+          "startup: run from the repository root (no benchmarks/ and agent/ in " + root + ")");
       return 2;
     }
     if (!Files.isRegularFile(agent)) {
-      System.err.println("startup: agent jar not found: " + agent.toAbsolutePath()
-          + " (build it: mvn -B -q -o -pl agent package -DskipTests, or pass --agent PATH)");
+      System.err.println(
+          "startup: agent jar not found: "
+              + agent.toAbsolutePath()
+              + " (build it: mvn -B -q -o -pl agent package -DskipTests, or pass --agent PATH)");
       return 2;
     }
     Path outDir = root.resolve("benchmarks/target/startup");
@@ -234,7 +253,9 @@ public final class StartupAtScale {
     env.put("date", DateTimeFormatter.ISO_INSTANT.format(started));
     env.put("cpuModel", cpuModel());
     env.put("cpus", Runtime.getRuntime().availableProcessors());
-    env.put("clocksource", readTrim(Path.of("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
+    env.put(
+        "clocksource",
+        readTrim(Path.of("/sys/devices/system/clocksource/clocksource0/current_clocksource")));
     env.put("loadavgBefore", readTrim(Path.of("/proc/loadavg")));
     env.put("javaVersion", javaVersion());
     env.put("java", java);
@@ -243,31 +264,57 @@ public final class StartupAtScale {
     env.put("agentSha256", agentSha);
     env.put("agentBytes", Files.size(agentCopy));
 
-    System.out.println("# Startup at scale: " + classes + " classes, " + runs + " runs per configuration");
+    System.out.println(
+        "# Startup at scale: " + classes + " classes, " + runs + " runs per configuration");
     System.out.println();
-    System.out.println("- command: java -cp benchmarks/target/benchmarks.jar " + StartupAtScale.class.getName()
-        + (command.isEmpty() ? "" : " " + command));
+    System.out.println(
+        "- command: java -cp benchmarks/target/benchmarks.jar "
+            + StartupAtScale.class.getName()
+            + (command.isEmpty() ? "" : " " + command));
     System.out.println("- date: " + env.get("date"));
-    System.out.println("- CPU (lscpu model name): " + env.get("cpuModel") + ", " + env.get("cpus") + " CPUs");
+    System.out.println(
+        "- CPU (lscpu model name): " + env.get("cpuModel") + ", " + env.get("cpus") + " CPUs");
     System.out.println("- clock source: " + env.get("clocksource"));
     System.out.println("- load average before: " + env.get("loadavgBefore"));
-    System.out.println("- java -version: " + String.join(" | ", ((String) env.get("javaVersion")).split("\\R")));
-    System.out.println("- JVM options for every run: " + (jvmArgs.isEmpty() ? "(none)" : String.join(" ", jvmArgs)));
-    System.out.println("- agent: " + env.get("agentJar") + " (sha256 " + agentSha + ", " + env.get("agentBytes") + " bytes)");
-    System.out.printf(Locale.ROOT, "- app: %s (%s), %d classes in %d packages, class files %.0f bytes on average, jar %d bytes%n",
-        app.jar(), built ? "built now" : "cached", classes, app.packages, cf[0] == 0 ? 0.0 : (double) cf[1] / cf[0],
+    System.out.println(
+        "- java -version: " + String.join(" | ", ((String) env.get("javaVersion")).split("\\R")));
+    System.out.println(
+        "- JVM options for every run: "
+            + (jvmArgs.isEmpty() ? "(none)" : String.join(" ", jvmArgs)));
+    System.out.println(
+        "- agent: "
+            + env.get("agentJar")
+            + " (sha256 "
+            + agentSha
+            + ", "
+            + env.get("agentBytes")
+            + " bytes)");
+    System.out.printf(
+        Locale.ROOT,
+        "- app: %s (%s), %d classes in %d packages, class files %.0f bytes on average, jar %d bytes%n",
+        app.jar(),
+        built ? "built now" : "cached",
+        classes,
+        app.packages,
+        cf[0] == 0 ? 0.0 : (double) cf[1] / cf[0],
         Files.size(app.jar()));
     System.out.println("- rules: " + app.rules("match-10") + ", " + app.rules("match-0"));
-    System.out.println("- order: " + warmup + " uncounted round(s), then " + runs
-        + " rounds of no-agent, match-10, match-0, match-10-wait");
+    System.out.println(
+        "- order: "
+            + warmup
+            + " uncounted round(s), then "
+            + runs
+            + " rounds of no-agent, match-10, match-0, match-10-wait");
     System.out.println();
     System.out.flush();
 
-    List<Config> configs = List.of(
-        new Config("no-agent", null, 0),
-        new Config("match-10", app.rules("match-10"), AppGenerator.HOT_CLASSES),
-        new Config("match-0", app.rules("match-0"), 0),
-        new Config("match-10-wait", app.rules("match-10"), AppGenerator.HOT_CLASSES, ",startup=wait"));
+    List<Config> configs =
+        List.of(
+            new Config("no-agent", null, 0),
+            new Config("match-10", app.rules("match-10"), AppGenerator.HOT_CLASSES),
+            new Config("match-0", app.rules("match-0"), 0),
+            new Config(
+                "match-10-wait", app.rules("match-10"), AppGenerator.HOT_CLASSES, ",startup=wait"));
     Path tmp = outDir.resolve("tmp");
     Files.createDirectories(tmp);
     List<Run> all = new ArrayList<>();
@@ -276,9 +323,13 @@ public final class StartupAtScale {
         Run r = launch(c, round, app, agentCopy, tmp);
         all.add(r);
         Object st = r.main == null ? null : r.main.get("startupMs");
-        System.err.printf(Locale.ROOT, "startup: %s %-8s startup %s ms, process %.1f ms%s%n",
-            r.warmup ? "warmup  " : String.format(Locale.ROOT, "run %3d ", round), c.name,
-            st == null ? "?" : String.format(Locale.ROOT, "%.1f", (Double) st), r.wallExclWaitMs,
+        System.err.printf(
+            Locale.ROOT,
+            "startup: %s %-8s startup %s ms, process %.1f ms%s%n",
+            r.warmup ? "warmup  " : String.format(Locale.ROOT, "run %3d ", round),
+            c.name,
+            st == null ? "?" : String.format(Locale.ROOT, "%.1f", (Double) st),
+            r.wallExclWaitMs,
             r.ok() ? "" : "  PROBLEM: " + r.problem);
       }
     }
@@ -321,19 +372,26 @@ public final class StartupAtScale {
       runList.add(r.toJson());
     }
     doc.put("runs", runList);
-    String stamp = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC).format(started);
+    String stamp =
+        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC)
+            .format(started);
     Path json = outDir.resolve("startup-" + classes + "-" + stamp + ".json");
     Files.writeString(json, Json.write(doc));
     System.out.println();
     System.out.println("Raw runs and summary: " + json);
     if (bad > 0) {
-      System.out.println("**" + bad + " run(s) had a problem** (see \"problem\" in the JSON); they are left out of the table.");
+      System.out.println(
+          "**"
+              + bad
+              + " run(s) had a problem** (see \"problem\" in the JSON); they are left out of the table.");
       return 1;
     }
     return 0;
   }
 
-  private Run launch(Config c, int round, AppGenerator app, Path agentJar, Path tmp) throws IOException, InterruptedException {
+  private Run launch(Config c, int round, AppGenerator app, Path agentJar, Path tmp)
+      throws IOException, InterruptedException {
     Run r = new Run();
     r.round = round;
     r.warmup = round < 1;
@@ -342,7 +400,12 @@ public final class StartupAtScale {
     cmd.add(java);
     cmd.addAll(jvmArgs);
     if (c.rules != null) {
-      cmd.add("-javaagent:" + agentJar.toAbsolutePath() + "=rules=" + c.rules.toAbsolutePath() + c.agentOptions);
+      cmd.add(
+          "-javaagent:"
+              + agentJar.toAbsolutePath()
+              + "=rules="
+              + c.rules.toAbsolutePath()
+              + c.agentOptions);
       cmd.add("-Dstartup.agent=true");
     }
     cmd.add("-Dstartup.config=" + c.name);
@@ -354,9 +417,13 @@ public final class StartupAtScale {
     cmd.add("startup.app.Main");
     Path out = tmp.resolve("stdout.txt");
     Path err = tmp.resolve("stderr.txt");
-    ProcessBuilder pb = new ProcessBuilder().redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder().redirectOutput(out.toFile()).redirectError(err.toFile());
     Instant launchAt = Instant.now();
-    cmd.set(launchArg, "-Dstartup.launchEpochNanos=" + (launchAt.getEpochSecond() * 1_000_000_000L + launchAt.getNano()));
+    cmd.set(
+        launchArg,
+        "-Dstartup.launchEpochNanos="
+            + (launchAt.getEpochSecond() * 1_000_000_000L + launchAt.getNano()));
     pb.command(cmd);
     long t0 = System.nanoTime();
     Process p = pb.start();
@@ -387,7 +454,10 @@ public final class StartupAtScale {
         r.problem = "unreadable output: " + e.getMessage();
       }
     }
-    double wait = r.main != null && r.main.get("timingWaitMs") instanceof Double ? (Double) r.main.get("timingWaitMs") : 0;
+    double wait =
+        r.main != null && r.main.get("timingWaitMs") instanceof Double
+            ? (Double) r.main.get("timingWaitMs")
+            : 0;
     r.wallExclWaitMs = r.wallMs - wait;
     if (r.problem == null) {
       r.problem = check(c, r);
@@ -421,12 +491,24 @@ public final class StartupAtScale {
     int after = (int) num(r.main.get("hotDefaultsAfterReady"));
     boolean background = c.rules != null && !c.agentOptions.contains("startup=wait");
     if (!background && defaults != c.expectedDefaults) {
-      return defaults + " of the " + AppGenerator.HOT_CLASSES + " hot() calls returned the default 0, expected "
-          + c.expectedDefaults + (c.expectedDefaults > 0 ? " (the rules did not instrument them)" : " (something instrumented them)");
+      return defaults
+          + " of the "
+          + AppGenerator.HOT_CLASSES
+          + " hot() calls returned the default 0, expected "
+          + c.expectedDefaults
+          + (c.expectedDefaults > 0
+              ? " (the rules did not instrument them)"
+              : " (something instrumented them)");
     }
     if (after != c.expectedDefaults) {
-      return after + " of the " + AppGenerator.HOT_CLASSES + " hot() calls after the agent was ready returned the default 0, expected "
-          + c.expectedDefaults + (c.expectedDefaults > 0 ? " (the rules did not instrument them)" : " (something instrumented them)");
+      return after
+          + " of the "
+          + AppGenerator.HOT_CLASSES
+          + " hot() calls after the agent was ready returned the default 0, expected "
+          + c.expectedDefaults
+          + (c.expectedDefaults > 0
+              ? " (the rules did not instrument them)"
+              : " (something instrumented them)");
     }
     if (c.rules != null && !Boolean.TRUE.equals(r.main.get("agent"))) {
       return "agent not seen by Main";
@@ -459,12 +541,14 @@ public final class StartupAtScale {
     s.put("processWallMsP90", p90(wall));
     s.put("timingWaitMsMedian", median(collect(rs, "timingWaitMs")));
     s.put("hotDefaults", rs.isEmpty() ? null : rs.get(0).main.get("hotDefaults"));
-    s.put("hotDefaultsAfterReady", rs.isEmpty() ? null : rs.get(0).main.get("hotDefaultsAfterReady"));
+    s.put(
+        "hotDefaultsAfterReady", rs.isEmpty() ? null : rs.get(0).main.get("hotDefaultsAfterReady"));
     Map<String, Object> timing = new LinkedHashMap<>();
     for (String k : TIMING_KEYS) {
       List<Double> v = new ArrayList<>();
       for (Run r : rs) {
-        Object t = r.main.get("timing") instanceof Map ? ((Map<?, ?>) r.main.get("timing")).get(k) : null;
+        Object t =
+            r.main.get("timing") instanceof Map ? ((Map<?, ?>) r.main.get("timing")).get(k) : null;
         if (t instanceof Double) {
           v.add((Double) t);
         }
@@ -477,43 +561,95 @@ public final class StartupAtScale {
   }
 
   private void printTables(List<Config> configs, Map<String, Map<String, Object>> summary) {
-    System.out.println("Startup = launch to \"all " + classes + " classes loaded and the 10 hot() calls made\" (median of "
-        + runs + " interleaved runs); process = launch to exit, minus Main's wait for the agent's timing properties.");
+    System.out.println(
+        "Startup = launch to \"all "
+            + classes
+            + " classes loaded and the 10 hot() calls made\" (median of "
+            + runs
+            + " interleaved runs); process = launch to exit, minus Main's wait for the agent's timing properties.");
     System.out.println();
-    System.out.println("| configuration | runs | startup ms (median) | p90 | min | added ms vs no agent | ratio"
-        + " | launch to main() ms | main() ms | process ms (median) | added process ms | hot() watched at start-up | hot() watched once the agent is ready |");
-    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println(
+        "| configuration | runs | startup ms (median) | p90 | min | added ms vs no agent | ratio"
+            + " | launch to main() ms | main() ms | process ms (median) | added process ms | hot() watched at start-up | hot() watched once the agent is ready |");
+    System.out.println(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (Config c : configs) {
       Map<String, Object> s = summary.get(c.name);
-      System.out.println("| " + c.name + " | " + s.get("runs")
-          + " | " + f1(s.get("startupMsMedian")) + " | " + f1(s.get("startupMsP90")) + " | " + f1(s.get("startupMsMin"))
-          + " | " + (c.rules == null ? "—" : signed(s.get("addedStartupMs")))
-          + " | " + (c.rules == null ? "1.000x" : ratio(s.get("startupRatio")))
-          + " | " + f1(s.get("toMainMsMedian")) + " | " + f1(s.get("mainMsMedian"))
-          + " | " + f1(s.get("processWallMsMedian"))
-          + " | " + (c.rules == null ? "—" : signed(s.get("addedProcessWallMs")))
-          + " | " + (s.get("hotDefaults") == null ? "—" : (long) num(s.get("hotDefaults")) + " / " + AppGenerator.HOT_CLASSES)
-          + " | " + (s.get("hotDefaultsAfterReady") == null ? "—" : (long) num(s.get("hotDefaultsAfterReady")) + " / " + AppGenerator.HOT_CLASSES)
-          + " |");
+      System.out.println(
+          "| "
+              + c.name
+              + " | "
+              + s.get("runs")
+              + " | "
+              + f1(s.get("startupMsMedian"))
+              + " | "
+              + f1(s.get("startupMsP90"))
+              + " | "
+              + f1(s.get("startupMsMin"))
+              + " | "
+              + (c.rules == null ? "—" : signed(s.get("addedStartupMs")))
+              + " | "
+              + (c.rules == null ? "1.000x" : ratio(s.get("startupRatio")))
+              + " | "
+              + f1(s.get("toMainMsMedian"))
+              + " | "
+              + f1(s.get("mainMsMedian"))
+              + " | "
+              + f1(s.get("processWallMsMedian"))
+              + " | "
+              + (c.rules == null ? "—" : signed(s.get("addedProcessWallMs")))
+              + " | "
+              + (s.get("hotDefaults") == null
+                  ? "—"
+                  : (long) num(s.get("hotDefaults")) + " / " + AppGenerator.HOT_CLASSES)
+              + " | "
+              + (s.get("hotDefaultsAfterReady") == null
+                  ? "—"
+                  : (long) num(s.get("hotDefaultsAfterReady")) + " / " + AppGenerator.HOT_CLASSES)
+              + " |");
     }
     System.out.println();
-    System.out.println("Agent's own figures (medians of the firebreak.timing.* system properties; — = not published by this agent jar):");
+    System.out.println(
+        "Agent's own figures (medians of the firebreak.timing.* system properties; — = not published by this agent jar):");
     System.out.println();
-    System.out.println("| configuration | premain ms | yield ms (premain start to the agent's start) | ready ms (to rules in force)"
-        + " | instrumented ms (to Byte Buddy ready) | Byte Buddy's start ms | classes seen by the name filter | match ms"
-        + " | classes transformed | transform ms | classes retransformed (catch-up) | catch-up ms |");
-    System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println(
+        "| configuration | premain ms | yield ms (premain start to the agent's start) | ready ms (to rules in force)"
+            + " | instrumented ms (to Byte Buddy ready) | Byte Buddy's start ms | classes seen by the name filter | match ms"
+            + " | classes transformed | transform ms | classes retransformed (catch-up) | catch-up ms |");
+    System.out.println(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (Config c : configs) {
       if (c.rules == null) {
         continue;
       }
       @SuppressWarnings("unchecked")
       Map<String, Object> t = (Map<String, Object>) summary.get(c.name).get("agentTimingMedians");
-      System.out.println("| " + c.name + " | " + f1(t.get("premain.ms")) + " | " + f1(t.get("yield.ms")) + " | " + f1(t.get("ready.ms"))
-          + " | " + f1(t.get("instrumented.ms")) + " | " + f1(t.get("bytebuddy.ms"))
-          + " | " + f0(t.get("match.classes")) + " | " + f1(t.get("match.ms"))
-          + " | " + f0(t.get("transform.classes")) + " | " + f1(t.get("transform.ms"))
-          + " | " + f0(t.get("catchup.classes")) + " | " + f1(t.get("catchup.ms")) + " |");
+      System.out.println(
+          "| "
+              + c.name
+              + " | "
+              + f1(t.get("premain.ms"))
+              + " | "
+              + f1(t.get("yield.ms"))
+              + " | "
+              + f1(t.get("ready.ms"))
+              + " | "
+              + f1(t.get("instrumented.ms"))
+              + " | "
+              + f1(t.get("bytebuddy.ms"))
+              + " | "
+              + f0(t.get("match.classes"))
+              + " | "
+              + f1(t.get("match.ms"))
+              + " | "
+              + f0(t.get("transform.classes"))
+              + " | "
+              + f1(t.get("transform.ms"))
+              + " | "
+              + f0(t.get("catchup.classes"))
+              + " | "
+              + f1(t.get("catchup.ms"))
+              + " |");
     }
   }
 
@@ -553,19 +689,27 @@ public final class StartupAtScale {
   }
 
   private static String f1(Object o) {
-    return o instanceof Number ? String.format(Locale.ROOT, "%.1f", ((Number) o).doubleValue()) : "—";
+    return o instanceof Number
+        ? String.format(Locale.ROOT, "%.1f", ((Number) o).doubleValue())
+        : "—";
   }
 
   private static String f0(Object o) {
-    return o instanceof Number ? String.format(Locale.ROOT, "%.0f", ((Number) o).doubleValue()) : "—";
+    return o instanceof Number
+        ? String.format(Locale.ROOT, "%.0f", ((Number) o).doubleValue())
+        : "—";
   }
 
   private static String signed(Object o) {
-    return o instanceof Number ? String.format(Locale.ROOT, "%+.1f", ((Number) o).doubleValue()) : "—";
+    return o instanceof Number
+        ? String.format(Locale.ROOT, "%+.1f", ((Number) o).doubleValue())
+        : "—";
   }
 
   private static String ratio(Object o) {
-    return o instanceof Number ? String.format(Locale.ROOT, "%.3fx", ((Number) o).doubleValue()) : "—";
+    return o instanceof Number
+        ? String.format(Locale.ROOT, "%.3fx", ((Number) o).doubleValue())
+        : "—";
   }
 
   private static String tail(String s, int max) {
@@ -619,7 +763,8 @@ public final class StartupAtScale {
 
   private static String sha256(Path p) throws IOException {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

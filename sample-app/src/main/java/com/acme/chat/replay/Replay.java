@@ -1,5 +1,10 @@
 package com.acme.chat.replay;
 
+import com.acme.chat.load.LoadGenerator;
+import com.acme.chat.server.ChatServer;
+import com.acme.chat.util.Args;
+import com.acme.chat.util.Clock;
+import com.acme.chat.util.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -15,457 +20,594 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
-import com.acme.chat.load.LoadGenerator;
-import com.acme.chat.server.ChatServer;
-import com.acme.chat.util.Args;
-import com.acme.chat.util.Clock;
-import com.acme.chat.util.Json;
-
 /**
- * The outage replay: the chat service is started twice as a child JVM, once without and once
- * with the Firebreak agent. Each time it gets a steady open-loop load, then the bad emoji pack
- * is deployed while the load goes on, then the good pack is deployed again. Everything in the
- * printed table is measured during the run.
+ * The outage replay: the chat service is started twice as a child JVM, once without and once with
+ * the Firebreak agent. Each time it gets a steady open-loop load, then the bad emoji pack is
+ * deployed while the load goes on, then the good pack is deployed again. Everything in the printed
+ * table is measured during the run.
  */
 public final class Replay {
-    /** What to run. */
-    public record Options(Path appJar, Path agentJar, Path rules, double rate, Duration warmup, Duration steady,
-                          Duration incident, Duration recoveryMin, Duration recoveryMax, int maxRetries,
-                          String badPack, boolean withoutAgent, boolean withAgent, boolean keepFiles) {}
+  /** What to run. */
+  public record Options(
+      Path appJar,
+      Path agentJar,
+      Path rules,
+      double rate,
+      Duration warmup,
+      Duration steady,
+      Duration incident,
+      Duration recoveryMin,
+      Duration recoveryMax,
+      int maxRetries,
+      String badPack,
+      boolean withoutAgent,
+      boolean withAgent,
+      boolean keepFiles) {}
 
-    /** What one run measured. */
-    public record RunResult(String label, boolean agent, Map<String, LoadGenerator.Summary> phases, long deadLettered,
-                            Double firstAlertSeconds, Double killSwitchOpenSeconds, Double killSwitchClosedSeconds,
-                            Map<String, Object> alert, int alerts, String note) {
-        public LoadGenerator.Summary phase(String name) {
-            return phases.get(name);
+  /** What one run measured. */
+  public record RunResult(
+      String label,
+      boolean agent,
+      Map<String, LoadGenerator.Summary> phases,
+      long deadLettered,
+      Double firstAlertSeconds,
+      Double killSwitchOpenSeconds,
+      Double killSwitchClosedSeconds,
+      Map<String, Object> alert,
+      int alerts,
+      String note) {
+    public LoadGenerator.Summary phase(String name) {
+      return phases.get(name);
+    }
+  }
+
+  /** Both runs (either may be null when it was not asked for). */
+  public record Report(
+      Options options, RunResult withoutAgent, RunResult withAgent, double seconds) {}
+
+  public static final String TARGET = "emoji-render";
+
+  private final Options options;
+  private final PrintStream out;
+  private final PrintStream progress;
+  private final boolean terminal = System.console() != null;
+  private volatile String serviceConfig = "";
+
+  public Replay(Options options, PrintStream out, PrintStream progress) {
+    this.options = options;
+    this.out = out;
+    this.progress = progress;
+  }
+
+  // ---------------------------------------------------------------- command line
+
+  public static int main(List<String> argv) throws IOException, InterruptedException {
+    Args a = new Args(argv, Set.of("without-agent-only", "with-agent-only", "json", "keep"));
+    Path jar = ownJar();
+    String agentOpt = a.string("agent", System.getProperty("firebreak.agent.jar"));
+    String rulesOpt = a.string("rules", System.getProperty("firebreak.rules"));
+    boolean withoutOnly = a.flag("without-agent-only");
+    boolean withOnly = a.flag("with-agent-only");
+    Duration recovery = a.duration("recovery", Duration.ofSeconds(15));
+    Options o =
+        new Options(
+            a.string("app-jar", null) != null ? Path.of(a.string("app-jar", null)) : jar,
+            agentOpt != null ? Path.of(agentOpt) : findAgent(jar),
+            rulesOpt != null ? Path.of(rulesOpt) : findRules(jar),
+            a.decimal("rate", 200),
+            a.duration("warmup", Duration.ofSeconds(3)),
+            a.duration("steady", Duration.ofSeconds(8)),
+            a.duration("incident", Duration.ofSeconds(15)),
+            a.duration("recovery-min", Duration.ofSeconds(5)),
+            recovery,
+            a.integer("max-retries", ChatServer.DEFAULT_MAX_RETRIES),
+            a.string("bad-pack", "bad-update"),
+            !withOnly,
+            !withoutOnly,
+            a.flag("keep"));
+    boolean json = a.flag("json");
+    a.rejectUnknown();
+    if (withOnly && withoutOnly)
+      throw new Args.UsageException(
+          "--with-agent-only and --without-agent-only exclude each other");
+    Report r = new Replay(o, System.out, System.err).run();
+    if (json) System.out.println(Json.write(toJson(r)));
+    boolean failed =
+        (r.withoutAgent() != null && r.withoutAgent().phases().isEmpty())
+            || (r.withAgent() != null
+                && r.withAgent().phases().isEmpty()
+                && o.agentJar() != null
+                && Files.exists(o.agentJar()));
+    return failed ? 1 : 0;
+  }
+
+  /** The jar this class was loaded from, or null when running from a class directory. */
+  public static Path ownJar() {
+    try {
+      Path p = Path.of(Replay.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? p : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /**
+   * agent/target/firebreak-agent.jar in this directory, its parent, or beside the app jar's module.
+   */
+  public static Path findAgent(Path ownJar) {
+    List<Path> candidates = new ArrayList<>();
+    candidates.add(Path.of("agent/target/firebreak-agent.jar"));
+    candidates.add(Path.of("../agent/target/firebreak-agent.jar"));
+    if (ownJar != null)
+      candidates.add(
+          ownJar.toAbsolutePath().getParent().resolve("../../agent/target/firebreak-agent.jar"));
+    for (Path p : candidates) if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize();
+    return candidates.get(0).toAbsolutePath();
+  }
+
+  /** rules/emoji-pipeline.yaml, looked for the same way; null: use the copy inside the jar. */
+  public static Path findRules(Path ownJar) {
+    List<Path> candidates = new ArrayList<>();
+    candidates.add(Path.of("rules/emoji-pipeline.yaml"));
+    candidates.add(Path.of("../rules/emoji-pipeline.yaml"));
+    if (ownJar != null)
+      candidates.add(
+          ownJar.toAbsolutePath().getParent().resolve("../../rules/emoji-pipeline.yaml"));
+    for (Path p : candidates) if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize();
+    return null; // use the copy inside the jar
+  }
+
+  // ---------------------------------------------------------------- the runs
+
+  public Report run() throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    Path dir = Files.createTempDirectory("firebreak-replay-");
+    RunResult without = null;
+    RunResult with = null;
+    try {
+      progress.printf(
+          "Firebreak outage replay: the emoji pack update '%s' goes live under %.0f msg/s%n",
+          options.badPack(), options.rate());
+      if (options.withoutAgent()) without = safeRun("without Firebreak", false, dir);
+      if (options.withAgent()) {
+        if (options.agentJar() == null || !Files.isRegularFile(options.agentJar())) {
+          String note =
+              "agent jar not found at "
+                  + options.agentJar()
+                  + " (build it with: mvn -q -DskipTests package; or pass --agent PATH)";
+          progress.println("replay: " + note + "; skipping the run with Firebreak");
+          with =
+              new RunResult("with Firebreak", true, Map.of(), -1, null, null, null, null, 0, note);
+        } else {
+          with = safeRun("with Firebreak", true, dir);
         }
+      }
+    } finally {
+      if (!options.keepFiles()) deleteTree(dir);
+      else progress.println("replay: files kept in " + dir);
     }
+    Report r = new Report(options, without, with, (System.nanoTime() - start) / 1e9);
+    printTable(r);
+    return r;
+  }
 
-    /** Both runs (either may be null when it was not asked for). */
-    public record Report(Options options, RunResult withoutAgent, RunResult withAgent, double seconds) {}
-
-    public static final String TARGET = "emoji-render";
-
-    private final Options options;
-    private final PrintStream out;
-    private final PrintStream progress;
-    private final boolean terminal = System.console() != null;
-    private volatile String serviceConfig = "";
-
-    public Replay(Options options, PrintStream out, PrintStream progress) {
-        this.options = options;
-        this.out = out;
-        this.progress = progress;
+  private RunResult safeRun(String label, boolean agent, Path dir) throws InterruptedException {
+    try {
+      return runOnce(label, agent, dir);
+    } catch (IOException e) {
+      progress.println("[" + label + "] the run failed: " + e.getMessage());
+      return new RunResult(
+          label,
+          agent,
+          Map.of(),
+          -1,
+          null,
+          null,
+          null,
+          null,
+          0,
+          "the run failed: " + e.getMessage());
     }
+  }
 
-    // ---------------------------------------------------------------- command line
-
-    public static int main(List<String> argv) throws IOException, InterruptedException {
-        Args a = new Args(argv, Set.of("without-agent-only", "with-agent-only", "json", "keep"));
-        Path jar = ownJar();
-        String agentOpt = a.string("agent", System.getProperty("firebreak.agent.jar"));
-        String rulesOpt = a.string("rules", System.getProperty("firebreak.rules"));
-        boolean withoutOnly = a.flag("without-agent-only");
-        boolean withOnly = a.flag("with-agent-only");
-        Duration recovery = a.duration("recovery", Duration.ofSeconds(15));
-        Options o = new Options(
-                a.string("app-jar", null) != null ? Path.of(a.string("app-jar", null)) : jar,
-                agentOpt != null ? Path.of(agentOpt) : findAgent(jar),
-                rulesOpt != null ? Path.of(rulesOpt) : findRules(jar),
-                a.decimal("rate", 200), a.duration("warmup", Duration.ofSeconds(3)),
-                a.duration("steady", Duration.ofSeconds(8)), a.duration("incident", Duration.ofSeconds(15)),
-                a.duration("recovery-min", Duration.ofSeconds(5)), recovery,
-                a.integer("max-retries", ChatServer.DEFAULT_MAX_RETRIES), a.string("bad-pack", "bad-update"),
-                !withOnly, !withoutOnly, a.flag("keep"));
-        boolean json = a.flag("json");
-        a.rejectUnknown();
-        if (withOnly && withoutOnly) throw new Args.UsageException("--with-agent-only and --without-agent-only exclude each other");
-        Report r = new Replay(o, System.out, System.err).run();
-        if (json) System.out.println(Json.write(toJson(r)));
-        boolean failed = (r.withoutAgent() != null && r.withoutAgent().phases().isEmpty())
-                || (r.withAgent() != null && r.withAgent().phases().isEmpty() && o.agentJar() != null && Files.exists(o.agentJar()));
-        return failed ? 1 : 0;
+  private RunResult runOnce(String label, boolean agent, Path dir)
+      throws IOException, InterruptedException {
+    String tag = agent ? "with" : "without";
+    List<String> jvm = new ArrayList<>();
+    Path alertLog = null;
+    int metricsPort = -1;
+    if (agent) {
+      alertLog = dir.resolve("alerts-" + tag + ".jsonl");
+      metricsPort = ServiceProcess.freePort();
+      Path rules = writeRules(dir.resolve("emoji-pipeline.yaml"), alertLog, metricsPort);
+      jvm.add(
+          "-javaagent:"
+              + options.agentJar().toAbsolutePath()
+              + "=rules="
+              + rules.toAbsolutePath()
+              + ",port="
+              + metricsPort);
     }
-
-    /** The jar this class was loaded from, or null when running from a class directory. */
-    public static Path ownJar() {
-        try {
-            Path p = Path.of(Replay.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return Files.isRegularFile(p) && p.toString().endsWith(".jar") ? p : null;
-        } catch (Exception e) {
-            return null;
-        }
-    }
-
-    /** agent/target/firebreak-agent.jar in this directory, its parent, or beside the app jar's module. */
-    public static Path findAgent(Path ownJar) {
-        List<Path> candidates = new ArrayList<>();
-        candidates.add(Path.of("agent/target/firebreak-agent.jar"));
-        candidates.add(Path.of("../agent/target/firebreak-agent.jar"));
-        if (ownJar != null) candidates.add(ownJar.toAbsolutePath().getParent().resolve("../../agent/target/firebreak-agent.jar"));
-        for (Path p : candidates) if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize();
-        return candidates.get(0).toAbsolutePath();
-    }
-
-    /** rules/emoji-pipeline.yaml, looked for the same way; null: use the copy inside the jar. */
-    public static Path findRules(Path ownJar) {
-        List<Path> candidates = new ArrayList<>();
-        candidates.add(Path.of("rules/emoji-pipeline.yaml"));
-        candidates.add(Path.of("../rules/emoji-pipeline.yaml"));
-        if (ownJar != null) candidates.add(ownJar.toAbsolutePath().getParent().resolve("../../rules/emoji-pipeline.yaml"));
-        for (Path p : candidates) if (Files.isRegularFile(p)) return p.toAbsolutePath().normalize();
-        return null; // use the copy inside the jar
-    }
-
-    // ---------------------------------------------------------------- the runs
-
-    public Report run() throws IOException, InterruptedException {
-        long start = System.nanoTime();
-        Path dir = Files.createTempDirectory("firebreak-replay-");
-        RunResult without = null;
-        RunResult with = null;
-        try {
-            progress.printf("Firebreak outage replay: the emoji pack update '%s' goes live under %.0f msg/s%n", options.badPack(), options.rate());
-            if (options.withoutAgent()) without = safeRun("without Firebreak", false, dir);
-            if (options.withAgent()) {
-                if (options.agentJar() == null || !Files.isRegularFile(options.agentJar())) {
-                    String note = "agent jar not found at " + options.agentJar()
-                            + " (build it with: mvn -q -DskipTests package; or pass --agent PATH)";
-                    progress.println("replay: " + note + "; skipping the run with Firebreak");
-                    with = new RunResult("with Firebreak", true, Map.of(), -1, null, null, null, null, 0, note);
-                } else {
-                    with = safeRun("with Firebreak", true, dir);
-                }
-            }
-        } finally {
-            if (!options.keepFiles()) deleteTree(dir);
-            else progress.println("replay: files kept in " + dir);
-        }
-        Report r = new Report(options, without, with, (System.nanoTime() - start) / 1e9);
-        printTable(r);
-        return r;
-    }
-
-    private RunResult safeRun(String label, boolean agent, Path dir) throws InterruptedException {
-        try {
-            return runOnce(label, agent, dir);
-        } catch (IOException e) {
-            progress.println("[" + label + "] the run failed: " + e.getMessage());
-            return new RunResult(label, agent, Map.of(), -1, null, null, null, null, 0, "the run failed: " + e.getMessage());
-        }
-    }
-
-    private RunResult runOnce(String label, boolean agent, Path dir) throws IOException, InterruptedException {
-        String tag = agent ? "with" : "without";
-        List<String> jvm = new ArrayList<>();
-        Path alertLog = null;
-        int metricsPort = -1;
-        if (agent) {
-            alertLog = dir.resolve("alerts-" + tag + ".jsonl");
-            metricsPort = ServiceProcess.freePort();
-            Path rules = writeRules(dir.resolve("emoji-pipeline.yaml"), alertLog, metricsPort);
-            jvm.add("-javaagent:" + options.agentJar().toAbsolutePath() + "=rules=" + rules.toAbsolutePath() + ",port=" + metricsPort);
-        }
-        progress.printf("[%s] starting the chat service%s%n", label, agent ? " with -javaagent:" + options.agentJar().getFileName() : "");
-        List<String> serveArgs = List.of("--max-retries", Integer.toString(options.maxRetries()));
-        try (ServiceProcess service = ServiceProcess.start(options.appJar(), jvm, serveArgs, dir.resolve("service-" + tag + ".log"),
+    progress.printf(
+        "[%s] starting the chat service%s%n",
+        label, agent ? " with -javaagent:" + options.agentJar().getFileName() : "");
+    List<String> serveArgs = List.of("--max-retries", Integer.toString(options.maxRetries()));
+    try (ServiceProcess service =
+            ServiceProcess.start(
+                options.appJar(),
+                jvm,
+                serveArgs,
+                dir.resolve("service-" + tag + ".log"),
                 Duration.ofSeconds(30));
-             AgentWatch watch = agent ? new AgentWatch(metricsPort, alertLog, TARGET) : null) {
-            LoadGenerator.Options lo = LoadGenerator.Options.defaults(service.uri()).withRate(options.rate())
-                    .withDuration(Duration.ofHours(1)); // stopped by the replay
-            LoadGenerator load = new LoadGenerator(lo);
-            load.phase("warmup");
-            load.start("replay-load");
-            LoadGenerator.Result result;
-            Progress bar = null;
-            long badDeploy;
-            long goodDeploy;
-            int stateAtGoodDeploy;
-            try {
+        AgentWatch watch = agent ? new AgentWatch(metricsPort, alertLog, TARGET) : null) {
+      LoadGenerator.Options lo =
+          LoadGenerator.Options.defaults(service.uri())
+              .withRate(options.rate())
+              .withDuration(Duration.ofHours(1)); // stopped by the replay
+      LoadGenerator load = new LoadGenerator(lo);
+      load.phase("warmup");
+      load.start("replay-load");
+      LoadGenerator.Result result;
+      Progress bar = null;
+      long badDeploy;
+      long goodDeploy;
+      int stateAtGoodDeploy;
+      try {
 
-                bar = new Progress(label, load, service, watch);
-                bar.phase("warmup", options.warmup());
-                bar.waitFor(options.warmup(), () -> false);
+        bar = new Progress(label, load, service, watch);
+        bar.phase("warmup", options.warmup());
+        bar.waitFor(options.warmup(), () -> false);
 
-                load.phase("before");
-                bar.phase("before", options.steady());
-                bar.waitFor(options.steady(), () -> false);
+        load.phase("before");
+        bar.phase("before", options.steady());
+        bar.waitFor(options.steady(), () -> false);
 
-                load.phase("after");
-                badDeploy = Clock.nowMicros();
-                service.deployPack(options.badPack());
-                bar.phase("after bad deploy", options.incident());
-                bar.waitFor(options.incident(), () -> false);
+        load.phase("after");
+        badDeploy = Clock.nowMicros();
+        service.deployPack(options.badPack());
+        bar.phase("after bad deploy", options.incident());
+        bar.waitFor(options.incident(), () -> false);
 
-                load.phase("recovered");
-                goodDeploy = Clock.nowMicros();
-                stateAtGoodDeploy = watch == null ? -1 : watch.state();
-                service.deployPack("default");
-                bar.phase("good pack back", options.recoveryMax());
-                long minEnd = System.nanoTime() + options.recoveryMin().toNanos();
-                long[] closedAt = {-1};
-                bar.waitFor(options.recoveryMax(), () -> {
-                    if (System.nanoTime() < minEnd) return false;
-                    if (watch == null || !watch.metricsUp()) return true;
-                    if (closedAt[0] < 0 && (watch.state() == 0)) closedAt[0] = System.nanoTime();
-                    return closedAt[0] > 0 && System.nanoTime() - closedAt[0] > 1_000_000_000L;
-                });
-                load.stop();
-                bar.phase("draining", Duration.ZERO);
-            } finally {
-                result = load.finish();
-            }
-            bar.done();
-
-            long dead = -1;
-            try {
-                dead = ((Number) service.json("/dead-letters").get("count")).longValue();
-                Map<String, Object> st = service.json("/stats");
-                serviceConfig = String.format("%s workers, queue %s, max-retries %s", st.get("workers"), st.get("queue_capacity"),
-                        st.get("max_retries"));
-            } catch (IOException e) {
-                progress.println("[" + label + "] could not read the dead letters: " + e.getMessage());
-            }
-            Double firstAlert = null;
-            Double open = null;
-            Double closed = null;
-            Map<String, Object> alert = null;
-            int alerts = 0;
-            String note = null;
-            if (watch != null) {
-                watch.close();
-                alert = watch.firstAlert(badDeploy);
-                alerts = watch.alerts().size();
-                if (alert != null) firstAlert = seconds(watch.alertMicros(alert) - badDeploy);
-                long o = watch.firstState(1, badDeploy);
-                if (o > 0) open = seconds(o - badDeploy);
-                if (stateAtGoodDeploy == 0) {
-                    closed = 0.0;
-                } else {
-                    long c = watch.firstState(0, goodDeploy);
-                    if (c > 0) closed = seconds(c - goodDeploy);
-                }
-                if (!watch.metricsUp()) note = "the agent's /metrics never answered on port " + metricsPort;
-            }
-            if (!service.alive()) note = "the service died during the run:\n" + service.logTail(20);
-            return new RunResult(label, agent, result == null ? Map.of() : result.phases(), dead, firstAlert, open, closed,
-                    alert, alerts, note);
-        }
-    }
-
-    private static double seconds(long micros) {
-        return Math.round(micros / 10_000.0) / 100.0;
-    }
-
-    /**
-     * A copy of the rules file with the alert log and the metrics port this run uses (the rest
-     * is exactly what the SRE wrote).
-     */
-    Path writeRules(Path to, Path alertLog, int metricsPort) throws IOException {
-        Map<String, Object> rules = RulesCopy.parse(RulesCopy.read(options.rules()));
-        RulesCopy.forRun(rules, alertLog, metricsPort);
-        Files.writeString(to, "# copy of " + (options.rules() == null ? "the rules in the jar" : options.rules().toString())
-                + " with this replay's alert log and metrics port\n" + RulesCopy.dump(rules), StandardCharsets.UTF_8);
-        return to;
-    }
-
-    // ---------------------------------------------------------------- output
-
-    private final class Progress {
-        private final String label;
-        private final LoadGenerator load;
-        private final ServiceProcess service;
-        private final AgentWatch watch;
-        private String phase = "";
-        private long phaseStart;
-        private long lastPrint;
-        private Duration phaseLength = Duration.ZERO;
-
-        Progress(String label, LoadGenerator load, ServiceProcess service, AgentWatch watch) {
-            this.label = label;
-            this.load = load;
-            this.service = service;
-            this.watch = watch;
-        }
-
-        void phase(String name, Duration length) {
-            phase = name;
-            phaseLength = length;
-            phaseStart = System.nanoTime();
-            print(true);
-        }
-
-        void waitFor(Duration max, java.util.function.BooleanSupplier done) throws InterruptedException {
-            long end = System.nanoTime() + max.toNanos();
-            while (System.nanoTime() < end && !done.getAsBoolean()) {
-                Thread.sleep(100);
-                print(false);
-            }
-        }
-
-        void print(boolean force) {
-            long now = System.nanoTime();
-            long every = terminal ? 1_000_000_000L : 5_000_000_000L;
-            if (!force && now - lastPrint < every) return;
-            lastPrint = now;
-            String loadPhase = switch (phase) {
-                case "warmup" -> "warmup";
-                case "before" -> "before";
-                case "after bad deploy" -> "after";
-                case "good pack back" -> "recovered";
-                default -> null;
-            };
-            StringBuilder b = new StringBuilder();
-            b.append(String.format("[%s] %-16s %3.0f/%.0fs", label, phase, (now - phaseStart) / 1e9, phaseLength.toMillis() / 1000.0));
-            LoadGenerator.Summary s = loadPhase == null ? null : load.snapshot(loadPhase);
-            if (s != null) {
-                long resolved = s.delivered() + s.failed();
-                b.append(String.format("  sent %5d  delivered %5.1f %%", s.sent(), resolved == 0 ? 100.0 : 100.0 * s.delivered() / resolved));
-            }
-            try {
-                Map<String, Object> st = service.json("/stats");
-                b.append("  queue ").append(st.get("queue_depth")).append('/').append(st.get("queue_capacity"))
-                        .append("  dead letters ").append(st.get("dead_lettered"));
-            } catch (IOException | RuntimeException e) {
-                b.append("  (service not answering)");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (watch != null) {
-                int k = watch.state();
-                b.append("  kill switch ").append(k == 0 ? "closed" : k == 1 ? "OPEN" : k == 2 ? "half-open" : "?");
-            }
-            if (terminal) {
-                progress.print("\r" + b + "\u001b[K");
-                progress.flush();
-            } else {
-                progress.println(b);
-            }
-        }
-
-        void done() {
-            if (terminal) progress.println();
-        }
-    }
-
-    private void printTable(Report r) {
-        RunResult a = r.withoutAgent();
-        RunResult b = r.withAgent();
-        out.println();
-        out.printf("Outage replay: %.0f msg/s; the bad pack (alias cycle, max-alias-depth: -1) goes live after %ds, "
-                        + "the good pack comes back %ds later%n", options.rate(), options.warmup().plus(options.steady()).toSeconds(),
-                options.incident().toSeconds());
-        out.printf("service: %s; load: open loop, ~5%% of messages carry a celebration shortcode (:tada: and friends)%n%n",
-                serviceConfig);
-        String fmt = "  %-46s %-20s %-20s%n";
-        out.printf(fmt, "", "without Firebreak", "with Firebreak");
-        row(fmt, "messages sent (before / after the bad deploy)", a, b, x -> sent(x, "before") + " / " + sent(x, "after"));
-        row(fmt, "success before the bad deploy", a, b, x -> pct(x, "before"));
-        row(fmt, "success after the bad deploy", a, b, x -> pct(x, "after"));
-        row(fmt, "success after the good pack is back", a, b, x -> pct(x, "recovered"));
-        row(fmt, "p99 latency before", a, b, x -> p99(x, "before"));
-        row(fmt, "p99 latency after", a, b, x -> p99(x, "after"));
-        row(fmt, "messages dead-lettered", a, b, x -> x.deadLettered() < 0 ? "-" : Long.toString(x.deadLettered()));
-        row(fmt, "first Firebreak alert after the bad deploy", a, b, x -> secs(x, x.firstAlertSeconds()));
-        row(fmt, "kill switch open after the bad deploy", a, b, x -> secs(x, x.killSwitchOpenSeconds()));
-        row(fmt, "kill switch closed after the good pack", a, b, x -> secs(x, x.killSwitchClosedSeconds()));
-        out.println();
-        if (b != null && b.alert() != null) {
-            Map<String, Object> al = b.alert();
-            out.printf("first alert (with Firebreak): rule %s on target %s, method %s, action %s, value %s (threshold %s), thread %s%n",
-                    al.get("rule"), al.get("target"), al.get("method"), al.get("action"), al.get("value"), al.get("threshold"),
-                    al.get("thread"));
-            Object stack = al.get("stack");
-            if (stack instanceof List<?> lines) {
-                int n = 0;
-                for (Object line : lines) {
-                    if (n++ == 8) {
-                        out.printf("    ... (%d more lines)%n", lines.size() - 8);
-                        break;
-                    }
-                    out.println("    " + line);
-                }
-            }
-            out.printf("(%d alert event%s in the run)%n", b.alerts(), b.alerts() == 1 ? "" : "s");
-        } else if (b != null && !b.phases().isEmpty()) {
-            out.println("with Firebreak: no alert was logged");
-        }
-        for (RunResult x : new RunResult[] {a, b}) {
-            if (x != null && x.note() != null) out.println("note (" + x.label() + "): " + x.note());
-        }
-        out.printf("replay took %.0f s%n", r.seconds());
-    }
-
-    private interface Cell { String of(RunResult r); }
-
-    private void row(String fmt, String name, RunResult a, RunResult b, Cell cell) {
-        out.printf(fmt, name, cellOf(a, cell), cellOf(b, cell));
-    }
-
-    private static String cellOf(RunResult r, Cell cell) {
-        if (r == null) return "(not run)";
-        if (r.phases().isEmpty()) return "n/a";
-        return cell.of(r);
-    }
-
-    private static String sent(RunResult r, String phase) {
-        LoadGenerator.Summary s = r.phase(phase);
-        return s == null ? "-" : Long.toString(s.sent());
-    }
-
-    private static String pct(RunResult r, String phase) {
-        LoadGenerator.Summary s = r.phase(phase);
-        return s == null ? "-" : String.format("%.1f %%", s.successPct());
-    }
-
-    private static String p99(RunResult r, String phase) {
-        LoadGenerator.Summary s = r.phase(phase);
-        if (s == null || s.delivered() == 0) return "-";
-        return s.p99Ms() >= 100 ? String.format("%.0f ms", s.p99Ms()) : String.format("%.1f ms", s.p99Ms());
-    }
-
-    private static String secs(RunResult r, Double s) {
-        if (!r.agent()) return "-";
-        return s == null ? "none" : String.format("%.2f s", s);
-    }
-
-    static Map<String, Object> toJson(Report r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
-        m.put("without_agent", runJson(r.withoutAgent()));
-        m.put("with_agent", runJson(r.withAgent()));
-        return m;
-    }
-
-    private static Object runJson(RunResult x) {
-        if (x == null) return null;
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (Map.Entry<String, LoadGenerator.Summary> e : x.phases().entrySet()) {
-            m.put(e.getKey(), new Json.RawJson(e.getValue().json()));
-        }
-        m.put("dead_lettered", x.deadLettered());
-        m.put("first_alert_s", x.firstAlertSeconds());
-        m.put("kill_switch_open_s", x.killSwitchOpenSeconds());
-        m.put("kill_switch_closed_s", x.killSwitchClosedSeconds());
-        m.put("alert", x.alert());
-        m.put("alerts", x.alerts());
-        m.put("note", x.note());
-        return m;
-    }
-
-    /** Deletes a directory of temp files, as far as it can. */
-    public static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+        load.phase("recovered");
+        goodDeploy = Clock.nowMicros();
+        stateAtGoodDeploy = watch == null ? -1 : watch.state();
+        service.deployPack("default");
+        bar.phase("good pack back", options.recoveryMax());
+        long minEnd = System.nanoTime() + options.recoveryMin().toNanos();
+        long[] closedAt = {-1};
+        bar.waitFor(
+            options.recoveryMax(),
+            () -> {
+              if (System.nanoTime() < minEnd) return false;
+              if (watch == null || !watch.metricsUp()) return true;
+              if (closedAt[0] < 0 && (watch.state() == 0)) closedAt[0] = System.nanoTime();
+              return closedAt[0] > 0 && System.nanoTime() - closedAt[0] > 1_000_000_000L;
             });
-        } catch (IOException | UncheckedIOException e) {
-            // temp files; nothing to do
+        load.stop();
+        bar.phase("draining", Duration.ZERO);
+      } finally {
+        result = load.finish();
+      }
+      bar.done();
+
+      long dead = -1;
+      try {
+        dead = ((Number) service.json("/dead-letters").get("count")).longValue();
+        Map<String, Object> st = service.json("/stats");
+        serviceConfig =
+            String.format(
+                "%s workers, queue %s, max-retries %s",
+                st.get("workers"), st.get("queue_capacity"), st.get("max_retries"));
+      } catch (IOException e) {
+        progress.println("[" + label + "] could not read the dead letters: " + e.getMessage());
+      }
+      Double firstAlert = null;
+      Double open = null;
+      Double closed = null;
+      Map<String, Object> alert = null;
+      int alerts = 0;
+      String note = null;
+      if (watch != null) {
+        watch.close();
+        alert = watch.firstAlert(badDeploy);
+        alerts = watch.alerts().size();
+        if (alert != null) firstAlert = seconds(watch.alertMicros(alert) - badDeploy);
+        long o = watch.firstState(1, badDeploy);
+        if (o > 0) open = seconds(o - badDeploy);
+        if (stateAtGoodDeploy == 0) {
+          closed = 0.0;
+        } else {
+          long c = watch.firstState(0, goodDeploy);
+          if (c > 0) closed = seconds(c - goodDeploy);
         }
+        if (!watch.metricsUp()) note = "the agent's /metrics never answered on port " + metricsPort;
+      }
+      if (!service.alive()) note = "the service died during the run:\n" + service.logTail(20);
+      return new RunResult(
+          label,
+          agent,
+          result == null ? Map.of() : result.phases(),
+          dead,
+          firstAlert,
+          open,
+          closed,
+          alert,
+          alerts,
+          note);
     }
+  }
+
+  private static double seconds(long micros) {
+    return Math.round(micros / 10_000.0) / 100.0;
+  }
+
+  /**
+   * A copy of the rules file with the alert log and the metrics port this run uses (the rest is
+   * exactly what the SRE wrote).
+   */
+  Path writeRules(Path to, Path alertLog, int metricsPort) throws IOException {
+    Map<String, Object> rules = RulesCopy.parse(RulesCopy.read(options.rules()));
+    RulesCopy.forRun(rules, alertLog, metricsPort);
+    Files.writeString(
+        to,
+        "# copy of "
+            + (options.rules() == null ? "the rules in the jar" : options.rules().toString())
+            + " with this replay's alert log and metrics port\n"
+            + RulesCopy.dump(rules),
+        StandardCharsets.UTF_8);
+    return to;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private final class Progress {
+    private final String label;
+    private final LoadGenerator load;
+    private final ServiceProcess service;
+    private final AgentWatch watch;
+    private String phase = "";
+    private long phaseStart;
+    private long lastPrint;
+    private Duration phaseLength = Duration.ZERO;
+
+    Progress(String label, LoadGenerator load, ServiceProcess service, AgentWatch watch) {
+      this.label = label;
+      this.load = load;
+      this.service = service;
+      this.watch = watch;
+    }
+
+    void phase(String name, Duration length) {
+      phase = name;
+      phaseLength = length;
+      phaseStart = System.nanoTime();
+      print(true);
+    }
+
+    void waitFor(Duration max, java.util.function.BooleanSupplier done)
+        throws InterruptedException {
+      long end = System.nanoTime() + max.toNanos();
+      while (System.nanoTime() < end && !done.getAsBoolean()) {
+        Thread.sleep(100);
+        print(false);
+      }
+    }
+
+    void print(boolean force) {
+      long now = System.nanoTime();
+      long every = terminal ? 1_000_000_000L : 5_000_000_000L;
+      if (!force && now - lastPrint < every) return;
+      lastPrint = now;
+      String loadPhase =
+          switch (phase) {
+            case "warmup" -> "warmup";
+            case "before" -> "before";
+            case "after bad deploy" -> "after";
+            case "good pack back" -> "recovered";
+            default -> null;
+          };
+      StringBuilder b = new StringBuilder();
+      b.append(
+          String.format(
+              "[%s] %-16s %3.0f/%.0fs",
+              label, phase, (now - phaseStart) / 1e9, phaseLength.toMillis() / 1000.0));
+      LoadGenerator.Summary s = loadPhase == null ? null : load.snapshot(loadPhase);
+      if (s != null) {
+        long resolved = s.delivered() + s.failed();
+        b.append(
+            String.format(
+                "  sent %5d  delivered %5.1f %%",
+                s.sent(), resolved == 0 ? 100.0 : 100.0 * s.delivered() / resolved));
+      }
+      try {
+        Map<String, Object> st = service.json("/stats");
+        b.append("  queue ")
+            .append(st.get("queue_depth"))
+            .append('/')
+            .append(st.get("queue_capacity"))
+            .append("  dead letters ")
+            .append(st.get("dead_lettered"));
+      } catch (IOException | RuntimeException e) {
+        b.append("  (service not answering)");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (watch != null) {
+        int k = watch.state();
+        b.append("  kill switch ")
+            .append(k == 0 ? "closed" : k == 1 ? "OPEN" : k == 2 ? "half-open" : "?");
+      }
+      if (terminal) {
+        progress.print("\r" + b + "\u001b[K");
+        progress.flush();
+      } else {
+        progress.println(b);
+      }
+    }
+
+    void done() {
+      if (terminal) progress.println();
+    }
+  }
+
+  private void printTable(Report r) {
+    RunResult a = r.withoutAgent();
+    RunResult b = r.withAgent();
+    out.println();
+    out.printf(
+        "Outage replay: %.0f msg/s; the bad pack (alias cycle, max-alias-depth: -1) goes live after %ds, "
+            + "the good pack comes back %ds later%n",
+        options.rate(),
+        options.warmup().plus(options.steady()).toSeconds(),
+        options.incident().toSeconds());
+    out.printf(
+        "service: %s; load: open loop, ~5%% of messages carry a celebration shortcode (:tada: and friends)%n%n",
+        serviceConfig);
+    String fmt = "  %-46s %-20s %-20s%n";
+    out.printf(fmt, "", "without Firebreak", "with Firebreak");
+    row(
+        fmt,
+        "messages sent (before / after the bad deploy)",
+        a,
+        b,
+        x -> sent(x, "before") + " / " + sent(x, "after"));
+    row(fmt, "success before the bad deploy", a, b, x -> pct(x, "before"));
+    row(fmt, "success after the bad deploy", a, b, x -> pct(x, "after"));
+    row(fmt, "success after the good pack is back", a, b, x -> pct(x, "recovered"));
+    row(fmt, "p99 latency before", a, b, x -> p99(x, "before"));
+    row(fmt, "p99 latency after", a, b, x -> p99(x, "after"));
+    row(
+        fmt,
+        "messages dead-lettered",
+        a,
+        b,
+        x -> x.deadLettered() < 0 ? "-" : Long.toString(x.deadLettered()));
+    row(
+        fmt,
+        "first Firebreak alert after the bad deploy",
+        a,
+        b,
+        x -> secs(x, x.firstAlertSeconds()));
+    row(
+        fmt,
+        "kill switch open after the bad deploy",
+        a,
+        b,
+        x -> secs(x, x.killSwitchOpenSeconds()));
+    row(
+        fmt,
+        "kill switch closed after the good pack",
+        a,
+        b,
+        x -> secs(x, x.killSwitchClosedSeconds()));
+    out.println();
+    if (b != null && b.alert() != null) {
+      Map<String, Object> al = b.alert();
+      out.printf(
+          "first alert (with Firebreak): rule %s on target %s, method %s, action %s, value %s (threshold %s), thread %s%n",
+          al.get("rule"),
+          al.get("target"),
+          al.get("method"),
+          al.get("action"),
+          al.get("value"),
+          al.get("threshold"),
+          al.get("thread"));
+      Object stack = al.get("stack");
+      if (stack instanceof List<?> lines) {
+        int n = 0;
+        for (Object line : lines) {
+          if (n++ == 8) {
+            out.printf("    ... (%d more lines)%n", lines.size() - 8);
+            break;
+          }
+          out.println("    " + line);
+        }
+      }
+      out.printf("(%d alert event%s in the run)%n", b.alerts(), b.alerts() == 1 ? "" : "s");
+    } else if (b != null && !b.phases().isEmpty()) {
+      out.println("with Firebreak: no alert was logged");
+    }
+    for (RunResult x : new RunResult[] {a, b}) {
+      if (x != null && x.note() != null) out.println("note (" + x.label() + "): " + x.note());
+    }
+    out.printf("replay took %.0f s%n", r.seconds());
+  }
+
+  private interface Cell {
+    String of(RunResult r);
+  }
+
+  private void row(String fmt, String name, RunResult a, RunResult b, Cell cell) {
+    out.printf(fmt, name, cellOf(a, cell), cellOf(b, cell));
+  }
+
+  private static String cellOf(RunResult r, Cell cell) {
+    if (r == null) return "(not run)";
+    if (r.phases().isEmpty()) return "n/a";
+    return cell.of(r);
+  }
+
+  private static String sent(RunResult r, String phase) {
+    LoadGenerator.Summary s = r.phase(phase);
+    return s == null ? "-" : Long.toString(s.sent());
+  }
+
+  private static String pct(RunResult r, String phase) {
+    LoadGenerator.Summary s = r.phase(phase);
+    return s == null ? "-" : String.format("%.1f %%", s.successPct());
+  }
+
+  private static String p99(RunResult r, String phase) {
+    LoadGenerator.Summary s = r.phase(phase);
+    if (s == null || s.delivered() == 0) return "-";
+    return s.p99Ms() >= 100
+        ? String.format("%.0f ms", s.p99Ms())
+        : String.format("%.1f ms", s.p99Ms());
+  }
+
+  private static String secs(RunResult r, Double s) {
+    if (!r.agent()) return "-";
+    return s == null ? "none" : String.format("%.2f s", s);
+  }
+
+  static Map<String, Object> toJson(Report r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
+    m.put("without_agent", runJson(r.withoutAgent()));
+    m.put("with_agent", runJson(r.withAgent()));
+    return m;
+  }
+
+  private static Object runJson(RunResult x) {
+    if (x == null) return null;
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (Map.Entry<String, LoadGenerator.Summary> e : x.phases().entrySet()) {
+      m.put(e.getKey(), new Json.RawJson(e.getValue().json()));
+    }
+    m.put("dead_lettered", x.deadLettered());
+    m.put("first_alert_s", x.firstAlertSeconds());
+    m.put("kill_switch_open_s", x.killSwitchOpenSeconds());
+    m.put("kill_switch_closed_s", x.killSwitchClosedSeconds());
+    m.put("alert", x.alert());
+    m.put("alerts", x.alerts());
+    m.put("note", x.note());
+    return m;
+  }
+
+  /** Deletes a directory of temp files, as far as it can. */
+  public static void deleteTree(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    } catch (IOException | UncheckedIOException e) {
+      // temp files; nothing to do
+    }
+  }
 }

@@ -2,6 +2,9 @@ package com.acme.chat.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.acme.chat.load.LoadGenerator;
+import com.acme.chat.replay.Replay;
+import com.acme.chat.server.ChatServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -9,71 +12,124 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
 
-import com.acme.chat.load.LoadGenerator;
-import com.acme.chat.replay.Replay;
-import com.acme.chat.server.ChatServer;
-
 /**
- * The outage, measured: the bad pack under open-loop load, without the agent (the success
- * rate must collapse, or the replay would be dishonest) and with it (delivery must hold).
+ * The outage, measured: the bad pack under open-loop load, without the agent (the success rate must
+ * collapse, or the replay would be dishonest) and with it (delivery must hold).
  */
 class OutageReplayIT {
-    private static Replay.Report replay(Path agent, boolean without, boolean with, Duration warmup, Duration steady,
-                                       Duration incident, Duration recoveryMax, StringBuilder table) throws Exception {
-        Replay.Options o = new Replay.Options(ItSupport.appJar(), agent, ItSupport.rules(), 200, warmup, steady, incident,
-                Duration.ofSeconds(3), recoveryMax, ChatServer.DEFAULT_MAX_RETRIES, "bad-update", without, with, false);
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        Replay.Report r = new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();
-        table.append(buf.toString(StandardCharsets.UTF_8));
-        System.out.print(table);
-        return r;
-    }
+  private static Replay.Report replay(
+      Path agent,
+      boolean without,
+      boolean with,
+      Duration warmup,
+      Duration steady,
+      Duration incident,
+      Duration recoveryMax,
+      StringBuilder table)
+      throws Exception {
+    Replay.Options o =
+        new Replay.Options(
+            ItSupport.appJar(),
+            agent,
+            ItSupport.rules(),
+            200,
+            warmup,
+            steady,
+            incident,
+            Duration.ofSeconds(3),
+            recoveryMax,
+            ChatServer.DEFAULT_MAX_RETRIES,
+            "bad-update",
+            without,
+            with,
+            false);
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    Replay.Report r =
+        new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();
+    table.append(buf.toString(StandardCharsets.UTF_8));
+    System.out.print(table);
+    return r;
+  }
 
-    @Test
-    void withoutTheAgentTheBadPackCollapsesDelivery() throws Exception {
-        StringBuilder table = new StringBuilder();
-        Replay.Report r = replay(null, true, false, Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
-                Duration.ofSeconds(5), table);
-        Replay.RunResult run = r.withoutAgent();
-        assertThat(run.note()).isNull();
-        LoadGenerator.Summary before = run.phase("before");
-        LoadGenerator.Summary after = run.phase("after");
-        assertThat(before.successPct()).as("success before the bad deploy").isGreaterThanOrEqualTo(99.0);
-        assertThat(after.successPct()).as("success after the bad deploy, without the agent").isLessThan(50.0);
-        assertThat(after.failed()).isGreaterThan(after.sent() / 2);
-        assertThat(run.phase("recovered").successPct()).as("once the good pack is back").isGreaterThanOrEqualTo(90.0);
-        assertThat(table).contains("without Firebreak").contains("success after the bad deploy");
-    }
+  @Test
+  void withoutTheAgentTheBadPackCollapsesDelivery() throws Exception {
+    StringBuilder table = new StringBuilder();
+    Replay.Report r =
+        replay(
+            null,
+            true,
+            false,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(5),
+            table);
+    Replay.RunResult run = r.withoutAgent();
+    assertThat(run.note()).isNull();
+    LoadGenerator.Summary before = run.phase("before");
+    LoadGenerator.Summary after = run.phase("after");
+    assertThat(before.successPct())
+        .as("success before the bad deploy")
+        .isGreaterThanOrEqualTo(99.0);
+    assertThat(after.successPct())
+        .as("success after the bad deploy, without the agent")
+        .isLessThan(50.0);
+    assertThat(after.failed()).isGreaterThan(after.sent() / 2);
+    assertThat(run.phase("recovered").successPct())
+        .as("once the good pack is back")
+        .isGreaterThanOrEqualTo(90.0);
+    assertThat(table).contains("without Firebreak").contains("success after the bad deploy");
+  }
 
-    @SuppressWarnings("unchecked")
-    @Test
-    void withTheAgentDeliveryHoldsAndTheAlertNamesTheRenderer() throws Exception {
-        Path agent = ItSupport.agentJarOrSkip();
-        StringBuilder table = new StringBuilder();
-        Replay.Report r = replay(agent, false, true, Duration.ofSeconds(3), Duration.ofSeconds(8), Duration.ofSeconds(12),
-                Duration.ofSeconds(16), table);
-        Replay.RunResult run = r.withAgent();
-        assertThat(run.note()).isNull();
-        LoadGenerator.Summary before = run.phase("before");
-        LoadGenerator.Summary after = run.phase("after");
-        assertThat(before.successPct()).isGreaterThanOrEqualTo(99.0);
-        assertThat(after.successPct()).as("success after the bad deploy, with the agent").isGreaterThanOrEqualTo(99.0);
-        assertThat(after.p99Ms()).as("p99 after vs 3x p99 before (%.1f ms)", before.p99Ms()).isLessThanOrEqualTo(3 * before.p99Ms());
-        assertThat(run.deadLettered()).isZero();
+  @SuppressWarnings("unchecked")
+  @Test
+  void withTheAgentDeliveryHoldsAndTheAlertNamesTheRenderer() throws Exception {
+    Path agent = ItSupport.agentJarOrSkip();
+    StringBuilder table = new StringBuilder();
+    Replay.Report r =
+        replay(
+            agent,
+            false,
+            true,
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(8),
+            Duration.ofSeconds(12),
+            Duration.ofSeconds(16),
+            table);
+    Replay.RunResult run = r.withAgent();
+    assertThat(run.note()).isNull();
+    LoadGenerator.Summary before = run.phase("before");
+    LoadGenerator.Summary after = run.phase("after");
+    assertThat(before.successPct()).isGreaterThanOrEqualTo(99.0);
+    assertThat(after.successPct())
+        .as("success after the bad deploy, with the agent")
+        .isGreaterThanOrEqualTo(99.0);
+    assertThat(after.p99Ms())
+        .as("p99 after vs 3x p99 before (%.1f ms)", before.p99Ms())
+        .isLessThanOrEqualTo(3 * before.p99Ms());
+    assertThat(run.deadLettered()).isZero();
 
-        Map<String, Object> alert = run.alert();
-        assertThat(alert).as("an alert event after the bad deploy").isNotNull();
-        assertThat(alert).containsEntry("rule", "emoji-recursion").containsEntry("target", "emoji-render")
-                .containsEntry("method", "expand(String,int)").containsEntry("action", "trip");
-        assertThat((List<String>) alert.get("stack")).anySatisfy(l -> assertThat(l).startsWith("com.acme.chat.render.EmojiRenderer.expand("))
-                .anySatisfy(l -> assertThat(l).startsWith("com.acme.chat.pipeline.Pipeline.process("));
-        assertThat(run.firstAlertSeconds()).isNotNull().isLessThan(5.0);
-        assertThat(run.killSwitchOpenSeconds()).as("kill switch opened").isNotNull().isLessThan(5.0);
-        assertThat(run.killSwitchClosedSeconds()).as("kill switch closed after the good pack").isNotNull();
-        assertThat(run.phase("recovered").successPct()).isGreaterThanOrEqualTo(99.0);
-        assertThat(table).contains("with Firebreak").contains("rule emoji-recursion").contains("EmojiRenderer.expand");
-    }
+    Map<String, Object> alert = run.alert();
+    assertThat(alert).as("an alert event after the bad deploy").isNotNull();
+    assertThat(alert)
+        .containsEntry("rule", "emoji-recursion")
+        .containsEntry("target", "emoji-render")
+        .containsEntry("method", "expand(String,int)")
+        .containsEntry("action", "trip");
+    assertThat((List<String>) alert.get("stack"))
+        .anySatisfy(l -> assertThat(l).startsWith("com.acme.chat.render.EmojiRenderer.expand("))
+        .anySatisfy(l -> assertThat(l).startsWith("com.acme.chat.pipeline.Pipeline.process("));
+    assertThat(run.firstAlertSeconds()).isNotNull().isLessThan(5.0);
+    assertThat(run.killSwitchOpenSeconds()).as("kill switch opened").isNotNull().isLessThan(5.0);
+    assertThat(run.killSwitchClosedSeconds())
+        .as("kill switch closed after the good pack")
+        .isNotNull();
+    assertThat(run.phase("recovered").successPct()).isGreaterThanOrEqualTo(99.0);
+    assertThat(table)
+        .contains("with Firebreak")
+        .contains("rule emoji-recursion")
+        .contains("EmojiRenderer.expand");
+  }
 }
