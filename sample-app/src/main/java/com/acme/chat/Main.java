@@ -24,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -jar firebreak-sample-app.jar [serve] [--port 8080] [--workers 4] [--queue 256] [--max-retries 50] ...
  * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json] [--histogram-log FILE]
- * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only]
+ * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only] [--auto-rollback] [--json]
  * java -jar firebreak-sample-app.jar soak [--duration 10m] [--agent PATH] [--rules PATH] [--alertmanager PATH]
  * </pre>
  */
@@ -80,6 +80,9 @@ public final class Main {
             "          --http-threads 32 --pack default --retain "
                 + MessageStore.RETAINED
                 + "   (messages kept a room)",
+            "          --rollback-on-firebreak --rollback-window 60s   (POST /hooks/firebreak takes Firebreak's",
+            "                         webhook: a trip or fence within the window after a pack change",
+            "                         restores the pack before)",
             "  load    open-loop load generator",
             "          --target http://127.0.0.1:8080 --rate 200 --duration 60s --rooms 4 --deadline 5s",
             "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
@@ -92,6 +95,8 @@ public final class Main {
             "          --max-retries "
                 + ChatServer.DEFAULT_MAX_RETRIES
                 + " --without-agent-only --with-agent-only --json",
+            "          --auto-rollback   (the service restores the last good pack on Firebreak's webhook; no",
+            "                         good pack by hand)",
             "  soak    chaos soak: the service with the agent under load while packs, rules, kill switches,",
             "          Alertmanager and attach/detach change on a schedule; exit 0 only if every check holds",
             "          --duration 10m --rate 200 --warmup 10s --step 3s --open-for 3s --agent PATH --rules PATH",
@@ -99,7 +104,7 @@ public final class Main {
   }
 
   static void serve(List<String> argv) throws IOException, InterruptedException {
-    Args a = new Args(argv, Set.of());
+    Args a = new Args(argv, Set.of("rollback-on-firebreak"));
     ChatServer.Options d = ChatServer.Options.defaults();
     ChatServer.Options o =
         new ChatServer.Options(
@@ -115,6 +120,8 @@ public final class Main {
             a.integer("http-threads", d.httpThreads()),
             a.string("pack", d.pack()),
             a.integer("retain", d.retain()));
+    boolean rollback = a.flag("rollback-on-firebreak");
+    Duration rollbackWindow = a.duration("rollback-window", Duration.ofSeconds(60));
     a.rejectUnknown();
     if (!a.positional().isEmpty())
       throw new Args.UsageException("unexpected argument " + a.positional().get(0));
@@ -126,7 +133,9 @@ public final class Main {
       throw new Args.UsageException(
           "workers, queue and http-threads must be >= 1, max-retries >= 0, retain >= 2");
     }
-    ChatServer server = new ChatServer(o).start();
+    ChatServer server = new ChatServer(o);
+    if (rollback) server.rollBackOnFirebreak(rollbackWindow);
+    server.start();
     System.out.printf(
         "chat service listening on http://%s:%d (workers %d, queue %d, max-retries %d, pack %s)%n",
         o.host(), server.port(), o.workers(), o.queue(), o.maxRetries(), server.renderer().pack());

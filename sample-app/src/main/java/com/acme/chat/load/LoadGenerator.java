@@ -21,7 +21,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -85,6 +87,8 @@ public final class LoadGenerator {
     long errors; // the POST failed or timed out
     long late; // readable, but after the deadline
     long lost; // accepted, never readable within the deadline
+    long withEmoji; // sent with an emoji shortcode
+    long emojiRendered; // of those, delivered within the deadline with the shortcodes rendered
     final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
     // the phase's stretch of the schedule: its first message's scheduled send, and one period
     // after its last one's (wall clock, microseconds since the epoch; -1 before the first send)
@@ -115,7 +119,9 @@ public final class LoadGenerator {
           sent == 0 ? 0 : 100.0 * delivered / sent,
           ms(latencyMicros.getValueAtPercentile(50)),
           ms(latencyMicros.getValueAtPercentile(99)),
-          ms(latencyMicros.getMaxValue()));
+          ms(latencyMicros.getMaxValue()),
+          withEmoji,
+          emojiRendered);
     }
 
     /**
@@ -148,7 +154,17 @@ public final class LoadGenerator {
       double successPct,
       double p50Ms,
       double p99Ms,
-      double maxMs) {
+      double maxMs,
+      long withEmoji,
+      long emojiRendered) {
+    /**
+     * Of the messages sent with an emoji shortcode, the share delivered in time with it rendered
+     * (100 when there were none).
+     */
+    public double renderedPct() {
+      return withEmoji == 0 ? 100.0 : 100.0 * emojiRendered / withEmoji;
+    }
+
     /** The JSON line of {@code load --json}. */
     public String json() {
       return Json.write(
@@ -166,7 +182,9 @@ public final class LoadGenerator {
               "p99_ms",
               p99Ms,
               "max_ms",
-              maxMs));
+              maxMs,
+              "rendered_pct",
+              round2(renderedPct())));
     }
 
     public String describe() {
@@ -191,7 +209,19 @@ public final class LoadGenerator {
       Map<String, Histogram> phaseLatencies,
       Histogram totalLatencies) {}
 
-  private record Pending(long intendedMicros, PhaseStats phase) {}
+  private record Pending(long intendedMicros, PhaseStats phase, boolean emoji) {}
+
+  /** A message read back before the answer to its POST arrived. */
+  private record Seen(long storedAtMicros, boolean rendered) {}
+
+  /** An emoji shortcode such as {@code :tada:}. */
+  private static final Pattern SHORTCODE = Pattern.compile(":[a-z0-9_+-]+:");
+
+  /**
+   * The latest scheduled send time of a message with an emoji shortcode that its user did not see
+   * rendered (not delivered in time, or delivered with the shortcode as it was typed); -1: none.
+   */
+  private final AtomicLong lastUnrenderedMicros = new AtomicLong(-1);
 
   private final Options options;
   private final HttpClient client;
@@ -206,7 +236,7 @@ public final class LoadGenerator {
   // Messages accepted by the server and not yet seen in their room, and messages seen in a
   // room before the POST's answer arrived (the pipeline can be faster than the HTTP reply).
   private final Map<String, Pending> awaiting = new HashMap<>();
-  private final Map<String, Long> seenEarly = new HashMap<>();
+  private final Map<String, Seen> seenEarly = new HashMap<>();
   private final Object matchLock = new Object();
   private final AtomicInteger postsInFlight = new AtomicInteger();
   private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
@@ -411,7 +441,10 @@ public final class LoadGenerator {
       poller.join(2000);
     }
     synchronized (matchLock) {
-      for (Pending p : awaiting.values()) count(p.phase, s -> s.lost++);
+      for (Pending p : awaiting.values()) {
+        count(p.phase, s -> s.lost++);
+        if (p.emoji) unrendered(p.intendedMicros);
+      }
       if (keepLost) expired.putAll(awaiting);
       awaiting.clear();
     }
@@ -454,6 +487,8 @@ public final class LoadGenerator {
     PhaseStats phase = current;
     count(phase, s -> s.sent(intendedMicros, periodNanos / 1000));
     MessageMix.Post post = mix.next();
+    boolean emoji = SHORTCODE.matcher(post.text()).find();
+    if (emoji) count(phase, s -> s.withEmoji++);
     String body =
         Json.write(Json.obj("room", post.room(), "author", post.author(), "text", post.text()));
     HttpRequest req =
@@ -470,29 +505,37 @@ public final class LoadGenerator {
               try {
                 if (err != null) {
                   count(phase, s -> s.errors++);
+                  if (emoji) unrendered(intendedMicros);
                 } else if (resp.statusCode() != 202) {
                   count(phase, s -> s.rejected++);
+                  if (emoji) unrendered(intendedMicros);
                 } else {
                   String id = String.valueOf(Json.parseObject(resp.body()).get("id"));
-                  Pending p = new Pending(intendedMicros, phase);
-                  Long storedAt;
+                  Pending p = new Pending(intendedMicros, phase, emoji);
+                  Seen seen;
                   synchronized (matchLock) {
-                    storedAt = seenEarly.remove(id);
-                    if (storedAt == null) awaiting.put(id, p);
+                    seen = seenEarly.remove(id);
+                    if (seen == null) awaiting.put(id, p);
                   }
-                  if (storedAt != null) delivered(p, storedAt);
+                  if (seen != null) delivered(p, seen.storedAtMicros(), seen.rendered());
                 }
               } catch (RuntimeException e) {
                 count(phase, s -> s.errors++);
+                if (emoji) unrendered(intendedMicros);
               } finally {
                 postsInFlight.decrementAndGet();
               }
             });
   }
 
-  private void delivered(Pending p, long storedAtMicros) {
+  private void delivered(Pending p, long storedAtMicros, boolean rendered) {
     long latency = Math.max(0, storedAtMicros - p.intendedMicros);
-    if (latency > options.deadline().toNanos() / 1000) {
+    boolean late = latency > options.deadline().toNanos() / 1000;
+    if (p.emoji) {
+      if (rendered && !late) count(p.phase, s -> s.emojiRendered++);
+      else unrendered(p.intendedMicros);
+    }
+    if (late) {
       count(p.phase, s -> s.late++);
     } else {
       count(
@@ -554,9 +597,12 @@ public final class LoadGenerator {
         for (Object o : msgs) {
           Map<?, ?> entry = (Map<?, ?>) o;
           long storedAt = ((Number) entry.get("stored_at")).longValue();
-          String id = String.valueOf(((Map<?, ?>) entry.get("message")).get("id"));
+          Map<?, ?> message = (Map<?, ?>) entry.get("message");
+          String id = String.valueOf(message.get("id"));
+          // rendered: the text delivered is not the text typed (the renderer replaced a shortcode)
+          boolean rendered = !String.valueOf(message.get("text")).equals(message.get("raw"));
           Pending p = awaiting.remove(id);
-          if (p != null) matched.add(new Object[] {p, storedAt});
+          if (p != null) matched.add(new Object[] {p, storedAt, rendered});
           else if (keepLost && (p = expired.remove(id)) != null)
             count(
                 p.phase,
@@ -564,10 +610,10 @@ public final class LoadGenerator {
                   s.lost--;
                   s.late++;
                 });
-          else seenEarly.put(id, storedAt);
+          else seenEarly.put(id, new Seen(storedAt, rendered));
         }
       }
-      for (Object[] m : matched) delivered((Pending) m[0], (Long) m[1]);
+      for (Object[] m : matched) delivered((Pending) m[0], (Long) m[1], (Boolean) m[2]);
       lastSeq.put(room, ((Number) page.get("last_seq")).longValue());
       if (msgs.size() < 2000) return;
     }
@@ -592,7 +638,22 @@ public final class LoadGenerator {
       }
       if (seenEarly.size() > 100_000) seenEarly.clear(); // messages of other clients; never matched
     }
-    for (Pending p : lost) count(p.phase, s -> s.lost++);
+    for (Pending p : lost) {
+      count(p.phase, s -> s.lost++);
+      if (p.emoji) unrendered(p.intendedMicros);
+    }
+  }
+
+  private void unrendered(long intendedMicros) {
+    lastUnrenderedMicros.accumulateAndGet(intendedMicros, Math::max);
+  }
+
+  /**
+   * The latest scheduled send time (microseconds since the epoch) of a message with an emoji
+   * shortcode that was not delivered in time with it rendered; -1 when every one was.
+   */
+  public long lastUnrenderedMicros() {
+    return lastUnrenderedMicros.get();
   }
 
   /** Closes the HTTP client's threads (when {@link #run} was never called). */

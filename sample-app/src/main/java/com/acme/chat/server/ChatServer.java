@@ -55,6 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * GET  /admin/emoji-pack              the live pack
  * PUT  /admin/emoji-pack?name=NAME    deploy a shipped pack (default, bad-update, bad-update-loop)
  * PUT  /admin/emoji-pack              deploy the pack in the body (YAML or JSON)
+ * POST /hooks/firebreak               Firebreak's webhook (only with serve --rollback-on-firebreak):
+ *                                     a trip or fence soon after a pack change restores the pack before
  * </pre>
  */
 public final class ChatServer implements AutoCloseable {
@@ -115,6 +117,8 @@ public final class ChatServer implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
   private final AtomicLong badRequests = new AtomicLong();
   private volatile String packSource;
+  private volatile long packChangedMicros = Clock.nowMicros();
+  private volatile PackRollback rollback; // null: no webhook receiver
   private final long startedMicros = Clock.nowMicros();
 
   public ChatServer(Options options) throws IOException {
@@ -147,6 +151,12 @@ public final class ChatServer implements AutoCloseable {
             });
     http.setExecutor(httpExecutor);
     http.createContext("/", this::handle);
+  }
+
+  /** Turns the webhook receiver on: {@link PackRollback}. */
+  public ChatServer rollBackOnFirebreak(Duration window) {
+    this.rollback = new PackRollback(window);
+    return this;
   }
 
   public ChatServer start() {
@@ -216,6 +226,12 @@ public final class ChatServer implements AutoCloseable {
           return;
         }
         send(ex, 200, Json.write(heapAfterGc()));
+      } else if (path.equals("/hooks/firebreak") && rollback != null) {
+        if (!method.equals("POST")) {
+          methodNotAllowed(ex, "POST");
+          return;
+        }
+        firebreakHook(ex);
       } else if (path.equals("/admin/emoji-pack")) {
         if (method.equals("GET")) send(ex, 200, Json.write(packInfo()));
         else if (method.equals("PUT") || method.equals("POST")) deployPack(ex, query);
@@ -469,6 +485,8 @@ public final class ChatServer implements AutoCloseable {
         p.version(),
         "source",
         packSource,
+        "changed_at",
+        packChangedMicros,
         "max_alias_depth",
         p.maxAliasDepth(),
         "alias_resolution",
@@ -507,10 +525,42 @@ public final class ChatServer implements AutoCloseable {
     }
     EmojiPack previous = renderer.deploy(pack);
     packSource = source;
+    packChangedMicros = Clock.nowMicros();
+    PackRollback r = rollback;
+    if (r != null) r.deployed(previous, pack, packChangedMicros);
     System.err.printf("emoji pack deployed: %s (%s), replacing %s%n", pack, source, previous);
     Map<String, Object> info = packInfo();
     info.put("previous", previous.toString());
     send(ex, 200, Json.write(info));
+  }
+
+  private void firebreakHook(HttpExchange ex) throws IOException {
+    Map<String, Object> event;
+    try {
+      event = Json.parseObject(readBody(ex));
+    } catch (Json.JsonException e) {
+      error(ex, 400, "body must be one Firebreak alert event (JSON): " + e.getMessage());
+      return;
+    }
+    PackRollback.Decision d = rollback.onEvent(event, Clock.nowMicros());
+    if (d.rolledBack()) {
+      EmojiPack bad = renderer.deploy(d.restored());
+      packSource = "rollback:" + bad;
+      packChangedMicros = Clock.nowMicros();
+      System.err.printf(
+          "emoji pack rolled back: %s -> %s, because %s%n", bad, d.restored(), d.reason());
+    }
+    send(
+        ex,
+        200,
+        Json.write(
+            Json.obj(
+                "rolled_back",
+                d.rolledBack(),
+                "reason",
+                d.reason(),
+                "pack",
+                renderer.pack().toString())));
   }
 
   // ---------------------------------------------------------------- helpers
