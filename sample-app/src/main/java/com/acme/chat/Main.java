@@ -83,6 +83,8 @@ public final class Main {
             "          --rollback-on-firebreak --rollback-window 60s   (POST /hooks/firebreak takes Firebreak's",
             "                         webhook: a trip or fence within the window after a pack change",
             "                         restores the pack before)",
+            "          --firebreak-admin http://127.0.0.1:9464 --firebreak-token-file PATH   (after a rollback,",
+            "                         also close the tripped target's kill switch)",
             "  load    open-loop load generator",
             "          --target http://127.0.0.1:8080 --rate 200 --duration 60s --rooms 4 --deadline 5s",
             "          --timeout 3s --emoji-pct 25 --celebration-pct 5 --seed 42 --json",
@@ -122,6 +124,8 @@ public final class Main {
             a.integer("retain", d.retain()));
     boolean rollback = a.flag("rollback-on-firebreak");
     Duration rollbackWindow = a.duration("rollback-window", Duration.ofSeconds(60));
+    String admin = a.string("firebreak-admin", null);
+    String token = a.string("firebreak-token-file", null);
     a.rejectUnknown();
     if (!a.positional().isEmpty())
       throw new Args.UsageException("unexpected argument " + a.positional().get(0));
@@ -133,8 +137,16 @@ public final class Main {
       throw new Args.UsageException(
           "workers, queue and http-threads must be >= 1, max-retries >= 0, retain >= 2");
     }
+    if ((admin == null) != (token == null))
+      throw new Args.UsageException("--firebreak-admin and --firebreak-token-file go together");
+    if (!rollback && admin != null)
+      throw new Args.UsageException("--firebreak-admin is for --rollback-on-firebreak");
     ChatServer server = new ChatServer(o);
-    if (rollback) server.rollBackOnFirebreak(rollbackWindow);
+    if (rollback)
+      server.rollBackOnFirebreak(
+          rollbackWindow,
+          admin == null ? null : URI.create(admin),
+          token == null ? null : Path.of(token));
     server.start();
     System.out.printf(
         "chat service listening on http://%s:%d (workers %d, queue %d, max-retries %d, pack %s)%n",

@@ -42,7 +42,8 @@ public final class Replay {
       String badPack,
       boolean withoutAgent,
       boolean withAgent,
-      boolean keepFiles) {}
+      boolean keepFiles,
+      boolean autoRollback) {}
 
   /** What one run measured. */
   public record RunResult(
@@ -55,9 +56,15 @@ public final class Replay {
       Double killSwitchClosedSeconds,
       Map<String, Object> alert,
       int alerts,
-      String note) {
+      String note,
+      Double rollbackSeconds,
+      Double recoverySeconds) {
     public LoadGenerator.Summary phase(String name) {
       return phases.get(name);
+    }
+
+    static RunResult failed(String label, boolean agent, String note) {
+      return new RunResult(label, agent, Map.of(), -1, null, null, null, null, 0, note, null, null);
     }
   }
 
@@ -82,7 +89,9 @@ public final class Replay {
   // ---------------------------------------------------------------- command line
 
   public static int main(List<String> argv) throws IOException, InterruptedException {
-    Args a = new Args(argv, Set.of("without-agent-only", "with-agent-only", "json", "keep"));
+    Args a =
+        new Args(
+            argv, Set.of("without-agent-only", "with-agent-only", "json", "keep", "auto-rollback"));
     Path jar = ownJar();
     String agentOpt = a.string("agent", System.getProperty("firebreak.agent.jar"));
     String rulesOpt = a.string("rules", System.getProperty("firebreak.rules"));
@@ -104,7 +113,8 @@ public final class Replay {
             a.string("bad-pack", "bad-update"),
             !withOnly,
             !withoutOnly,
-            a.flag("keep"));
+            a.flag("keep"),
+            a.flag("auto-rollback"));
     boolean json = a.flag("json");
     a.rejectUnknown();
     if (withOnly && withoutOnly)
@@ -176,10 +186,9 @@ public final class Replay {
                   + options.agentJar()
                   + " (build it with: mvn -q -DskipTests package; or pass --agent PATH)";
           progress.println("replay: " + note + "; skipping the run with Firebreak");
-          with =
-              new RunResult("with Firebreak", true, Map.of(), -1, null, null, null, null, 0, note);
+          with = RunResult.failed(withLabel(), true, note);
         } else {
-          with = safeRun("with Firebreak", true, dir);
+          with = safeRun(withLabel(), true, dir);
         }
       }
     } finally {
@@ -196,30 +205,45 @@ public final class Replay {
       return runOnce(label, agent, dir);
     } catch (IOException e) {
       progress.println("[" + label + "] the run failed: " + e.getMessage());
-      return new RunResult(
-          label,
-          agent,
-          Map.of(),
-          -1,
-          null,
-          null,
-          null,
-          null,
-          0,
-          "the run failed: " + e.getMessage());
+      return RunResult.failed(label, agent, "the run failed: " + e.getMessage());
     }
+  }
+
+  private String withLabel() {
+    return options.autoRollback() ? "with Firebreak + rollback" : "with Firebreak";
   }
 
   private RunResult runOnce(String label, boolean agent, Path dir)
       throws IOException, InterruptedException {
     String tag = agent ? "with" : "without";
+    boolean rollback = agent && options.autoRollback();
     List<String> jvm = new ArrayList<>();
+    List<String> serveArgs =
+        new ArrayList<>(List.of("--max-retries", Integer.toString(options.maxRetries())));
     Path alertLog = null;
     int metricsPort = -1;
+    int servicePort = ServiceProcess.freePort();
     if (agent) {
       alertLog = dir.resolve("alerts-" + tag + ".jsonl");
       metricsPort = ServiceProcess.freePort();
-      Path rules = writeRules(dir.resolve("emoji-pipeline.yaml"), alertLog, metricsPort);
+      Path token = null;
+      if (rollback) {
+        token = adminToken(dir.resolve("admin-token"));
+        serveArgs.addAll(
+            List.of(
+                "--rollback-on-firebreak",
+                "--firebreak-admin",
+                "http://127.0.0.1:" + metricsPort,
+                "--firebreak-token-file",
+                token.toString()));
+      }
+      Path rules =
+          writeRules(
+              dir.resolve("emoji-pipeline.yaml"),
+              alertLog,
+              metricsPort,
+              rollback ? "http://127.0.0.1:" + servicePort + "/hooks/firebreak" : null,
+              token);
       jvm.add(
           "-javaagent:"
               + options.agentJar().toAbsolutePath()
@@ -231,14 +255,14 @@ public final class Replay {
     progress.printf(
         "[%s] starting the chat service%s%n",
         label, agent ? " with -javaagent:" + options.agentJar().getFileName() : "");
-    List<String> serveArgs = List.of("--max-retries", Integer.toString(options.maxRetries()));
     try (ServiceProcess service =
             ServiceProcess.start(
                 options.appJar(),
                 jvm,
                 serveArgs,
                 dir.resolve("service-" + tag + ".log"),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30),
+                servicePort);
         AgentWatch watch = agent ? new AgentWatch(metricsPort, alertLog, TARGET) : null) {
       LoadGenerator.Options lo =
           LoadGenerator.Options.defaults(service.uri())
@@ -251,6 +275,7 @@ public final class Replay {
       Progress bar = null;
       long badDeploy;
       long goodDeploy;
+      long loadEnd;
       int stateAtGoodDeploy;
       try {
 
@@ -271,8 +296,12 @@ public final class Replay {
         load.phase("recovered");
         goodDeploy = Clock.nowMicros();
         stateAtGoodDeploy = watch == null ? -1 : watch.state();
-        service.deployPack("default");
-        bar.phase("good pack back", options.recoveryMax());
+        if (rollback) {
+          bar.phase("no pack by hand", options.recoveryMax()); // the service rolled back itself
+        } else {
+          service.deployPack("default");
+          bar.phase("good pack back", options.recoveryMax());
+        }
         long minEnd = System.nanoTime() + options.recoveryMin().toNanos();
         long[] closedAt = {-1};
         bar.waitFor(
@@ -281,8 +310,10 @@ public final class Replay {
               if (System.nanoTime() < minEnd) return false;
               if (watch == null || !watch.metricsUp()) return true;
               if (closedAt[0] < 0 && (watch.state() == 0)) closedAt[0] = System.nanoTime();
-              return closedAt[0] > 0 && System.nanoTime() - closedAt[0] > 1_000_000_000L;
+              // 3 s past the close: long enough to see rendering back to normal (see recovery)
+              return closedAt[0] > 0 && System.nanoTime() - closedAt[0] > 3_000_000_000L;
             });
+        loadEnd = Clock.nowMicros();
         load.stop();
         bar.phase("draining", Duration.ZERO);
       } finally {
@@ -291,7 +322,13 @@ public final class Replay {
       bar.done();
 
       long dead = -1;
+      Double rolledBack = null;
       try {
+        if (rollback) {
+          Map<String, Object> pack = service.json("/admin/emoji-pack");
+          if (String.valueOf(pack.get("source")).startsWith("rollback:"))
+            rolledBack = seconds(((Number) pack.get("changed_at")).longValue() - badDeploy);
+        }
         dead = ((Number) service.json("/dead-letters").get("count")).longValue();
         Map<String, Object> st = service.json("/stats");
         serviceConfig =
@@ -323,6 +360,13 @@ public final class Replay {
         if (!watch.metricsUp()) note = "the agent's /metrics never answered on port " + metricsPort;
       }
       if (!service.alive()) note = "the service died during the run:\n" + service.logTail(20);
+      // normal rendering: from the first message after which every message with an emoji was
+      // delivered in time with it rendered; never, if the last one that was not is near the end
+      long lastUnrendered = load.lastUnrenderedMicros();
+      Double recovery =
+          lastUnrendered < badDeploy
+              ? Double.valueOf(0.0)
+              : lastUnrendered > loadEnd - 2_000_000 ? null : seconds(lastUnrendered - badDeploy);
       return new RunResult(
           label,
           agent,
@@ -333,8 +377,23 @@ public final class Replay {
           closed,
           alert,
           alerts,
-          note);
+          note,
+          rolledBack,
+          recovery);
     }
+  }
+
+  /** A random admin token for the rollback loop, in a file only this user can read. */
+  private static Path adminToken(Path file) throws IOException {
+    byte[] b = new byte[24];
+    new java.security.SecureRandom().nextBytes(b);
+    Files.deleteIfExists(file);
+    Files.createFile(
+        file,
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, java.util.HexFormat.of().formatHex(b) + "\n");
+    return file;
   }
 
   private static double seconds(long micros) {
@@ -346,8 +405,14 @@ public final class Replay {
    * exactly what the SRE wrote).
    */
   Path writeRules(Path to, Path alertLog, int metricsPort) throws IOException {
+    return writeRules(to, alertLog, metricsPort, null, null);
+  }
+
+  private Path writeRules(Path to, Path alertLog, int metricsPort, String webhook, Path token)
+      throws IOException {
     Map<String, Object> rules = RulesCopy.parse(RulesCopy.read(options.rules()));
     RulesCopy.forRun(rules, alertLog, metricsPort);
+    if (webhook != null) RulesCopy.rollbackLoop(rules, webhook, token);
     Files.writeString(
         to,
         "# copy of "
@@ -456,15 +521,18 @@ public final class Replay {
     out.println();
     out.printf(
         "Outage replay: %.0f msg/s; the bad pack (alias cycle, max-alias-depth: -1) goes live after %ds, "
-            + "the good pack comes back %ds later%n",
+            + "the good pack comes back %ds later%s%n",
         options.rate(),
         options.warmup().plus(options.steady()).toSeconds(),
-        options.incident().toSeconds());
+        options.incident().toSeconds(),
+        options.autoRollback()
+            ? " by hand without Firebreak; with it, the service rolls back on Firebreak's webhook"
+            : "");
     out.printf(
         "service: %s; load: open loop, ~5%% of messages carry a celebration shortcode (:tada: and friends)%n%n",
         serviceConfig);
     String fmt = "  %-46s %-20s %-20s%n";
-    out.printf(fmt, "", "without Firebreak", "with Firebreak");
+    out.printf(fmt, "", "without Firebreak", b == null ? withLabel() : b.label());
     row(
         fmt,
         "messages sent (before / after the bad deploy)",
@@ -473,7 +541,29 @@ public final class Replay {
         x -> sent(x, "before") + " / " + sent(x, "after"));
     row(fmt, "success before the bad deploy", a, b, x -> pct(x, "before"));
     row(fmt, "success after the bad deploy", a, b, x -> pct(x, "after"));
-    row(fmt, "success after the good pack is back", a, b, x -> pct(x, "recovered"));
+    row(
+        fmt,
+        options.autoRollback()
+            ? "success after the incident phase"
+            : "success after the good pack is back",
+        a,
+        b,
+        x -> pct(x, "recovered"));
+    row(
+        fmt,
+        "emoji rendered during the incident",
+        a,
+        b,
+        x ->
+            x.phase("after") == null
+                ? "-"
+                : String.format("%.1f %%", x.phase("after").renderedPct()));
+    row(
+        fmt,
+        "bad deploy to normal rendering",
+        a,
+        b,
+        x -> x.recoverySeconds() == null ? "never" : String.format("%.1f s", x.recoverySeconds()));
     row(fmt, "p99 latency before", a, b, x -> p99(x, "before"));
     row(fmt, "p99 latency after", a, b, x -> p99(x, "after"));
     row(
@@ -496,10 +586,25 @@ public final class Replay {
         x -> secs(x, x.killSwitchOpenSeconds()));
     row(
         fmt,
-        "kill switch closed after the good pack",
+        options.autoRollback()
+            ? "kill switch closed after the incident phase"
+            : "kill switch closed after the good pack",
         a,
         b,
         x -> secs(x, x.killSwitchClosedSeconds()));
+    if (options.autoRollback()) {
+      row(
+          fmt,
+          "good pack restored (after the bad deploy)",
+          a,
+          b,
+          x ->
+              x.agent()
+                  ? (x.rollbackSeconds() == null
+                      ? "none"
+                      : String.format("%.2f s, by itself", x.rollbackSeconds()))
+                  : String.format("%d s, by hand", options.incident().toSeconds()));
+    }
     out.println();
     if (b != null && b.alert() != null) {
       Map<String, Object> al = b.alert();
@@ -570,28 +675,53 @@ public final class Replay {
     return s == null ? "none" : String.format("%.2f s", s);
   }
 
-  static Map<String, Object> toJson(Report r) {
+  /**
+   * The last line of {@code replay --json}: one object, {@code {"runs":[...]}}, each run with its
+   * name, whether the agent ran, the rules file, delivery and p99 after the bad deploy, the first
+   * alert, the time from the bad deploy to normal rendering ({@code recovery_s}, null when it never
+   * came back) and the share of messages with emoji rendered during the incident; then the details.
+   */
+  public static Map<String, Object> toJson(Report r) {
+    List<Object> runs = new ArrayList<>();
+    for (RunResult x : new RunResult[] {r.withoutAgent(), r.withAgent()}) {
+      if (x != null) runs.add(runJson(r.options(), x));
+    }
     Map<String, Object> m = new LinkedHashMap<>();
+    m.put("runs", runs);
     m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
-    m.put("without_agent", runJson(r.withoutAgent()));
-    m.put("with_agent", runJson(r.withAgent()));
     return m;
   }
 
-  private static Object runJson(RunResult x) {
-    if (x == null) return null;
+  private static Map<String, Object> runJson(Options o, RunResult x) {
     Map<String, Object> m = new LinkedHashMap<>();
-    for (Map.Entry<String, LoadGenerator.Summary> e : x.phases().entrySet()) {
-      m.put(e.getKey(), new Json.RawJson(e.getValue().json()));
-    }
-    m.put("dead_lettered", x.deadLettered());
+    LoadGenerator.Summary after = x.phase("after");
+    m.put("name", x.label());
+    m.put("agent", x.agent());
+    m.put(
+        "rules",
+        !x.agent() ? null : o.rules() == null ? "(the copy in the jar)" : o.rules().toString());
+    m.put("delivered_after_pct", after == null ? null : round2(after.successPct()));
+    m.put("p99_after_ms", after == null || after.delivered() == 0 ? null : after.p99Ms());
     m.put("first_alert_s", x.firstAlertSeconds());
+    m.put("recovery_s", x.phases().isEmpty() ? null : x.recoverySeconds());
+    m.put("rendered_pct", after == null ? null : round2(after.renderedPct()));
+    m.put("rollback_s", x.rollbackSeconds());
     m.put("kill_switch_open_s", x.killSwitchOpenSeconds());
     m.put("kill_switch_closed_s", x.killSwitchClosedSeconds());
+    m.put("dead_lettered", x.deadLettered());
+    Map<String, Object> phases = new LinkedHashMap<>();
+    for (Map.Entry<String, LoadGenerator.Summary> e : x.phases().entrySet()) {
+      phases.put(e.getKey(), new Json.RawJson(e.getValue().json()));
+    }
+    m.put("phases", phases);
     m.put("alert", x.alert());
     m.put("alerts", x.alerts());
     m.put("note", x.note());
     return m;
+  }
+
+  private static double round2(double d) {
+    return Math.round(d * 100) / 100.0;
   }
 
   /** Deletes a directory of temp files, as far as it can. */

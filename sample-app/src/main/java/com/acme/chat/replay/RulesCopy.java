@@ -54,6 +54,20 @@ public final class RulesCopy {
     alerts.remove("webhook");
   }
 
+  /**
+   * For the rollback loop: Firebreak posts its alert events to {@code webhook} (the service's
+   * {@code /hooks/firebreak}) and opens its admin endpoints with {@code tokenFile}.
+   */
+  @SuppressWarnings("unchecked")
+  public static void rollbackLoop(Map<String, Object> rules, String webhook, Path tokenFile) {
+    Map<String, Object> alerts =
+        (Map<String, Object>) rules.computeIfAbsent("alerts", k -> new LinkedHashMap<>());
+    alerts.put("webhook", webhook);
+    Map<String, Object> admin = new LinkedHashMap<>();
+    admin.put("token-file", tokenFile.toAbsolutePath().toString());
+    rules.put("admin", admin);
+  }
+
   /** The mapping as block-style YAML. */
   public static String dump(Map<String, Object> rules) {
     DumperOptions d = new DumperOptions();

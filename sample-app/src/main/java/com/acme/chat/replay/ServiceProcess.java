@@ -48,7 +48,18 @@ public final class ServiceProcess implements AutoCloseable {
   public static ServiceProcess start(
       Path appJar, List<String> jvmArgs, List<String> serveArgs, Path log, Duration startTimeout)
       throws IOException, InterruptedException {
-    int port = freePort();
+    return start(appJar, jvmArgs, serveArgs, log, startTimeout, freePort());
+  }
+
+  /** As above, on {@code port} (chosen beforehand: the agent's rules name it in a webhook URL). */
+  public static ServiceProcess start(
+      Path appJar,
+      List<String> jvmArgs,
+      List<String> serveArgs,
+      Path log,
+      Duration startTimeout,
+      int port)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx512m");

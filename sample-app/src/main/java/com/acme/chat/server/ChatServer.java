@@ -25,8 +25,15 @@ import java.lang.management.MemoryUsage;
 import java.lang.management.OperatingSystemMXBean;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,6 +126,8 @@ public final class ChatServer implements AutoCloseable {
   private volatile String packSource;
   private volatile long packChangedMicros = Clock.nowMicros();
   private volatile PackRollback rollback; // null: no webhook receiver
+  private volatile URI firebreakAdmin; // where to close the switch after a rollback; null: leave it
+  private volatile Path firebreakToken;
   private final long startedMicros = Clock.nowMicros();
 
   public ChatServer(Options options) throws IOException {
@@ -153,9 +162,16 @@ public final class ChatServer implements AutoCloseable {
     http.createContext("/", this::handle);
   }
 
-  /** Turns the webhook receiver on: {@link PackRollback}. */
-  public ChatServer rollBackOnFirebreak(Duration window) {
+  /**
+   * Turns the webhook receiver on ({@link PackRollback}). With {@code admin} (Firebreak's admin
+   * endpoints, e.g. {@code http://127.0.0.1:9464}) and its token file, a rollback also closes the
+   * kill switch of the target that tripped: the restored pack renders at once instead of after the
+   * switch's {@code open-for}.
+   */
+  public ChatServer rollBackOnFirebreak(Duration window, URI admin, Path tokenFile) {
     this.rollback = new PackRollback(window);
+    this.firebreakAdmin = admin;
+    this.firebreakToken = tokenFile;
     return this;
   }
 
@@ -549,6 +565,8 @@ public final class ChatServer implements AutoCloseable {
       packChangedMicros = Clock.nowMicros();
       System.err.printf(
           "emoji pack rolled back: %s -> %s, because %s%n", bad, d.restored(), d.reason());
+      Object target = event.get("target");
+      if (firebreakAdmin != null && target instanceof String t) closeSwitch(t);
     }
     send(
         ex,
@@ -561,6 +579,33 @@ public final class ChatServer implements AutoCloseable {
                 d.reason(),
                 "pack",
                 renderer.pack().toString())));
+  }
+
+  /** Asks Firebreak to close {@code target}'s kill switch, off the webhook's thread. */
+  private void closeSwitch(String target) {
+    String token;
+    try {
+      token = Files.readString(firebreakToken, StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      System.err.printf("emoji pack rollback: cannot read the Firebreak token: %s%n", e);
+      return;
+    }
+    URI uri =
+        firebreakAdmin.resolve(
+            "/targets/" + URLEncoder.encode(target, StandardCharsets.UTF_8) + "/close");
+    HttpRequest req =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(5))
+            .header("Authorization", "Bearer " + token)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build();
+    HttpClient.newHttpClient()
+        .sendAsync(req, HttpResponse.BodyHandlers.ofString())
+        .whenComplete(
+            (resp, err) ->
+                System.err.printf(
+                    "emoji pack rollback: closing Firebreak's switch of %s: %s%n",
+                    target, err != null ? err.toString() : "HTTP " + resp.statusCode()));
   }
 
   // ---------------------------------------------------------------- helpers

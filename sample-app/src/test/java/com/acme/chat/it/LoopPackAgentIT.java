@@ -38,6 +38,7 @@ class LoopPackAgentIT {
             "bad-update-loop",
             false,
             true,
+            false,
             false);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Replay.Report r =

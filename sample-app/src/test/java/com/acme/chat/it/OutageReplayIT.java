@@ -27,6 +27,7 @@ class OutageReplayIT {
       Duration steady,
       Duration incident,
       Duration recoveryMax,
+      boolean autoRollback,
       StringBuilder table)
       throws Exception {
     Replay.Options o =
@@ -44,7 +45,8 @@ class OutageReplayIT {
             "bad-update",
             without,
             with,
-            false);
+            false,
+            autoRollback);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Replay.Report r =
         new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();
@@ -65,6 +67,7 @@ class OutageReplayIT {
             Duration.ofSeconds(5),
             Duration.ofSeconds(10),
             Duration.ofSeconds(5),
+            false,
             table);
     Replay.RunResult run = r.withoutAgent();
     assertThat(run.note()).isNull();
@@ -97,6 +100,7 @@ class OutageReplayIT {
             Duration.ofSeconds(8),
             Duration.ofSeconds(12),
             Duration.ofSeconds(16),
+            false,
             table);
     Replay.RunResult run = r.withAgent();
     assertThat(run.note()).isNull();
@@ -131,5 +135,59 @@ class OutageReplayIT {
         .contains("with Firebreak")
         .contains("rule emoji-recursion")
         .contains("EmojiRenderer.expand");
+  }
+
+  /**
+   * Issue 19, 2: with the rollback loop the service restores the good pack by itself on Firebreak's
+   * webhook (and closes the switch), so rendering is back within 5 s of the bad deploy, with no
+   * pack deployed by hand.
+   */
+  @SuppressWarnings("unchecked")
+  @Test
+  void withTheRollbackLoopRenderingIsBackWithinFiveSeconds() throws Exception {
+    Path agent = ItSupport.agentJarOrSkip();
+    StringBuilder table = new StringBuilder();
+    Replay.Report r =
+        replay(
+            agent,
+            false,
+            true,
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(8),
+            true,
+            table);
+    Replay.RunResult run = r.withAgent();
+    assertThat(run.note()).isNull();
+    assertThat(run.label()).isEqualTo("with Firebreak + rollback");
+    assertThat(run.phase("after").successPct()).isGreaterThanOrEqualTo(99.0);
+    assertThat(run.rollbackSeconds())
+        .as("the pack rolled back by itself")
+        .isNotNull()
+        .isLessThan(5.0);
+    assertThat(run.recoverySeconds())
+        .as("bad deploy to normal rendering")
+        .isNotNull()
+        .isLessThanOrEqualTo(5.0);
+    assertThat(run.phase("after").renderedPct())
+        .as("emoji rendered during the incident")
+        .isGreaterThan(50.0);
+    assertThat(table).contains("good pack restored").contains("by itself");
+
+    Map<String, Object> json = Replay.toJson(r);
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) json.get("runs");
+    assertThat(runs).hasSize(1);
+    assertThat(runs.get(0))
+        .containsEntry("name", "with Firebreak + rollback")
+        .containsEntry("agent", true)
+        .containsKeys(
+            "rules",
+            "delivered_after_pct",
+            "p99_after_ms",
+            "first_alert_s",
+            "recovery_s",
+            "rendered_pct");
+    assertThat(runs.get(0).get("recovery_s")).isEqualTo(run.recoverySeconds());
   }
 }

@@ -32,6 +32,7 @@ class ReplayRulesCopyTest {
             "bad-update",
             true,
             true,
+            false,
             false);
     Path alerts = dir.resolve("alerts.jsonl");
     Path copy =
