@@ -223,6 +223,8 @@ public final class LoadGenerator {
    */
   private final AtomicLong lastUnrenderedMicros = new AtomicLong(-1);
 
+  private final Timeline timeline = new Timeline();
+
   private final Options options;
   private final HttpClient client;
   private final ExecutorService clientExecutor;
@@ -486,6 +488,7 @@ public final class LoadGenerator {
   private void send(long intendedMicros) {
     PhaseStats phase = current;
     count(phase, s -> s.sent(intendedMicros, periodNanos / 1000));
+    timeline.sent(intendedMicros);
     MessageMix.Post post = mix.next();
     boolean emoji = SHORTCODE.matcher(post.text()).find();
     if (emoji) count(phase, s -> s.withEmoji++);
@@ -538,6 +541,7 @@ public final class LoadGenerator {
     if (late) {
       count(p.phase, s -> s.late++);
     } else {
+      timeline.delivered(p.intendedMicros, latency);
       count(
           p.phase,
           s -> {
@@ -654,6 +658,11 @@ public final class LoadGenerator {
    */
   public long lastUnrenderedMicros() {
     return lastUnrenderedMicros.get();
+  }
+
+  /** Sent, delivered and p99 per second of the schedule (for the replay's report). */
+  public List<Timeline.Second> timeline() {
+    return timeline.seconds();
   }
 
   /** Closes the HTTP client's threads (when {@link #run} was never called). */

@@ -1,6 +1,7 @@
 package com.acme.chat.replay;
 
 import com.acme.chat.load.LoadGenerator;
+import com.acme.chat.load.Timeline;
 import com.acme.chat.server.ChatServer;
 import com.acme.chat.util.Args;
 import com.acme.chat.util.Clock;
@@ -43,7 +44,8 @@ public final class Replay {
       boolean withoutAgent,
       boolean withAgent,
       boolean keepFiles,
-      boolean autoRollback) {}
+      boolean autoRollback,
+      Path report) {}
 
   /** What one run measured. */
   public record RunResult(
@@ -58,13 +60,18 @@ public final class Replay {
       int alerts,
       String note,
       Double rollbackSeconds,
-      Double recoverySeconds) {
+      Double recoverySeconds,
+      Double goodPackSeconds,
+      long badDeployMicros,
+      List<Timeline.Second> timeline) {
     public LoadGenerator.Summary phase(String name) {
       return phases.get(name);
     }
 
     static RunResult failed(String label, boolean agent, String note) {
-      return new RunResult(label, agent, Map.of(), -1, null, null, null, null, 0, note, null, null);
+      return new RunResult(
+          label, agent, Map.of(), -1, null, null, null, null, 0, note, null, null, null, 0,
+          List.of());
     }
   }
 
@@ -114,7 +121,8 @@ public final class Replay {
             !withOnly,
             !withoutOnly,
             a.flag("keep"),
-            a.flag("auto-rollback"));
+            a.flag("auto-rollback"),
+            a.string("report", null) == null ? null : Path.of(a.string("report", null)));
     boolean json = a.flag("json");
     a.rejectUnknown();
     if (withOnly && withoutOnly)
@@ -196,7 +204,12 @@ public final class Replay {
       else progress.println("replay: files kept in " + dir);
     }
     Report r = new Report(options, without, with, (System.nanoTime() - start) / 1e9);
-    printTable(r);
+    String table = table(r);
+    out.print(table);
+    if (options.report() != null) {
+      Path svg = ReplayReport.write(options.report(), r, table);
+      progress.println("replay: report written to " + options.report() + " and " + svg);
+    }
     return r;
   }
 
@@ -379,7 +392,10 @@ public final class Replay {
           alerts,
           note,
           rolledBack,
-          recovery);
+          recovery,
+          rollback ? null : seconds(goodDeploy - badDeploy),
+          badDeploy,
+          load.timeline());
     }
   }
 
@@ -515,11 +531,14 @@ public final class Replay {
     }
   }
 
-  private void printTable(Report r) {
+  /** The table as printed; {@link #run} prints it. */
+  String table(Report r) {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    PrintStream t = new PrintStream(buf, true, StandardCharsets.UTF_8);
     RunResult a = r.withoutAgent();
     RunResult b = r.withAgent();
-    out.println();
-    out.printf(
+    t.println();
+    t.printf(
         "Outage replay: %.0f msg/s; the bad pack (alias cycle, max-alias-depth: -1) goes live after %ds, "
             + "the good pack comes back %ds later%s%n",
         options.rate(),
@@ -528,20 +547,22 @@ public final class Replay {
         options.autoRollback()
             ? " by hand without Firebreak; with it, the service rolls back on Firebreak's webhook"
             : "");
-    out.printf(
+    t.printf(
         "service: %s; load: open loop, ~5%% of messages carry a celebration shortcode (:tada: and friends)%n%n",
         serviceConfig);
     String fmt = "  %-46s %-20s %-20s%n";
-    out.printf(fmt, "", "without Firebreak", b == null ? withLabel() : b.label());
+    t.printf(fmt, "", "without Firebreak", b == null ? withLabel() : b.label());
     row(
+        t,
         fmt,
         "messages sent (before / after the bad deploy)",
         a,
         b,
         x -> sent(x, "before") + " / " + sent(x, "after"));
-    row(fmt, "success before the bad deploy", a, b, x -> pct(x, "before"));
-    row(fmt, "success after the bad deploy", a, b, x -> pct(x, "after"));
+    row(t, fmt, "success before the bad deploy", a, b, x -> pct(x, "before"));
+    row(t, fmt, "success after the bad deploy", a, b, x -> pct(x, "after"));
     row(
+        t,
         fmt,
         options.autoRollback()
             ? "success after the incident phase"
@@ -550,6 +571,7 @@ public final class Replay {
         b,
         x -> pct(x, "recovered"));
     row(
+        t,
         fmt,
         "emoji rendered during the incident",
         a,
@@ -559,32 +581,37 @@ public final class Replay {
                 ? "-"
                 : String.format("%.1f %%", x.phase("after").renderedPct()));
     row(
+        t,
         fmt,
         "bad deploy to normal rendering",
         a,
         b,
         x -> x.recoverySeconds() == null ? "never" : String.format("%.1f s", x.recoverySeconds()));
-    row(fmt, "p99 latency before", a, b, x -> p99(x, "before"));
-    row(fmt, "p99 latency after", a, b, x -> p99(x, "after"));
+    row(t, fmt, "p99 latency before", a, b, x -> p99(x, "before"));
+    row(t, fmt, "p99 latency after", a, b, x -> p99(x, "after"));
     row(
+        t,
         fmt,
         "messages dead-lettered",
         a,
         b,
         x -> x.deadLettered() < 0 ? "-" : Long.toString(x.deadLettered()));
     row(
+        t,
         fmt,
         "first Firebreak alert after the bad deploy",
         a,
         b,
         x -> secs(x, x.firstAlertSeconds()));
     row(
+        t,
         fmt,
         "kill switch open after the bad deploy",
         a,
         b,
         x -> secs(x, x.killSwitchOpenSeconds()));
     row(
+        t,
         fmt,
         options.autoRollback()
             ? "kill switch closed after the incident phase"
@@ -594,6 +621,7 @@ public final class Replay {
         x -> secs(x, x.killSwitchClosedSeconds()));
     if (options.autoRollback()) {
       row(
+          t,
           fmt,
           "good pack restored (after the bad deploy)",
           a,
@@ -605,10 +633,10 @@ public final class Replay {
                       : String.format("%.2f s, by itself", x.rollbackSeconds()))
                   : String.format("%d s, by hand", options.incident().toSeconds()));
     }
-    out.println();
+    t.println();
     if (b != null && b.alert() != null) {
       Map<String, Object> al = b.alert();
-      out.printf(
+      t.printf(
           "first alert (with Firebreak): rule %s on target %s, method %s, action %s, value %s (threshold %s), thread %s%n",
           al.get("rule"),
           al.get("target"),
@@ -622,28 +650,30 @@ public final class Replay {
         int n = 0;
         for (Object line : lines) {
           if (n++ == 8) {
-            out.printf("    ... (%d more lines)%n", lines.size() - 8);
+            t.printf("    ... (%d more lines)%n", lines.size() - 8);
             break;
           }
-          out.println("    " + line);
+          t.println("    " + line);
         }
       }
-      out.printf("(%d alert event%s in the run)%n", b.alerts(), b.alerts() == 1 ? "" : "s");
+      t.printf("(%d alert event%s in the run)%n", b.alerts(), b.alerts() == 1 ? "" : "s");
     } else if (b != null && !b.phases().isEmpty()) {
-      out.println("with Firebreak: no alert was logged");
+      t.println("with Firebreak: no alert was logged");
     }
     for (RunResult x : new RunResult[] {a, b}) {
-      if (x != null && x.note() != null) out.println("note (" + x.label() + "): " + x.note());
+      if (x != null && x.note() != null) t.println("note (" + x.label() + "): " + x.note());
     }
-    out.printf("replay took %.0f s%n", r.seconds());
+    t.printf("replay took %.0f s%n", r.seconds());
+    return buf.toString(StandardCharsets.UTF_8);
   }
 
   private interface Cell {
     String of(RunResult r);
   }
 
-  private void row(String fmt, String name, RunResult a, RunResult b, Cell cell) {
-    out.printf(fmt, name, cellOf(a, cell), cellOf(b, cell));
+  private static void row(
+      PrintStream t, String fmt, String name, RunResult a, RunResult b, Cell cell) {
+    t.printf(fmt, name, cellOf(a, cell), cellOf(b, cell));
   }
 
   private static String cellOf(RunResult r, Cell cell) {

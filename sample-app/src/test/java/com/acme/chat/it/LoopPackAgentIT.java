@@ -39,7 +39,8 @@ class LoopPackAgentIT {
             false,
             true,
             false,
-            false);
+            false,
+            null);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Replay.Report r =
         new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();

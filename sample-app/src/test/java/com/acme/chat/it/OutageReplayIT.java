@@ -8,11 +8,13 @@ import com.acme.chat.server.ChatServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The outage, measured: the bad pack under open-loop load, without the agent (the success rate must
@@ -28,6 +30,7 @@ class OutageReplayIT {
       Duration incident,
       Duration recoveryMax,
       boolean autoRollback,
+      Path report,
       StringBuilder table)
       throws Exception {
     Replay.Options o =
@@ -46,7 +49,8 @@ class OutageReplayIT {
             without,
             with,
             false,
-            autoRollback);
+            autoRollback,
+            report);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Replay.Report r =
         new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();
@@ -68,6 +72,7 @@ class OutageReplayIT {
             Duration.ofSeconds(10),
             Duration.ofSeconds(5),
             false,
+            null,
             table);
     Replay.RunResult run = r.withoutAgent();
     assertThat(run.note()).isNull();
@@ -101,6 +106,7 @@ class OutageReplayIT {
             Duration.ofSeconds(12),
             Duration.ofSeconds(16),
             false,
+            null,
             table);
     Replay.RunResult run = r.withAgent();
     assertThat(run.note()).isNull();
@@ -144,8 +150,9 @@ class OutageReplayIT {
    */
   @SuppressWarnings("unchecked")
   @Test
-  void withTheRollbackLoopRenderingIsBackWithinFiveSeconds() throws Exception {
+  void withTheRollbackLoopRenderingIsBackWithinFiveSeconds(@TempDir Path dir) throws Exception {
     Path agent = ItSupport.agentJarOrSkip();
+    Path report = dir.resolve("replay.html");
     StringBuilder table = new StringBuilder();
     Replay.Report r =
         replay(
@@ -157,6 +164,7 @@ class OutageReplayIT {
             Duration.ofSeconds(10),
             Duration.ofSeconds(8),
             true,
+            report,
             table);
     Replay.RunResult run = r.withAgent();
     assertThat(run.note()).isNull();
@@ -189,5 +197,24 @@ class OutageReplayIT {
             "recovery_s",
             "rendered_pct");
     assertThat(runs.get(0).get("recovery_s")).isEqualTo(run.recoverySeconds());
+
+    // issue 19, 3: the report holds the run's series and its markers, as a chart and as data
+    String html = Files.readString(report);
+    String svg = Files.readString(dir.resolve("replay.svg"));
+    assertThat(svg).startsWith("<?xml").contains("<svg").contains("with Firebreak + rollback");
+    assertThat(html).contains("<svg").contains("seconds from the bad deploy");
+    for (String marker : List.of("bad deploy", "first alert", "switch open", "rollback")) {
+      assertThat(svg).as("marker " + marker).contains(marker);
+    }
+    String open = "<script type=\"application/json\" id=\"replay-data\">";
+    String data = html.substring(html.indexOf(open) + open.length(), html.lastIndexOf("</script>"));
+    Map<String, Object> parsed = com.acme.chat.util.Json.parseObject(data);
+    Map<String, Object> series = ((List<Map<String, Object>>) parsed.get("runs")).get(0);
+    assertThat((List<?>) series.get("seconds"))
+        .as("one point per second of the run")
+        .hasSizeGreaterThan(20);
+    assertThat((List<Map<String, Object>>) series.get("markers"))
+        .extracting(m -> m.get("what"))
+        .contains("first alert", "switch open", "rollback");
   }
 }

@@ -33,7 +33,8 @@ class ReplayRulesCopyTest {
             true,
             true,
             false,
-            false);
+            false,
+            null);
     Path alerts = dir.resolve("alerts.jsonl");
     Path copy =
         new Replay(o, System.out, System.err).writeRules(dir.resolve("r.yaml"), alerts, 12345);
