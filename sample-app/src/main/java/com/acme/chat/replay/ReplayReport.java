@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,11 +18,13 @@ import java.util.Map;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -72,6 +75,8 @@ public final class ReplayReport {
     }
     JFreeChart chart = chart(runs);
     SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
+    g.setGeomDoubleConverter(d -> decimals(d, 10)); // a tenth of a pixel keeps the file small
+    g.setTransformDoubleConverter(d -> decimals(d, 1000));
     chart.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
     String name = html.getFileName().toString();
     Path svg =
@@ -80,6 +85,12 @@ public final class ReplayReport {
     Files.writeString(svg, g.getSVGDocument(), StandardCharsets.UTF_8);
     Files.writeString(html, page(g.getSVGElement(), runs, table), StandardCharsets.UTF_8);
     return svg;
+  }
+
+  /** {@code d} rounded to 1/{@code scale}, without a locale and without a trailing ".0". */
+  static String decimals(double d, int scale) {
+    double r = Math.round(d * scale) / (double) scale;
+    return r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r);
   }
 
   static JFreeChart chart(List<Replay.RunResult> runs) {
@@ -91,7 +102,8 @@ public final class ReplayReport {
       for (Timeline.Second s : r.timeline()) {
         double x = s.epochSecond() + 0.5 - r.badDeployMicros() / 1e6;
         if (s.sent() > 0) d.add(x, s.deliveredPct());
-        if (!Double.isNaN(s.p99Ms())) p.add(x, Math.max(0.1, s.p99Ms()));
+        // a second in which nothing arrived in time has no p99: a gap, not a line across it
+        p.add(x, Double.isNaN(s.p99Ms()) ? null : Double.valueOf(Math.max(0.1, s.p99Ms())));
       }
       delivered.addSeries(d);
       p99.addSeries(p);
@@ -101,7 +113,11 @@ public final class ReplayReport {
     XYPlot top = new XYPlot(delivered, null, pct, renderer(runs.size()));
     LogAxis ms = new LogAxis("p99 latency, ms (log)");
     ms.setSmallestValue(0.1);
-    XYPlot bottom = new XYPlot(p99, null, ms, renderer(runs.size()));
+    ms.setTickUnit(new NumberTickUnit(1.0), false, true); // one tick a decade
+    ms.setNumberFormatOverride(new DecimalFormat("#,##0.#"));
+    XYLineAndShapeRenderer lower = renderer(runs.size());
+    for (int i = 0; i < runs.size(); i++) lower.setSeriesVisibleInLegend(i, false);
+    XYPlot bottom = new XYPlot(p99, null, ms, lower);
     NumberAxis time = new NumberAxis("seconds from the bad deploy");
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(time);
     plot.add(top, 1);
@@ -110,10 +126,12 @@ public final class ReplayReport {
       sub.setBackgroundPaint(Color.WHITE);
       sub.setDomainGridlinePaint(new Color(0xDDDDDD));
       sub.setRangeGridlinePaint(new Color(0xDDDDDD));
-      sub.addDomainMarker(marker(0, "bad deploy", Color.BLACK, sub == top));
+      int row = 0; // labels one under the other: several markers fall within a second
+      sub.addDomainMarker(marker(0, "bad deploy", Color.BLACK, sub == top ? row++ : -1));
       for (int i = 0; i < runs.size(); i++) {
         for (Marker m : markers(runs.get(i))) {
-          sub.addDomainMarker(marker(m.seconds(), m.what(), COLORS[i % COLORS.length], sub == top));
+          sub.addDomainMarker(
+              marker(m.seconds(), m.what(), COLORS[i % COLORS.length], sub == top ? row++ : -1));
         }
       }
     }
@@ -136,19 +154,22 @@ public final class ReplayReport {
     return r;
   }
 
-  private static ValueMarker marker(double x, String label, Color color, boolean labelled) {
+  /** A dashed vertical line; labelled when {@code row >= 0}, the label {@code row} lines down. */
+  private static ValueMarker marker(double x, String label, Color color, int row) {
     ValueMarker m =
         new ValueMarker(
             x,
             color,
             new BasicStroke(
                 1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {4f, 3f}, 0f));
-    if (labelled) {
-      m.setLabel(label);
+    if (row >= 0) {
+      m.setLabel(String.format("%s (%.1f s)", label, x));
       m.setLabelFont(new Font("SansSerif", Font.PLAIN, 10));
       m.setLabelPaint(color);
+      m.setLabelBackgroundColor(new Color(255, 255, 255, 220));
       m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
       m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+      m.setLabelOffset(new RectangleInsets(4 + 14 * row, 3, 0, 0));
     }
     return m;
   }
