@@ -1,14 +1,13 @@
 package dev.firebreak.http;
 
+import static dev.firebreak.it.SlowClientsIT.firstLine;
+import static dev.firebreak.it.SlowClientsIT.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -54,18 +53,5 @@ class AgentHttpServerTest {
         }
       }
     }
-  }
-
-  private static void send(Socket s, String text) throws IOException {
-    s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
-    s.getOutputStream().flush();
-  }
-
-  private static String firstLine(InputStream in) throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (int c = in.read(); c >= 0 && c != '\n'; c = in.read()) {
-      b.append((char) c);
-    }
-    return b.toString().strip();
   }
 }

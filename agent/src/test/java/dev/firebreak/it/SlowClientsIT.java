@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * unauthenticated POSTs get 401 without their body being waited for and change nothing; and the
  * server closes every one of the 200 connections by itself.
  */
-class SlowClientsIT {
+public class SlowClientsIT {
   private static final String JAVA = ChildJvm.javas().findFirst().orElseThrow();
   private static final int SLOW_CLIENTS = 200;
   private final HttpClient http =
@@ -119,12 +119,14 @@ class SlowClientsIT {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void send(Socket s, String text) throws IOException {
+  /** Writes {@code text} as ISO-8859-1, as a raw HTTP client would. */
+  public static void send(Socket s, String text) throws IOException {
     s.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
     s.getOutputStream().flush();
   }
 
-  private static String firstLine(InputStream in) throws IOException {
+  /** The first line the server answered (empty when it closed without a word). */
+  public static String firstLine(InputStream in) throws IOException {
     StringBuilder b = new StringBuilder();
     for (int c = in.read(); c >= 0 && c != '\n'; c = in.read()) {
       b.append((char) c);

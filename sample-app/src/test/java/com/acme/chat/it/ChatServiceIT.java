@@ -267,7 +267,14 @@ class ChatServiceIT {
     Map<String, Object> json = Json.parseObject(lines.get(lines.size() - 1));
     assertThat(json.keySet())
         .containsExactly(
-            "sent", "delivered", "failed", "success_pct", "p50_ms", "p99_ms", "max_ms");
+            "sent",
+            "delivered",
+            "failed",
+            "success_pct",
+            "p50_ms",
+            "p99_ms",
+            "max_ms",
+            "rendered_pct");
     assertThat(((Number) json.get("sent")).longValue()).isEqualTo(300);
     assertThat(((Number) json.get("success_pct")).doubleValue()).isEqualTo(100.0);
     assertThat(((Number) json.get("p99_ms")).doubleValue()).isPositive();
