@@ -6,6 +6,7 @@ import dev.firebreak.bootstrap.Dispatcher;
 import dev.firebreak.bootstrap.ShortCircuitException;
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.jfr.FlightEvents;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.rules.RuleSet;
@@ -52,6 +53,7 @@ public final class Engine extends Dispatcher {
 
   public Engine(AlertDispatcher alerts) {
     this.alerts = alerts;
+    FlightEvents.load(); // now, not inside a runaway's first alert, deep in its stack
   }
 
   // ---------------------------------------------------------------- rules
@@ -510,10 +512,14 @@ public final class Engine extends Dispatcher {
     if (r.trips) {
       trip(r, p, now);
     }
-    if (!alerts.hasSinks() || !r.state.mayNotify(now, repeatNanos)) {
+    if (!r.state.mayNotify(now, repeatNanos)) {
       return;
     }
     try {
+      recorded(r, p, value, threshold);
+      if (!alerts.hasSinks()) {
+        return;
+      }
       if (stack == null) {
         stack = currentStack();
       }
@@ -546,9 +552,18 @@ public final class Engine extends Dispatcher {
     if (r.trips) {
       trip(r, p, now);
     }
-    if (alerts.hasSinks() && r.state.mayNotify(now, repeatNanos)) {
-      alerts.offer(event(r, p, value, threshold, thread, stack, null, false));
+    if (r.state.mayNotify(now, repeatNanos)) {
+      recorded(r, p, value, threshold);
+      if (alerts.hasSinks()) {
+        alerts.offer(event(r, p, value, threshold, thread, stack, null, false));
+      }
     }
+  }
+
+  /** The JFR side of a rule firing: the alert's facts, when a recording runs. */
+  private static void recorded(RulePlan r, MethodPlan p, double value, double threshold) {
+    FlightEvents.ruleTriggered(
+        r.name, p.target.name, p.info.label(), r.actionLabel, r.modeLabel, value, threshold);
   }
 
   AlertEvent event(

@@ -2,6 +2,7 @@ package dev.firebreak.runtime;
 
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.jfr.FlightEvents;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.runtime.Plan.MethodPlan;
 import dev.firebreak.runtime.Plan.RulePlan;
@@ -53,8 +54,9 @@ final class SwitchWatcher {
         trips += r.state.triggers.sum();
       }
     }
+    // a target seen for the first time starts from no trips: its counts began with its plan
     Long before = tripsSeen.put(t.name, trips);
-    boolean trippedSinceLastRound = before != null && trips > before;
+    boolean trippedSinceLastRound = trips > (before == null ? 0 : before);
     if (now == KillSwitch.State.CLOSED
         && (st.seen != KillSwitch.State.CLOSED || trippedSinceLastRound)) {
       RulePlan r = st.lastTripRule;
@@ -72,7 +74,31 @@ final class SwitchWatcher {
         }
       }
     }
+    recordMoves(t, st.seen, now, trippedSinceLastRound);
     st.seen = now;
+  }
+
+  /**
+   * The JFR side: each change of state the evaluator sees. A switch that tripped and closed again
+   * between two rounds shows as its opening and its closing.
+   */
+  private static void recordMoves(
+      TargetPlan t, KillSwitch.State before, KillSwitch.State now, boolean tripped) {
+    String rule = t.state.lastTripRule == null ? "" : t.state.lastTripRule.name;
+    String from = label(before);
+    if (tripped && before != KillSwitch.State.OPEN && now != KillSwitch.State.OPEN) {
+      // it opened between two rounds and has moved on since: show the opening too
+      FlightEvents.killSwitch(t.name, from, "open", rule);
+      from = "open";
+    }
+    String to = label(now);
+    if (!from.equals(to)) {
+      FlightEvents.killSwitch(t.name, from, to, now == KillSwitch.State.OPEN ? rule : "");
+    }
+  }
+
+  private static String label(KillSwitch.State s) {
+    return s == null ? "closed" : s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
   }
 
   private static double thresholdOf(RulePlan r) {

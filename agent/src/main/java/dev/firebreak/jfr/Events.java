@@ -1,0 +1,99 @@
+package dev.firebreak.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** The event classes; only {@link FlightEvents} loads this class, and only when JFR is there. */
+final class Events {
+  private Events() {}
+
+  /** Loads the event classes (JFR registers an event class when it loads). */
+  static void load() {
+    new RuleTriggered();
+    new KillSwitch();
+  }
+
+  static void ruleTriggered(
+      String rule,
+      String target,
+      String method,
+      String action,
+      String mode,
+      double value,
+      double threshold) {
+    RuleTriggered e = new RuleTriggered();
+    if (e.shouldCommit()) {
+      e.rule = rule;
+      e.target = target;
+      e.method = method;
+      e.action = action;
+      e.mode = mode;
+      e.value = value;
+      e.threshold = threshold;
+      e.commit();
+    }
+  }
+
+  static void killSwitch(String target, String from, String to, String rule) {
+    KillSwitch e = new KillSwitch();
+    if (e.shouldCommit()) {
+      e.target = target;
+      e.from = from;
+      e.to = to;
+      e.rule = rule;
+      e.commit();
+    }
+  }
+
+  @Name("firebreak.RuleTriggered")
+  @Label("Firebreak Rule Triggered")
+  @Category("Firebreak")
+  @Description("A Firebreak rule fired (at most once per rule and target per repeat-interval)")
+  @StackTrace(false)
+  static final class RuleTriggered extends Event {
+    @Label("Rule")
+    String rule;
+
+    @Label("Target")
+    String target;
+
+    @Label("Method")
+    String method;
+
+    @Label("Action")
+    String action;
+
+    @Label("Mode")
+    String mode;
+
+    @Label("Value")
+    double value;
+
+    @Label("Threshold")
+    double threshold;
+  }
+
+  @Name("firebreak.KillSwitch")
+  @Label("Firebreak Kill Switch")
+  @Category("Firebreak")
+  @Description("A Firebreak kill switch changed state (closed, open, half-open)")
+  @StackTrace(false)
+  static final class KillSwitch extends Event {
+    @Label("Target")
+    String target;
+
+    @Label("From")
+    String from;
+
+    @Label("To")
+    String to;
+
+    @Label("Rule")
+    @Description("The rule that tripped the switch, when it opened")
+    String rule;
+  }
+}
