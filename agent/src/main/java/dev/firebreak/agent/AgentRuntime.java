@@ -72,8 +72,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     this.rulesPath = options.rules();
   }
 
+  /**
+   * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
+   */
   static synchronized void start(
-      String args, Instrumentation inst, boolean attached, ClassGate gate) {
+      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rulesBytes) {
     AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
     if (instance != null) {
       // a second attach: new rules (or --detach) for the agent already running, never a second
@@ -83,7 +86,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot(attached, gate);
+    rt.boot(attached, gate, rulesBytes);
   }
 
   public static AgentRuntime instance() {
@@ -99,7 +102,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * startup=lazy} it is installed here and holds nothing back; attached, it holds classes a rule
    * may match until the instrumentation is ready, before {@code attach} returns.
    */
-  private void boot(boolean attached, ClassGate premainGate) {
+  private void boot(boolean attached, ClassGate premainGate, byte[] rulesBytes) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report(
           "options",
@@ -114,7 +117,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       inst.addTransformer(g, true);
     }
     gate = g;
-    RuleSet loaded = loadInitial();
+    RuleSet loaded = loadInitial(rulesBytes);
     if (loaded != null) {
       swapIn(loaded);
     }
@@ -240,14 +243,17 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     return rulesPath;
   }
 
-  private RuleSet loadInitial() {
+  private RuleSet loadInitial(byte[] bytes) {
     if (rulesPath == null) {
       AgentErrors.report(
           "rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
       return null;
     }
     try {
-      return RulesParser.parse(Path.of(rulesPath));
+      // the bytes premain read, if it did: the class gate expects what they name
+      return bytes != null
+          ? RulesParser.parse(String.valueOf(Path.of(rulesPath)), bytes)
+          : RulesParser.parse(Path.of(rulesPath));
     } catch (RulesException e) {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
       return null;

@@ -4,7 +4,12 @@ import dev.firebreak.agent.AgentOptions.Startup;
 import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.instrument.ClassFilter;
 import dev.firebreak.instrument.ClassGate;
+import dev.firebreak.rules.Glob;
+import dev.firebreak.rules.RulesParser;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default ({@code
@@ -29,15 +34,21 @@ public final class FirebreakAgent {
       AgentOptions options = AgentOptions.parse(args, System.getenv());
       System.setProperty("firebreak.status", "starting");
       ClassGate gate = null;
+      byte[] rules = null;
       if (options.startup() == Startup.WATCHED) {
         gate = new ClassGate(new ClassFilter(), true);
+        rules = readRules(options.rules());
+        List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
+        if (globs != null) {
+          gate.expect(globs);
+        }
         gate.prime();
       } else {
         AgentErrors.log(
             "startup=lazy: calls made before the agent reports running"
                 + " (system property firebreak.status) are not watched");
       }
-      Thread t = new Thread(new Start(args, inst, gate), "firebreak-start");
+      Thread t = new Thread(new Start(args, inst, gate, rules), "firebreak-start");
       t.setDaemon(true);
       if (gate != null) {
         gate.startedBy(t);
@@ -50,9 +61,28 @@ public final class FirebreakAgent {
     returnedAt = System.nanoTime();
   }
 
+  /**
+   * The rules file's bytes, for the cheap look of {@link RulesPrescan}; the agent's thread parses
+   * these same bytes. Null when they cannot be read here (the parser then says why).
+   */
+  private static byte[] readRules(String path) {
+    if (path == null) {
+      return null;
+    }
+    try {
+      Path file = Path.of(path);
+      if (!Files.isRegularFile(file) || Files.size(file) > RulesParser.MAX_BYTES) {
+        return null;
+      }
+      return Files.readAllBytes(file);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
   public static void agentmain(String args, Instrumentation inst) {
     enteredAt = System.nanoTime();
-    start(args, inst, true, null);
+    start(args, inst, true, null, null);
     returnedAt = System.nanoTime();
   }
 
@@ -73,11 +103,13 @@ public final class FirebreakAgent {
     private final String args;
     private final Instrumentation inst;
     private final ClassGate gate;
+    private final byte[] rules;
 
-    Start(String args, Instrumentation inst, ClassGate gate) {
+    Start(String args, Instrumentation inst, ClassGate gate, byte[] rules) {
       this.args = args;
       this.inst = inst;
       this.gate = gate;
+      this.rules = rules;
     }
 
     @Override
@@ -85,7 +117,7 @@ public final class FirebreakAgent {
       if (gate == null) {
         yieldToTheApplication();
       }
-      start(args, inst, false, gate);
+      start(args, inst, false, gate, rules);
     }
 
     private void yieldToTheApplication() {
@@ -109,10 +141,11 @@ public final class FirebreakAgent {
     }
   }
 
-  private static void start(String args, Instrumentation inst, boolean attached, ClassGate gate) {
+  private static void start(
+      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rules) {
     try {
       BootstrapInjector.inject(inst);
-      AgentRuntime.start(args, inst, attached, gate);
+      AgentRuntime.start(args, inst, attached, gate, rules);
     } catch (Throwable t) {
       if (gate != null) {
         gate.failed(); // nothing may wait for an agent that is not coming

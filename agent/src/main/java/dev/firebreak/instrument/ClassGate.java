@@ -1,10 +1,12 @@
 package dev.firebreak.instrument;
 
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.security.ProtectionDomain;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -44,6 +46,10 @@ public final class ClassGate implements ClassFileTransformer {
   private final boolean hold;
   private final Object lock = new Object();
   private volatile boolean rulesKnown;
+
+  /** Before the rules are read: the class globs premain found in the file, or null (unknown). */
+  private volatile List<Glob> expected;
+
   private volatile RuleSet rules;
   private volatile ClassFileTransformer delegate;
   private volatile boolean failed;
@@ -68,6 +74,14 @@ public final class ClassGate implements ClassFileTransformer {
   /** The agent's start thread: it never waits at the gate (what it waits for, it does itself). */
   public void startedBy(Thread t) {
     starter = t;
+  }
+
+  /**
+   * The class globs the rules file names, read cheaply before the rules are: until they are, only a
+   * class one of these may match waits. Without them, every application class waits.
+   */
+  public void expect(List<Glob> globs) {
+    expected = List.copyOf(globs);
   }
 
   /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
@@ -123,7 +137,8 @@ public final class ClassGate implements ClassFileTransformer {
       if (!hold || ClassFilter.protectedPackage(name) != null) {
         return Verdict.PASS;
       }
-      return waited(since, now);
+      List<Glob> e = expected;
+      return e == null || anyMatches(e, name) ? waited(since, now) : Verdict.PASS;
     }
     if (!filter.mayMatch(loader, name, rules)) {
       return Verdict.PASS;
@@ -132,6 +147,15 @@ public final class ClassGate implements ClassFileTransformer {
       return Verdict.TRANSFORM;
     }
     return hold ? waited(since, now) : Verdict.PASS;
+  }
+
+  private static boolean anyMatches(List<Glob> globs, String name) {
+    for (int i = 0; i < globs.size(); i++) {
+      if (globs.get(i).matches(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Verdict waited(long since, long now) {

@@ -8,10 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.firebreak.instrument.ClassGate.Verdict;
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Fallback;
+import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.RuleSet;
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The class gate's decisions, at explicit times: no class is loaded, nothing sleeps. */
@@ -47,6 +49,15 @@ class ClassGateTest {
     assertThat(watched.verdict(APP, "dev.firebreak.shaded.X", T0, T0)).isEqualTo(Verdict.PASS);
     // startup=lazy holds nothing back
     assertThat(lazy.verdict(APP, "com.acme.Main", T0, T0)).isEqualTo(Verdict.PASS);
+  }
+
+  @Test
+  void withTheGlobsPremainFoundOnlyAClassTheyMayMatchWaitsForTheRules() {
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    assertThat(watched.verdict(APP, "com.acme.Main", T0, T0)).isEqualTo(Verdict.PASS);
+    assertThat(watched.verdict(APP, "com.acme.Renderer", T0, T0)).isEqualTo(Verdict.WAIT);
+    watched.rulesKnown(RULES);
+    assertThat(watched.verdict(APP, "com.acme.Renderer", T0, T0)).isEqualTo(Verdict.WAIT);
   }
 
   @Test
