@@ -1,6 +1,7 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.admin.AdminEndpoints;
+import dev.firebreak.admin.AdminJson;
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
@@ -437,43 +438,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   @Override
   public String rulesJson() {
-    RuleSet rs = rules;
-    if (rs == null) {
-      return "{\"rules\":null}";
-    }
-    StringBuilder b = new StringBuilder("{\"source\":");
-    Json.quote(b, rs.source());
-    b.append(",\"sha256\":\"").append(rs.sha256()).append("\",\"version\":").append(rs.version());
-    b.append(",\"mode\":\"").append(rs.mode().label()).append("\",\"targets\":[");
-    for (int i = 0; i < rs.targets().size(); i++) {
-      b.append(i > 0 ? "," : "");
-      Json.quote(b, rs.targets().get(i).name());
-    }
-    b.append("],\"content\":");
-    Json.quote(b, rulesText);
-    return b.append('}').toString();
+    return AdminJson.rules(rules, rulesText);
   }
 
   @Override
   public String targetsJson() {
-    StringBuilder b = new StringBuilder("[");
-    boolean first = true;
-    for (TargetSummary t : TargetSummary.of(engine, monitor)) {
-      b.append(first ? "" : ",");
-      first = false;
-      b.append("{\"name\":");
-      Json.quote(b, t.name());
-      b.append(",\"kill_switch\":\"").append(t.killSwitch()).append("\",\"opened_by\":");
-      Json.quote(b, t.openedBy());
-      b.append(",\"calls\":").append(t.calls()).append(",\"inflight\":").append(t.inflight());
-      b.append(",\"depth_max\":").append(t.depthMax());
-      b.append(",\"short_circuits\":{\"limit\":")
-          .append(t.shortLimit())
-          .append(",\"open\":")
-          .append(t.shortOpen());
-      b.append(",\"forced\":").append(t.shortForced()).append("}}");
-    }
-    return b.append(']').toString();
+    return AdminJson.targets(TargetSummary.of(engine, monitor));
   }
 
   @Override
