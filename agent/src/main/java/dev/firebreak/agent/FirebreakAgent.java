@@ -34,21 +34,15 @@ public final class FirebreakAgent {
       AgentOptions options = AgentOptions.parse(args, System.getenv());
       System.setProperty("firebreak.status", "starting");
       ClassGate gate = null;
-      byte[] rules = null;
       if (options.startup() == Startup.WATCHED) {
         gate = new ClassGate(new ClassFilter(), true);
-        rules = readRules(options.rules());
-        List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
-        if (globs != null) {
-          gate.expect(globs);
-        }
         gate.prime();
       } else {
         AgentErrors.log(
             "startup=lazy: calls made before the agent reports running"
                 + " (system property firebreak.status) are not watched");
       }
-      Thread t = new Thread(new Start(args, inst, gate, rules), "firebreak-start");
+      Thread t = new Thread(new Start(args, options.rules(), inst, gate), "firebreak-start");
       t.setDaemon(true);
       if (gate != null) {
         gate.startedBy(t);
@@ -62,8 +56,8 @@ public final class FirebreakAgent {
   }
 
   /**
-   * The rules file's bytes, for the cheap look of {@link RulesPrescan}; the agent's thread parses
-   * these same bytes. Null when they cannot be read here (the parser then says why).
+   * The rules file's bytes, for the cheap look of {@link RulesPrescan}; the agent then parses these
+   * same bytes. Null when they cannot be read here (the parser then says why).
    */
   private static byte[] readRules(String path) {
     if (path == null) {
@@ -103,19 +97,32 @@ public final class FirebreakAgent {
     private final String args;
     private final Instrumentation inst;
     private final ClassGate gate;
-    private final byte[] rules;
+    private final String rulesPath;
 
-    Start(String args, Instrumentation inst, ClassGate gate, byte[] rules) {
+    Start(String args, String rulesPath, Instrumentation inst, ClassGate gate) {
       this.args = args;
+      this.rulesPath = rulesPath;
       this.inst = inst;
       this.gate = gate;
-      this.rules = rules;
     }
 
     @Override
     public void run() {
+      byte[] rules = null;
       if (gate == null) {
         yieldToTheApplication();
+      } else {
+        // first of all (a few milliseconds): the class globs the file names, so that while the
+        // rules are parsed only the classes they may match wait
+        try {
+          rules = readRules(rulesPath);
+          List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
+          if (globs != null) {
+            gate.expect(globs);
+          }
+        } catch (Throwable t) {
+          rules = null; // only an optimisation: every application class waits for the rules
+        }
       }
       start(args, inst, false, gate, rules);
     }

@@ -8,14 +8,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The class globs of a rules file, found in premain by a regular expression, so that while the
- * agent's thread reads the file properly (SnakeYAML: a few hundred milliseconds), only a class one
- * of them may match has to wait. Must never miss a glob the parser will find: whatever it cannot
- * read with certainty (a value on the next line, an alias, a tag, a backslash escape anywhere, a
- * key that is not written plainly, {@code subtypes} set to anything but false) makes it give up
- * (null), and then every application class waits for the rules. Finding a glob the parser will not
- * (a file that fails validation, a commented line read as a key) only makes a class wait that need
- * not. The agent's thread parses the very bytes read here, so the two cannot see different files.
+ * The class globs of a rules file, found by a regular expression first thing on the agent's start
+ * thread (a few milliseconds), so that while it then parses the file properly (SnakeYAML: a few
+ * hundred milliseconds), only a class one of them may match has to wait. Must never miss a glob the
+ * parser will find: whatever it cannot read with certainty (a value on the next line, an alias, a
+ * tag, a backslash escape anywhere, a key that is not written plainly, {@code subtypes} set to
+ * anything but false) makes it give up (null), and then every application class waits for the
+ * rules. Finding a glob the parser will not (a file that fails validation, a commented line read as
+ * a key) only makes a class wait that need not. The agent's thread parses the very bytes read here,
+ * so the two cannot see different files.
  */
 final class RulesPrescan {
   /** A {@code class} key, plain or quoted, at the start of a line, after '- ', '{' or ','. */

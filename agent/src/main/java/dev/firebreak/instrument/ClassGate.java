@@ -47,7 +47,7 @@ public final class ClassGate implements ClassFileTransformer {
   private final Object lock = new Object();
   private volatile boolean rulesKnown;
 
-  /** Before the rules are read: the class globs premain found in the file, or null (unknown). */
+  /** Before the rules are read: the class globs found in the file, or null (unknown). */
   private volatile List<Glob> expected;
 
   private volatile RuleSet rules;
@@ -82,6 +82,7 @@ public final class ClassGate implements ClassFileTransformer {
    */
   public void expect(List<Glob> globs) {
     expected = List.copyOf(globs);
+    wake();
   }
 
   /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
