@@ -206,4 +206,26 @@ class StartupIT {
           .isEqualTo(5);
     }
   }
+
+  /** attach accepts a file whose target has no rules, and the target is counted from then on. */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void attachTakesATargetWithoutRules(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules =
+        startupRules(port, "  - name: emoji\n    class: testapp.Emoji\n    method: expand\n");
+    try (ChildJvm app = ChildJvm.start(java, null, "plain")) {
+      app.awaitLine("READY");
+      AttachIT.Cli attached =
+          AttachIT.cli(java, "attach", Long.toString(app.pid()), rules.toString());
+      assertThat(attached.exit()).as(attached.err()).isZero();
+      assertThat(attached.out()).contains("running, rules " + rules);
+      // no rule: the runaway call is not stopped, but every call of it is counted
+      assertThat(app.once()).isEqualTo("overflow");
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
+          .isPositive();
+    }
+  }
 }
