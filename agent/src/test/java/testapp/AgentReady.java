@@ -1,10 +1,10 @@
 package testapp;
 
 /**
- * What an application that must be watched from its first call does with the default {@code
- * startup=background}: wait until the agent reports its instrumentation in force ({@code
- * firebreak.status} leaves "starting"). Without the agent the property is absent and nothing waits.
- * {@code -Dtestapp.nowait=true} skips the wait (the startup tests).
+ * What an application that must be watched from its first call does with {@code startup=lazy}: wait
+ * until the agent reports its instrumentation in force ({@code firebreak.status} leaves
+ * "starting"). Without the agent the property is absent and nothing waits. {@code
+ * -Dtestapp.nowait=true} skips the wait (the startup tests).
  */
 final class AgentReady {
   private AgentReady() {}

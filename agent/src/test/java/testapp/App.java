@@ -49,7 +49,7 @@ public final class App {
         loop.start();
         break;
       case "early":
-        // before the agent is ready (startup=background): load and call the renderer unwatched,
+        // before the agent is ready (startup=lazy): load and call the renderer unwatched,
         // then wait for the agent and run away: the renderer must have been retransformed
         System.out.println("STATUS " + System.getProperty("firebreak.status"));
         bad = false;

@@ -6,25 +6,51 @@ import java.util.Map;
 /**
  * {@code -javaagent:firebreak-agent.jar=rules=/path,port=9464,host=127.0.0.1}: key=value pairs
  * separated by commas. {@code rules} may also come from {@code FIREBREAK_RULES}. {@code detach}
- * (from {@code attach --detach}) removes every rule from an agent already running. {@code
- * startup=background} (the default) starts the agent on its own thread and instruments the classes
- * loaded meanwhile by retransformation; {@code startup=wait} makes a class a rule may match wait
- * for the instrumentation while it loads, so it is watched from its first call.
+ * (from {@code attach --detach}) removes every rule from an agent already running. {@code startup}
+ * is one of {@link Startup}'s names.
  */
 public record AgentOptions(
     String rules,
     Integer port,
     String host,
     boolean detach,
-    boolean waitAtStartup,
+    Startup startup,
     Map<String, String> unknown) {
+
+  /** How premain starts the agent. */
+  public enum Startup {
+    /**
+     * The default: a method a rule names never runs unwatched once premain has returned. A class a
+     * rule may match waits, while it loads, until its instrumentation is ready.
+     */
+    WATCHED,
+    /**
+     * Opt-in: nothing waits; the agent first lets the application start, and calls made before it
+     * is ready are not watched (it says so at start).
+     */
+    LAZY;
+
+    /** {@code watched} (or its older name {@code wait}), {@code lazy} (or {@code background}). */
+    static Startup named(String value) {
+      switch (value) {
+        case "watched":
+        case "wait":
+          return WATCHED;
+        case "lazy":
+        case "background":
+          return LAZY;
+        default:
+          return null;
+      }
+    }
+  }
 
   public static AgentOptions parse(String args, Map<String, String> env) {
     String rules = null;
     Integer port = null;
     String host = null;
     boolean detach = false;
-    boolean waitAtStartup = false;
+    Startup startup = Startup.WATCHED;
     Map<String, String> unknown = new LinkedHashMap<>();
     if (args != null && !args.isBlank()) {
       for (String pair : args.split(",")) {
@@ -56,8 +82,9 @@ public record AgentOptions(
             detach = value.isEmpty() || Boolean.parseBoolean(value);
             break;
           case "startup":
-            if (value.equals("wait") || value.equals("background")) {
-              waitAtStartup = value.equals("wait");
+            Startup named = Startup.named(value);
+            if (named != null) {
+              startup = named;
             } else {
               unknown.put(key, value);
             }
@@ -71,6 +98,6 @@ public record AgentOptions(
       String fromEnv = env.get("FIREBREAK_RULES");
       rules = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
     }
-    return new AgentOptions(rules, port, host, detach, waitAtStartup, Map.copyOf(unknown));
+    return new AgentOptions(rules, port, host, detach, startup, Map.copyOf(unknown));
   }
 }

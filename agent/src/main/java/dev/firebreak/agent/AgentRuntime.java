@@ -1,13 +1,15 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.admin.AdminEndpoints;
+import dev.firebreak.admin.AdminJson;
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.instrument.ClassFilter;
+import dev.firebreak.instrument.ClassGate;
 import dev.firebreak.instrument.Instrumenter;
-import dev.firebreak.instrument.LazyTransformer;
 import dev.firebreak.json.Json;
 import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
@@ -49,7 +51,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile String rulesText;
   private volatile SecretFile adminToken;
   private volatile Instrumenter instrumenter;
-  private volatile LazyTransformer transformer;
+  private volatile ClassGate gate;
   private final Object instrumentLock = new Object();
   private volatile boolean instrumentationFailed;
   private volatile long readyAt;
@@ -59,11 +61,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile int catchUpClasses;
   // evaluator thread only
   private boolean secondLookDone;
-  private boolean warmUpRequested;
-  private long classesSeenAtLastTick = -1;
 
-  /** The inputs of the last {@link #publishTiming()}, so that a quiet round publishes nothing. */
-  private final long[] timingPublished = new long[8];
+  /** The last timings published, so that a quiet round publishes nothing. */
+  private StartupTimings timingPublished;
 
   private MetricsServer metrics;
 
@@ -73,7 +73,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     this.rulesPath = options.rules();
   }
 
-  static synchronized void start(String args, Instrumentation inst, boolean attached) {
+  /**
+   * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
+   */
+  static synchronized void start(
+      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rulesBytes) {
     AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
     if (instance != null) {
       // a second attach: new rules (or --detach) for the agent already running, never a second
@@ -83,7 +87,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot(attached);
+    rt.boot(attached, gate, rulesBytes);
   }
 
   public static AgentRuntime instance() {
@@ -91,59 +95,37 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * Three ways to start. By default (premain, {@code startup=background}) this already runs on the
-   * agent's own thread while the application starts: the name filter goes in, and Byte Buddy is
-   * loaded only once a class a rule may match is loaded (the classes loaded before it was ready are
-   * retransformed), or once the application has stopped loading classes. With {@code startup=wait}
-   * premain reads the rules and puts the name filter in place, Byte Buddy starts on the agent's
-   * thread, and a class a rule may match waits for it while it loads. When attached to a running
-   * JVM everything happens before {@code attach} returns, so the rules are in force when it reports
-   * success.
+   * Runs on the agent's start thread (or, attached, on the thread of {@code attach}, which reports
+   * success only after this): reads the rules, tells the class gate, builds the instrumentation at
+   * once when a rule names a class (classes a rule may match may be waiting for it at the gate),
+   * retransforms what loaded before it was ready, then starts the evaluator, /metrics and the rules
+   * watcher. By default ({@code startup=watched}) premain installed the gate already; with {@code
+   * startup=lazy} it is installed here and holds nothing back; attached, it holds classes a rule
+   * may match until the instrumentation is ready, before {@code attach} returns.
    */
-  private void boot(boolean attached) {
+  private void boot(boolean attached, ClassGate premainGate, byte[] rulesBytes) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report(
           "options",
           "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
     }
     Probe.install(engine);
-    RuleSet loaded = loadInitial();
-    rules = loaded;
-    prepareWatcher();
-    LazyTransformer lazy = new LazyTransformer(() -> rules);
-    transformer = lazy;
-    lazy.onFirstMatch(this::requestInstrumentation);
-    boolean background = !attached && !options.waitAtStartup();
-    if (background) {
-      lazy.passWhileStarting();
+    ClassGate g = premainGate;
+    if (g == null) {
+      g = new ClassGate(new ClassFilter(), attached);
+      g.prime();
+      g.startedBy(Thread.currentThread());
+      inst.addTransformer(g, true);
     }
-    lazy.prime();
-    inst.addTransformer(lazy, true);
-    if (background) {
-      finishStart(loaded, lazy.anyLoadedMayMatch(inst));
-    } else if (attached) {
-      finishStart(loaded, true);
-    } else {
-      Thread t = new Thread(() -> finishStart(loaded, true), "firebreak-start");
-      t.setDaemon(true);
-      t.start();
-    }
-  }
-
-  private void finishStart(RuleSet loaded, boolean instrumentNow) {
+    gate = g;
+    RuleSet loaded = loadInitial(rulesBytes);
     if (loaded != null) {
       swapIn(loaded);
     }
-    LazyTransformer lazy = transformer;
-    if (instrumentNow) {
+    prepareWatcher();
+    g.rulesKnown(loaded);
+    if (loaded != null && !loaded.targets().isEmpty()) {
       ensureInstrumentation();
-    }
-    // from now on a class a rule may match waits for Byte Buddy (started for it, if need be);
-    // one that came by before this line asked for Byte Buddy without waiting: catch up with it now
-    lazy.waitFromNowOn();
-    if (lazy.requested()) {
-      ensureInstrumentation();
-      retransformUnwatched();
     }
     readyAt = System.nanoTime();
     startMetrics(loaded);
@@ -154,8 +136,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * Builds Byte Buddy's transformer, hands it to the name filter, and retransforms the loaded
-   * classes the rules match. Once; false if it failed (then nothing is instrumented).
+   * Builds the advice transformer, hands it to the class gate, and retransforms the loaded classes
+   * the rules match. Once; false if it failed (then nothing is instrumented, and nothing waits).
    */
   private boolean ensureInstrumentation() {
     synchronized (instrumentLock) {
@@ -165,21 +147,20 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       if (instrumentationFailed) {
         return false;
       }
-      LazyTransformer lazy = transformer;
+      ClassGate g = gate;
       try {
         long begin = System.nanoTime();
-        Instrumenter i = new Instrumenter(engine, () -> rules);
-        lazy.ready(i.makeRaw());
+        Instrumenter i = new Instrumenter(engine, () -> rules, g.filter());
+        g.ready(i.transformer());
         instrumenter = i;
-        long scan = System.nanoTime();
-        catchUpClasses = i.retransform(inst, null, rules);
-        catchUpNanos = System.nanoTime() - scan;
         instrumentedAt = System.nanoTime();
         byteBuddyNanos = instrumentedAt - begin;
+        catchUpClasses = i.retransform(inst, null, rules);
+        catchUpNanos = System.nanoTime() - instrumentedAt;
         return true;
       } catch (Throwable t) {
         instrumentationFailed = true;
-        lazy.failed();
+        g.failed();
         AgentErrors.report(
             "instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
         return false;
@@ -187,79 +168,27 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
   }
 
-  private void retransformUnwatched() {
-    Instrumenter i = instrumenter;
-    if (i != null) {
-      i.retransformUnwatched(inst, rules);
-    }
-  }
-
-  /**
-   * A class a rule may match is loading while Byte Buddy is not ready (its thread waits): start
-   * Byte Buddy on a thread of the agent's, then catch up with anything that loaded meanwhile.
-   */
-  private void requestInstrumentation() {
-    Thread t =
-        new Thread(
-            () -> {
-              if (ensureInstrumentation()) {
-                retransformUnwatched();
-              }
-            },
-            "firebreak-instrument");
-    t.setDaemon(true);
-    t.start();
-  }
-
   /** On the evaluator thread after every round. */
   private void afterTick() {
-    LazyTransformer lazy = transformer;
-    long seen = lazy.matchedClasses();
-    boolean quiet = seen == classesSeenAtLastTick;
-    classesSeenAtLastTick = seen;
-    RuleSet rs = rules;
-    boolean anyTargets = rs != null && !rs.targets().isEmpty();
-    if (!secondLookDone && System.nanoTime() - readyAt > 1_000_000_000L) {
-      // a class whose loading passed the transformer list just before ours went in, but was not
-      // yet among the loaded classes when they were listed: one more look, a second later
+    if (!secondLookDone && readyAt != 0 && System.nanoTime() - readyAt > 1_000_000_000L) {
+      // startup=lazy: a class that passed the gate just before the instrumentation was ready, but
+      // was not yet among the loaded classes when they were listed: one more look, a second later
       secondLookDone = true;
-      if (anyTargets && lazy.anyLoadedMayMatch(inst) && ensureInstrumentation()) {
-        retransformUnwatched();
+      Instrumenter i = instrumenter;
+      if (i != null) {
+        i.retransformUnwatched(inst, rules);
       }
     }
-    if (instrumenter == null && !instrumentationFailed && anyTargets && quiet && !warmUpRequested) {
-      // the application has stopped loading classes: load Byte Buddy now, so that a class a rule
-      // matches that loads later (on a first request) does not have to wait for it
-      warmUpRequested = true;
-      requestInstrumentation();
-    }
-    if (timingChanged()) {
-      publishTiming(); // String.format and setProperty: not every round of a JVM that loads no
-      // classes
+    StartupTimings now = timings();
+    if (!now.equals(timingPublished)) {
+      timingPublished = now;
+      now.publish(); // String.format and setProperty: not every round of a quiet JVM
     }
   }
 
-  /**
-   * True when an input of {@link #publishTiming()} changed since the last look (allocates nothing).
-   */
-  private boolean timingChanged() {
-    LazyTransformer t = transformer;
-    boolean changed = false;
-    changed |= remember(0, FirebreakAgent.returnedAt);
-    changed |= remember(1, FirebreakAgent.yieldedUntil);
-    changed |= remember(2, readyAt);
-    changed |= remember(3, instrumentedAt);
-    changed |= remember(4, catchUpNanos);
-    changed |= remember(5, t == null ? -1 : t.matchedClasses());
-    changed |= remember(6, t == null ? -1 : t.transformedClasses());
-    changed |= remember(7, t == null ? -1 : t.transformNanos());
-    return changed;
-  }
-
-  private boolean remember(int i, long value) {
-    boolean changed = timingPublished[i] != value;
-    timingPublished[i] = value;
-    return changed;
+  private StartupTimings timings() {
+    return StartupTimings.of(
+        readyAt, instrumentedAt, byteBuddyNanos, catchUpNanos, catchUpClasses, gate);
   }
 
   private synchronized void prepareWatcher() {
@@ -278,51 +207,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   /** What {@code attach} reads back from the target JVM's system properties. */
   private void status() {
-    publishTiming();
+    timings().publish();
     RuleSet rs = rules;
     System.setProperty("firebreak.status", rs == null ? "running, no rules in force" : "running");
     System.setProperty("firebreak.rules.sha256", rs == null ? "" : rs.sha256());
     System.setProperty("firebreak.rules.source", rs == null ? "" : rs.source());
-  }
-
-  /**
-   * What the agent's start cost, as system properties {@code firebreak.timing.*} (read them with
-   * {@code jcmd PID VM.system_properties}): premain itself, premain to rules in force ({@code
-   * ready}) and to Byte Buddy ready ({@code instrumented}; absent until a class needs it), Byte
-   * Buddy's own start, and the time spent in the class-name filter and in Byte Buddy's transforms,
-   * with class counts.
-   */
-  private void publishTiming() {
-    long entered = FirebreakAgent.enteredAt;
-    long returned = FirebreakAgent.returnedAt;
-    if (entered != 0 && returned != 0) {
-      System.setProperty("firebreak.timing.premain.ms", millis(returned - entered));
-    }
-    long yielded = FirebreakAgent.yieldedUntil;
-    if (entered != 0 && yielded != 0) {
-      System.setProperty("firebreak.timing.yield.ms", millis(yielded - entered));
-    }
-    if (entered != 0 && readyAt != 0) {
-      System.setProperty("firebreak.timing.ready.ms", millis(readyAt - entered));
-    }
-    if (entered != 0 && instrumentedAt != 0) {
-      System.setProperty("firebreak.timing.instrumented.ms", millis(instrumentedAt - entered));
-      System.setProperty("firebreak.timing.bytebuddy.ms", millis(byteBuddyNanos));
-    }
-    LazyTransformer t = transformer;
-    if (t != null) {
-      System.setProperty("firebreak.timing.match.classes", Long.toString(t.matchedClasses()));
-      System.setProperty("firebreak.timing.match.ms", millis(t.matchNanos()));
-      System.setProperty(
-          "firebreak.timing.transform.classes", Long.toString(t.transformedClasses()));
-      System.setProperty("firebreak.timing.transform.ms", millis(t.transformNanos()));
-      System.setProperty("firebreak.timing.catchup.classes", Integer.toString(catchUpClasses));
-      System.setProperty("firebreak.timing.catchup.ms", millis(catchUpNanos));
-    }
-  }
-
-  private static String millis(long nanos) {
-    return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e6);
   }
 
   /** {@code attach} into a JVM that already runs the agent: swap the rules, or drop them all. */
@@ -355,14 +244,17 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     return rulesPath;
   }
 
-  private RuleSet loadInitial() {
+  private RuleSet loadInitial(byte[] bytes) {
     if (rulesPath == null) {
       AgentErrors.report(
           "rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
       return null;
     }
     try {
-      return RulesParser.parse(Path.of(rulesPath));
+      // the bytes premain read, if it did: the class gate expects what they name
+      return bytes != null
+          ? RulesParser.parse(String.valueOf(Path.of(rulesPath)), bytes)
+          : RulesParser.parse(Path.of(rulesPath));
     } catch (RulesException e) {
       AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
       return null;
@@ -390,6 +282,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private void swapIn(RuleSet next) {
     engine.apply(next);
     rules = next;
+    ClassGate g = gate;
+    if (g != null) {
+      g.rules(next);
+    }
     alerts.setSinks(Sinks.create(next));
     adminToken = adminToken(next);
     rulesText = readText(next);
@@ -461,14 +357,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     swapIn(next);
     int classes = 0;
     try {
-      LazyTransformer lazy = transformer;
-      if (instrumenter == null
-          && lazy != null
-          && lazy.anyLoadedMayMatch(inst)
-          && ensureInstrumentation()) {
-        classes =
-            catchUpClasses; // Byte Buddy was not loaded yet: it just instrumented what the new
-        // rules match
+      if (instrumenter == null && !next.targets().isEmpty() && ensureInstrumentation()) {
+        // the instrumentation was not built yet: it just instrumented what the new rules match
+        classes = catchUpClasses;
       } else {
         classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, next);
       }
@@ -547,43 +438,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   @Override
   public String rulesJson() {
-    RuleSet rs = rules;
-    if (rs == null) {
-      return "{\"rules\":null}";
-    }
-    StringBuilder b = new StringBuilder("{\"source\":");
-    Json.quote(b, rs.source());
-    b.append(",\"sha256\":\"").append(rs.sha256()).append("\",\"version\":").append(rs.version());
-    b.append(",\"mode\":\"").append(rs.mode().label()).append("\",\"targets\":[");
-    for (int i = 0; i < rs.targets().size(); i++) {
-      b.append(i > 0 ? "," : "");
-      Json.quote(b, rs.targets().get(i).name());
-    }
-    b.append("],\"content\":");
-    Json.quote(b, rulesText);
-    return b.append('}').toString();
+    return AdminJson.rules(rules, rulesText);
   }
 
   @Override
   public String targetsJson() {
-    StringBuilder b = new StringBuilder("[");
-    boolean first = true;
-    for (TargetSummary t : TargetSummary.of(engine, monitor)) {
-      b.append(first ? "" : ",");
-      first = false;
-      b.append("{\"name\":");
-      Json.quote(b, t.name());
-      b.append(",\"kill_switch\":\"").append(t.killSwitch()).append("\",\"opened_by\":");
-      Json.quote(b, t.openedBy());
-      b.append(",\"calls\":").append(t.calls()).append(",\"inflight\":").append(t.inflight());
-      b.append(",\"depth_max\":").append(t.depthMax());
-      b.append(",\"short_circuits\":{\"limit\":")
-          .append(t.shortLimit())
-          .append(",\"open\":")
-          .append(t.shortOpen());
-      b.append(",\"forced\":").append(t.shortForced()).append("}}");
-    }
-    return b.append(']').toString();
+    return AdminJson.targets(TargetSummary.of(engine, monitor));
   }
 
   @Override

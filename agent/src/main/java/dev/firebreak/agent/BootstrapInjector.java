@@ -1,5 +1,6 @@
 package dev.firebreak.agent;
 
+import dev.firebreak.errors.AgentErrors;
 import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -7,14 +8,24 @@ import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
 import java.security.CodeSource;
+import java.util.Map;
+import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 
 /**
- * Puts {@code dev.firebreak.bootstrap} on the bootstrap class path, so instrumented classes of any
- * class loader (including a URLClassLoader whose parent is null) resolve the probe. Must run before
+ * Defines {@code dev.firebreak.bootstrap} in the boot loader, so instrumented classes of any class
+ * loader (including a URLClassLoader whose parent is null) resolve the probe. Must run before
  * anything loads a bootstrap class from the agent's own loader.
+ *
+ * <p>Not by appending a jar to the boot class path: on JDK 17 to 25 that turns class-data sharing
+ * off for every class not of the boot loader, with a JVM warning on every start. Instead {@link
+ * BootDefiner} is loaded into a throwaway class loader, {@link Instrumentation#redefineModule}
+ * opens {@code java.lang} to that loader's module alone, and it defines the four classes with
+ * {@code ClassLoader}'s own native entry point. Should a JDK lack that entry point, the old way (a
+ * jar appended to the boot class path) still starts the agent, with one {@code firebreak:} line
+ * saying why class-data sharing is off.
  */
 final class BootstrapInjector {
   static final String PREFIX = "dev/firebreak/bootstrap/";
@@ -32,6 +43,68 @@ final class BootstrapInjector {
     if (alreadyOnBootstrap()) {
       return;
     }
+    try {
+      define(inst);
+      return;
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable t) {
+      if (alreadyOnBootstrap()) {
+        return;
+      }
+      AgentErrors.report(
+          "bootstrap",
+          "cannot define the probe in the boot loader ("
+              + AgentErrors.describe(t)
+              + "); appending it to the boot class path instead, which turns class-data sharing"
+              + " off for the application's classes");
+    }
+    append(inst);
+  }
+
+  /** The bootstrap classes defined in the boot loader through {@link BootDefiner}. */
+  private static void define(Instrumentation inst) throws Exception {
+    String[] names = new String[CLASSES.size()];
+    byte[][] classes = new byte[CLASSES.size()][];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = PREFIX.replace('/', '.') + CLASSES.get(i);
+      classes[i] = resource(PREFIX + CLASSES.get(i) + ".class");
+    }
+    String definer = BootDefiner.class.getName();
+    OneClassLoader loader = new OneClassLoader();
+    Class<?> c = loader.define(definer, resource(definer.replace('.', '/') + ".class"));
+    inst.redefineModule(
+        Object.class.getModule(),
+        Set.of(),
+        Map.of(),
+        Map.of("java.lang", Set.of(loader.getUnnamedModule())),
+        Set.of(),
+        Map.of());
+    c.getMethod("define", String[].class, byte[][].class).invoke(null, names, classes);
+  }
+
+  private static byte[] resource(String path) throws IOException {
+    try (InputStream in = BootstrapInjector.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IOException("the agent jar lacks " + path);
+      }
+      return in.readAllBytes();
+    }
+  }
+
+  /** Holds {@link BootDefiner} alone: what {@code java.lang} is opened to. */
+  private static final class OneClassLoader extends ClassLoader {
+    OneClassLoader() {
+      super("firebreak-boot-definer", null);
+    }
+
+    Class<?> define(String name, byte[] bytes) {
+      return defineClass(name, bytes, 0, bytes.length);
+    }
+  }
+
+  /** The old way: a jar of the bootstrap classes appended to the boot class path. */
+  private static void append(Instrumentation inst) throws IOException {
     CodeSource source = BootstrapInjector.class.getProtectionDomain().getCodeSource();
     URL location = source == null ? null : source.getLocation();
     if (location == null) {
@@ -55,7 +128,6 @@ final class BootstrapInjector {
     java.nio.file.Files.newOutputStream(out.toPath(), java.nio.file.StandardOpenOption.CREATE_NEW)
         .close();
     out.deleteOnExit();
-    int classes = 0;
     try (JarFile jar = new JarFile(agentJar, false);
         JarOutputStream jos = new JarOutputStream(new FileOutputStream(out))) {
       for (String c : CLASSES) {
@@ -68,11 +140,7 @@ final class BootstrapInjector {
           in.transferTo(jos);
         }
         jos.closeEntry();
-        classes++;
       }
-    }
-    if (classes == 0) {
-      throw new IOException("no bootstrap classes in " + agentJar);
     }
     inst.appendToBootstrapClassLoaderSearch(new JarFile(out));
   }

@@ -1,14 +1,24 @@
 package dev.firebreak.agent;
 
+import dev.firebreak.agent.AgentOptions.Startup;
+import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.instrument.ClassFilter;
+import dev.firebreak.instrument.ClassGate;
+import dev.firebreak.rules.Glob;
+import dev.firebreak.rules.RulesParser;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
- * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default premain
- * only starts the agent's own thread, which lets the application start first, then puts the probe
- * on the bootstrap class path, reads the rules and installs the class-name filter; Byte Buddy
- * follows when a class needs it (see AgentRuntime). With {@code startup=wait} (and when attached)
- * the rules are read before premain returns. Never throws: an agent that fails must leave the
- * application running (one {@code firebreak:} line on stderr says why).
+ * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default ({@code
+ * startup=watched}) premain installs the {@link ClassGate}, which makes a class a rule may match
+ * wait while it loads until its instrumentation is ready, and starts the agent's own thread, which
+ * at once reads the rules and builds the instrumentation (see AgentRuntime). With {@code
+ * startup=lazy} premain only starts that thread, which first lets the application start. Never
+ * throws: an agent that fails must leave the application running (one {@code firebreak:} line on
+ * stderr says why).
  */
 public final class FirebreakAgent {
   /** {@link System#nanoTime()} when premain (or agentmain) was entered, and when it returned. */
@@ -21,49 +31,103 @@ public final class FirebreakAgent {
   public static void premain(String args, Instrumentation inst) {
     enteredAt = System.nanoTime();
     try {
-      if (AgentOptions.parse(args, System.getenv()).waitAtStartup()) {
-        start(args, inst, false);
+      AgentOptions options = AgentOptions.parse(args, System.getenv());
+      System.setProperty("firebreak.status", "starting");
+      ClassGate gate = null;
+      if (options.startup() == Startup.WATCHED) {
+        gate = new ClassGate(new ClassFilter(), true);
+        gate.prime();
       } else {
-        System.setProperty("firebreak.status", "starting");
-        Thread t = new Thread(new Background(args, inst), "firebreak-start");
-        t.setDaemon(true);
-        t.start();
+        AgentErrors.log(
+            "startup=lazy: calls made before the agent reports running"
+                + " (system property firebreak.status) are not watched");
       }
+      Thread t = new Thread(new Start(args, options.rules(), inst, gate), "firebreak-start");
+      t.setDaemon(true);
+      if (gate != null) {
+        gate.startedBy(t);
+        inst.addTransformer(gate, true);
+      }
+      t.start();
     } catch (Throwable t) {
       failed(t);
     }
     returnedAt = System.nanoTime();
   }
 
+  /**
+   * The rules file's bytes, for the cheap look of {@link RulesPrescan}; the agent then parses these
+   * same bytes. Null when they cannot be read here (the parser then says why).
+   */
+  private static byte[] readRules(String path) {
+    if (path == null) {
+      return null;
+    }
+    try {
+      Path file = Path.of(path);
+      if (!Files.isRegularFile(file) || Files.size(file) > RulesParser.MAX_BYTES) {
+        return null;
+      }
+      return Files.readAllBytes(file);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
   public static void agentmain(String args, Instrumentation inst) {
     enteredAt = System.nanoTime();
-    start(args, inst, true);
+    start(args, inst, true, null, null);
     returnedAt = System.nanoTime();
   }
 
-  /** How long the agent yields to a starting application at most. */
+  /** How long {@code startup=lazy} yields to a starting application at most. */
   static final long YIELD_NANOS = 5_000_000_000L;
 
   /** When the agent stopped yielding ({@link System#nanoTime()}), 0 if it never did. */
   static volatile long yieldedUntil;
 
   /**
-   * The default start: first let the application start (it loads classes; the agent would compete
-   * with it for the CPUs and the class loaders), until no class has loaded for 100 ms or for {@link
-   * #YIELD_NANOS} at most, then start the agent. Not a lambda: premain stays clear of the
-   * invokedynamic machinery.
+   * The agent's start thread. With the gate ({@code startup=watched}) it starts at once: classes a
+   * rule may match are waiting for it. Without ({@code startup=lazy}) it first lets the application
+   * start (it loads classes; the agent would compete with it for the CPUs and the class loaders),
+   * until no class has loaded for 100 ms or for {@link #YIELD_NANOS} at most. Not a lambda: premain
+   * stays clear of the invokedynamic machinery.
    */
-  private static final class Background implements Runnable {
+  private static final class Start implements Runnable {
     private final String args;
     private final Instrumentation inst;
+    private final ClassGate gate;
+    private final String rulesPath;
 
-    Background(String args, Instrumentation inst) {
+    Start(String args, String rulesPath, Instrumentation inst, ClassGate gate) {
       this.args = args;
+      this.rulesPath = rulesPath;
       this.inst = inst;
+      this.gate = gate;
     }
 
     @Override
     public void run() {
+      byte[] rules = null;
+      if (gate == null) {
+        yieldToTheApplication();
+      } else {
+        // first of all (a few milliseconds): the class globs the file names, so that while the
+        // rules are parsed only the classes they may match wait
+        try {
+          rules = readRules(rulesPath);
+          List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
+          if (globs != null) {
+            gate.expect(globs);
+          }
+        } catch (Throwable t) {
+          rules = null; // only an optimisation: every application class waits for the rules
+        }
+      }
+      start(args, inst, false, gate, rules);
+    }
+
+    private void yieldToTheApplication() {
       try {
         long deadline = enteredAt + YIELD_NANOS;
         int loaded = inst.getAllLoadedClasses().length;
@@ -81,15 +145,18 @@ public final class FirebreakAgent {
         // yielding is an optimisation: start now
       }
       yieldedUntil = System.nanoTime();
-      start(args, inst, false);
     }
   }
 
-  private static void start(String args, Instrumentation inst, boolean attached) {
+  private static void start(
+      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rules) {
     try {
       BootstrapInjector.inject(inst);
-      AgentRuntime.start(args, inst, attached);
+      AgentRuntime.start(args, inst, attached, gate, rules);
     } catch (Throwable t) {
+      if (gate != null) {
+        gate.failed(); // nothing may wait for an agent that is not coming
+      }
       failed(t);
     }
   }

@@ -49,7 +49,7 @@ final class ClasspathCheck implements Closeable {
    * Packages the agent leaves alone unless a glob's literal prefix reaches into them; the agent's
    * own dev.firebreak is never instrumented.
    */
-  private static final List<String> PROTECTED = dev.firebreak.instrument.Instrumenter.PROTECTED;
+  private static final List<String> PROTECTED = dev.firebreak.instrument.ClassFilter.PROTECTED;
 
   private static final int MAX_LISTED = 3;
 

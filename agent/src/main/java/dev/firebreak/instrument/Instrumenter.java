@@ -15,35 +15,37 @@ import dev.firebreak.rules.Target;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Fallbacks;
 import dev.firebreak.runtime.MethodInfo;
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.method.ParameterDescription;
 import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.implementation.Implementation;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.implementation.bytecode.constant.IntegerConstant;
 import net.bytebuddy.implementation.bytecode.constant.NullConstant;
 import net.bytebuddy.matcher.ElementMatcher;
-import net.bytebuddy.utility.JavaModule;
+import net.bytebuddy.pool.TypePool;
 
 /**
- * Installs {@link ProbeAdvice} on the methods the rules name. Type matching looks at names only (no
- * class file is parsed for a class no glob can match) unless a target asks for subtypes. Each
- * instrumented method gets an int id at transform time; the advice carries it as a constant.
+ * Puts {@link ProbeAdvice} into the methods the rules name. {@link #transformer()} is a plain
+ * ClassFileTransformer that applies the advice as an ASM visitor ({@code ByteBuddy.decorate}: no
+ * class format change, no injected helper class, no {@code AgentBuilder}, whose start reaches
+ * {@code sun.misc.Unsafe} through its self-injection initialization strategy). It is called by the
+ * {@link ClassGate} for the classes whose name a rule may match; it reads a class file only then,
+ * and a supertype's only for targets with {@code subtypes: true}. Each instrumented method gets an
+ * int id at transform time; the advice carries it as a constant.
  */
 public final class Instrumenter {
-
-  /** Never instrumented unless a rule names a class inside them explicitly. */
-  public static final List<String> PROTECTED = LazyTransformer.PROTECTED;
 
   /** The methods a method glob can select: concrete, declared in source, no bridges. */
   public static final ElementMatcher.Junction<MethodDescription> INSTRUMENTABLE =
@@ -55,49 +57,86 @@ public final class Instrumenter {
 
   private final Engine engine;
   private final Supplier<RuleSet> rules;
+  private final ClassFilter filter;
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
-  private final Map<String, Glob> globs = new ConcurrentHashMap<>();
 
-  public Instrumenter(Engine engine, Supplier<RuleSet> rules) {
+  public Instrumenter(Engine engine, Supplier<RuleSet> rules, ClassFilter filter) {
     this.engine = engine;
     this.rules = rules;
-  }
-
-  /** Installs the Byte Buddy transformer now, retransforming what is loaded (in-process tests). */
-  public ResettableClassFileTransformer install(Instrumentation inst) {
-    return builder().installOn(inst);
+    this.filter = filter;
   }
 
   /**
-   * The Byte Buddy transformer without installing it: {@link LazyTransformer} hands it the classes
-   * a rule may match.
+   * The advice transformer: builds Byte Buddy's advice now (loading Byte Buddy), and instruments
+   * the classes it is handed that a rule matches.
    */
-  public java.lang.instrument.ClassFileTransformer makeRaw() {
-    return builder().makeRaw();
-  }
-
-  private AgentBuilder builder() {
+  public ClassFileTransformer transformer() {
     Advice advice =
         Advice.withCustomMapping()
             .bind(MethodId.class, new MethodIdMapping())
             .bind(FirstArgument.class, new FirstArgumentMapping())
             .bind(FallbackArgument.class, new FallbackArgumentMapping())
             .to(ProbeAdvice.class);
-    return new AgentBuilder.Default()
-        .disableClassFormatChanges()
-        .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-        .with(AgentBuilder.PoolStrategy.Default.FAST)
-        .with(AgentBuilder.DescriptionStrategy.Default.POOL_FIRST)
-        .with(new ErrorListener())
-        .ignore(this::ignored)
-        .type(this::matchesAnyTarget)
-        .transform(
-            (DynamicType.Builder<?> builder,
-                TypeDescription type,
-                ClassLoader loader,
-                JavaModule module,
-                java.security.ProtectionDomain pd) ->
-                builder.visit(advice.on(methodMatcher(type))));
+    ByteBuddy byteBuddy = new ByteBuddy().with(Implementation.Context.Disabled.Factory.INSTANCE);
+    return new AdviceTransformer(advice, byteBuddy);
+  }
+
+  /** Byte Buddy's advice on one class at a time, inside the JVM's class-file hook. */
+  private final class AdviceTransformer implements ClassFileTransformer {
+    private final Advice advice;
+    private final ByteBuddy byteBuddy;
+
+    /** The transform of this thread in progress: a class Byte Buddy loads meanwhile passes. */
+    private final ThreadLocal<Boolean> busy = new ThreadLocal<>();
+
+    AdviceTransformer(Advice advice, ByteBuddy byteBuddy) {
+      this.advice = advice;
+      this.byteBuddy = byteBuddy;
+    }
+
+    @Override
+    public byte[] transform(
+        ClassLoader loader,
+        String internalName,
+        Class<?> redefined,
+        ProtectionDomain pd,
+        byte[] bytes) {
+      RuleSet rs = rules.get();
+      if (internalName == null || rs == null || busy.get() != null) {
+        return null;
+      }
+      String name = internalName.replace('/', '.');
+      if (filter.ignored(name, rs)) {
+        return null;
+      }
+      busy.set(Boolean.TRUE);
+      try {
+        ClassFileLocator locator =
+            new ClassFileLocator.Compound(
+                ClassFileLocator.Simple.of(name, bytes),
+                ClassFileLocator.ForClassLoader.of(loader));
+        TypePool pool =
+            new TypePool.Default.WithLazyResolution(
+                TypePool.CacheProvider.Simple.withObjectType(),
+                locator,
+                TypePool.Default.ReaderMode.FAST);
+        TypeDescription type = pool.describe(name).resolve();
+        if (targetsFor(type, rs).isEmpty()) {
+          return null;
+        }
+        return byteBuddy
+            .decorate(type, locator)
+            .visit(advice.on(methodMatcher(type)))
+            .make(pool)
+            .getBytes();
+      } catch (Throwable t) {
+        AgentErrors.report(
+            "instrument", "could not instrument " + name + ": " + AgentErrors.describe(t));
+        return null;
+      } finally {
+        busy.remove();
+      }
+    }
   }
 
   /**
@@ -126,14 +165,7 @@ public final class Instrumenter {
       RuleSet old,
       RuleSet next,
       java.util.function.Predicate<Class<?>> wanted) {
-    List<Target> targets = new ArrayList<>();
-    if (old != null) {
-      targets.addAll(old.targets());
-    }
-    if (next != null) {
-      targets.addAll(next.targets());
-    }
-    if (targets.isEmpty()) {
+    if ((old == null || old.targets().isEmpty()) && (next == null || next.targets().isEmpty())) {
       return 0;
     }
     List<Class<?>> classes = new ArrayList<>();
@@ -142,10 +174,10 @@ public final class Instrumenter {
         continue;
       }
       String name = c.getName();
-      if (name.startsWith("dev.firebreak.") || name.contains("$$Lambda")) {
+      if (name.contains("$$Lambda")) {
         continue;
       }
-      if (matchesLoaded(c, targets) && wanted.test(c)) {
+      if (matchesLoaded(c, old, next) && wanted.test(c)) {
         classes.add(c);
       }
     }
@@ -162,13 +194,21 @@ public final class Instrumenter {
     return done;
   }
 
-  private boolean matchesLoaded(Class<?> c, List<Target> targets) {
-    for (Target t : targets) {
-      Glob g = glob(t.classGlob(), true);
+  private boolean matchesLoaded(Class<?> c, RuleSet old, RuleSet next) {
+    return matchesLoaded(c, old) || matchesLoaded(c, next);
+  }
+
+  private boolean matchesLoaded(Class<?> c, RuleSet rs) {
+    if (rs == null || !filter.mayMatch(c.getClassLoader(), c.getName(), rs)) {
+      return false;
+    }
+    List<Target> targets = rs.targets();
+    for (int i = 0; i < targets.size(); i++) {
+      Glob g = filter.classGlob(rs, i);
       if (g.matches(c.getName())) {
         return true;
       }
-      if (t.subtypes() && !c.isInterface() && hasSuperTypeNamed(c, g)) {
+      if (targets.get(i).subtypes() && !c.isInterface() && hasSuperTypeNamed(c, g)) {
         return true;
       }
     }
@@ -203,65 +243,22 @@ public final class Instrumenter {
 
   // ------------------------------------------------------------------ matching
 
-  private Glob glob(String pattern, boolean classGlob) {
-    return globs.computeIfAbsent(
-        (classGlob ? "c:" : "m:") + pattern,
-        k -> classGlob ? Glob.forClass(pattern) : Glob.forMethod(pattern));
-  }
-
-  private boolean ignored(
-      TypeDescription type,
-      ClassLoader loader,
-      JavaModule module,
-      Class<?> redefined,
-      java.security.ProtectionDomain pd) {
-    String name = type.getName();
-    if (name.startsWith("dev.firebreak.")) {
-      return true;
-    }
-    for (String p : PROTECTED) {
-      if (name.startsWith(p)) {
-        return !explicitlyNamed(p);
-      }
-    }
-    return false;
-  }
-
-  /** A protected package is instrumented only when a glob's literal prefix reaches into it. */
-  private boolean explicitlyNamed(String protectedPrefix) {
-    RuleSet rs = rules.get();
-    if (rs == null) {
-      return false;
-    }
-    for (Target t : rs.targets()) {
-      String prefix = glob(t.classGlob(), true).literalPrefix();
-      if (prefix.startsWith(protectedPrefix) && prefix.length() > protectedPrefix.length()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private boolean matchesAnyTarget(
-      TypeDescription type,
-      ClassLoader loader,
-      JavaModule module,
-      Class<?> redefined,
-      java.security.ProtectionDomain pd) {
-    return !targetsFor(type).isEmpty();
-  }
-
   /**
    * The targets whose class glob matches this type (or a supertype, with {@code subtypes: true}).
    */
   List<Target> targetsFor(TypeDescription type) {
-    RuleSet rs = rules.get();
+    return targetsFor(type, rules.get());
+  }
+
+  private List<Target> targetsFor(TypeDescription type, RuleSet rs) {
     List<Target> out = new ArrayList<>();
-    if (rs == null) {
+    if (rs == null || filter.ignored(type.getName(), rs)) {
       return out;
     }
-    for (Target t : rs.targets()) {
-      Glob g = glob(t.classGlob(), true);
+    List<Target> targets = rs.targets();
+    for (int i = 0; i < targets.size(); i++) {
+      Target t = targets.get(i);
+      Glob g = filter.classGlob(rs, i);
       if (g.matches(type.getName())) {
         out.add(t);
       } else if (t.subtypes() && !type.isInterface()) {
@@ -287,8 +284,12 @@ public final class Instrumenter {
 
   /** The first target (in file order) that covers this method and whose fallback fits it. */
   Target targetFor(TypeDescription type, MethodDescription m) {
-    for (Target t : targetsFor(type)) {
-      if (!glob(t.methodGlob(), false).matches(m.getName())) {
+    RuleSet rs = rules.get();
+    if (rs == null) {
+      return null;
+    }
+    for (Target t : targetsFor(type, rs)) {
+      if (!filter.methodGlob(rs, rs.targets().indexOf(t)).matches(m.getName())) {
         continue;
       }
       String problem = incompatibility(t, m);
@@ -429,15 +430,6 @@ public final class Instrumenter {
             .resolve(instrumentedType, instrumentedMethod, assigner, argumentHandler, sort);
       }
       return new Target.ForStackManipulation(NullConstant.INSTANCE);
-    }
-  }
-
-  private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
-    @Override
-    public void onError(
-        String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
-      AgentErrors.report(
-          "instrument", "could not instrument " + typeName + ": " + AgentErrors.describe(error));
     }
   }
 }

@@ -138,12 +138,7 @@ final class SchemaMapper {
     }
     List<Target> targets = new ArrayList<>();
     NodeTuple t = f.get("targets");
-    if (t == null) {
-      missing(
-          top,
-          "",
-          "missing required key 'targets', expected a list of targets (it may be empty: 'targets: []')");
-    } else {
+    if (t != null) { // optional: a file without targets watches nothing (SPEC default [])
       SequenceNode list = list(t.getValueNode(), "targets");
       if (list != null) {
         for (int i = 0; i < list.getValue().size(); i++) {
@@ -471,12 +466,8 @@ final class SchemaMapper {
             && Boolean.TRUE.equals(
                 bool(f.get("capture-argument").getValueNode(), path + ".capture-argument"));
     List<Rule> rules = new ArrayList<>();
-    if (!f.containsKey("rules")) {
-      missing(
-          m,
-          path,
-          "missing required key 'rules', expected a list of rules (it may be empty: 'rules: []')");
-    } else {
+    // optional: a target without rules is watched for its metrics and can be named by 'of:'
+    if (f.containsKey("rules")) {
       SequenceNode list = list(f.get("rules").getValueNode(), path + ".rules");
       if (list != null) {
         for (int i = 0; i < list.getValue().size(); i++) {

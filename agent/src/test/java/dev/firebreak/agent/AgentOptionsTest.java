@@ -30,4 +30,22 @@ class AgentOptionsTest {
     assertThat(o.port()).isNull();
     assertThat(o.unknown()).containsOnlyKeys("port", "colour");
   }
+
+  @Test
+  void theDefaultStartIsWatchedAndTheFastOneMustBeNamed() {
+    assertThat(AgentOptions.parse("rules=/r.yaml", Map.of()).startup())
+        .isEqualTo(AgentOptions.Startup.WATCHED);
+    assertThat(AgentOptions.parse("startup=watched", Map.of()).startup())
+        .isEqualTo(AgentOptions.Startup.WATCHED);
+    assertThat(AgentOptions.parse("startup=lazy", Map.of()).startup())
+        .isEqualTo(AgentOptions.Startup.LAZY);
+    // the names of earlier versions keep their meaning
+    assertThat(AgentOptions.parse("startup=wait", Map.of()).startup())
+        .isEqualTo(AgentOptions.Startup.WATCHED);
+    assertThat(AgentOptions.parse("startup=background", Map.of()).startup())
+        .isEqualTo(AgentOptions.Startup.LAZY);
+    AgentOptions bad = AgentOptions.parse("startup=fast", Map.of());
+    assertThat(bad.startup()).isEqualTo(AgentOptions.Startup.WATCHED);
+    assertThat(bad.unknown()).containsOnlyKeys("startup");
+  }
 }

@@ -17,17 +17,22 @@ import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
 import java.lang.instrument.Instrumentation;
 import net.bytebuddy.agent.ByteBuddyAgent;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import testapp.inproc.Recurser;
 
-/** Layer 2: the advice installed in this JVM with ByteBuddyAgent, on a real recursive class. */
+/**
+ * Layer 2: the advice installed in this JVM with ByteBuddyAgent, on a real recursive class, the way
+ * the agent installs it: the class gate in front of the advice transformer, and the classes already
+ * loaded retransformed.
+ */
 class InstrumenterTest {
   private static final Instrumentation INST = ByteBuddyAgent.install();
 
-  private ResettableClassFileTransformer transformer;
+  private ClassGate gate;
+  private Instrumenter instrumenter;
+  private RuleSet installed;
   private Engine engine;
   private Monitor monitor;
 
@@ -40,16 +45,22 @@ class InstrumenterTest {
   @AfterEach
   void tearDown() {
     Probe.install(null);
-    if (transformer != null) {
-      transformer.reset(
-          INST, net.bytebuddy.agent.builder.AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+    if (gate != null) {
+      INST.removeTransformer(gate);
+      instrumenter.retransform(INST, installed, null); // their original bytecode back
     }
   }
 
   private void install(RuleSet rs) {
     engine.apply(rs);
     Probe.install(engine);
-    transformer = new Instrumenter(engine, () -> rs).install(INST);
+    installed = rs;
+    gate = new ClassGate(new ClassFilter(), true);
+    INST.addTransformer(gate, true);
+    gate.rulesKnown(rs);
+    instrumenter = new Instrumenter(engine, () -> rs, gate.filter());
+    gate.ready(instrumenter.transformer());
+    instrumenter.retransform(INST, null, rs);
   }
 
   @Test

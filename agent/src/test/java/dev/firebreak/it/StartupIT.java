@@ -2,21 +2,20 @@ package dev.firebreak.it;
 
 import static dev.firebreak.it.ChildJvm.labels;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The two ways the agent starts. {@code startup=background} (the default): premain only starts the
- * agent's thread, the application runs meanwhile, and what it loaded before the instrumentation was
- * ready is retransformed. {@code startup=wait}: a class a rule may match waits for the
- * instrumentation while it loads, so even the very first call is watched. {@code
- * -Dtestapp.nowait=true} makes the test program skip its wait for the agent.
+ * The two ways the agent starts. {@code startup=watched} (the default): a method a rule names never
+ * runs unwatched once premain has returned; a class a rule may match waits while it loads until its
+ * instrumentation is ready. {@code startup=lazy}: nothing waits, premain says early calls are not
+ * watched, and what loaded before the agent was ready is retransformed. {@code
+ * -Dtestapp.nowait=true} makes testapp.App skip its wait for the agent.
  */
 class StartupIT {
   static java.util.stream.Stream<String> javas() {
@@ -46,11 +45,13 @@ class StartupIT {
 
   @ParameterizedTest
   @MethodSource("javas")
-  void backgroundStartRetransformsWhatLoadedBeforeItWasReady(String java) throws Exception {
+  void lazyStartSaysSoAndRetransformsWhatLoadedBeforeItWasReady(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = rules(port);
-    try (ChildJvm app = startNoWait(java, "rules=" + rules, "early")) {
+    try (ChildJvm app = startNoWait(java, "rules=" + rules + ",startup=lazy", "early")) {
       app.awaitLine("READY");
+      assertThat(app.stderr())
+          .contains("firebreak: startup=lazy: calls made before the agent reports running");
       // the renderer was loaded and called while the agent was still starting ...
       assertThat(app.lineAfter("STATUS ")).isEqualTo("starting");
       assertThat(app.lineAfter("EARLY ")).isEqualTo("hi A");
@@ -79,42 +80,10 @@ class StartupIT {
 
   @ParameterizedTest
   @MethodSource("javas")
-  void byteBuddyWaitsUntilAClassNeedsItOrTheApplicationIsIdle(String java) throws Exception {
+  void theDefaultStartWatchesTheFirstCall(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = rules(port);
-    try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "idle")) {
-      app.awaitLine("READY");
-      // running, with no class a rule matches loaded: Byte Buddy is not loaded for nothing ...
-      assertThat(app.lineAfter("INSTRUMENTED ")).isEqualTo("null");
-      // ... until the application stops loading classes (then it is, off the application's threads)
-      await()
-          .atMost(ChildJvm.TIMEOUT)
-          .pollInterval(Duration.ofMillis(200))
-          .until(
-              () -> {
-                app.send("timing");
-                return app.stdout()
-                    .lines()
-                    .anyMatch(l -> l.startsWith("INSTRUMENTED ") && !l.equals("INSTRUMENTED null"));
-              });
-      // and the renderer, first loaded now, is watched from its first call
-      app.send("once");
-      await().atMost(ChildJvm.TIMEOUT).until(() -> app.stdout().contains("RESULT "));
-      assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");
-      assertThat(app.stdout()).doesNotContain("OVERFLOW");
-      assertThat(
-              ChildJvm.sample(
-                  app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
-          .isEqualTo(33);
-    }
-  }
-
-  @ParameterizedTest
-  @MethodSource("javas")
-  void waitStartWatchesTheFirstCall(String java) throws Exception {
-    int port = ChildJvm.freePort();
-    Path rules = rules(port);
-    try (ChildJvm app = startNoWait(java, "rules=" + rules + ",startup=wait", "recurse", "1")) {
+    try (ChildJvm app = startNoWait(java, "rules=" + rules, "recurse", "1")) {
       app.awaitLine("READY");
       assertThat(app.stdout()).doesNotContain("OVERFLOW");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("hi :a:");
@@ -124,6 +93,139 @@ class StartupIT {
               ChildJvm.sample(
                   app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
           .isEqualTo(calls);
+    }
+  }
+
+  private static Path startupRules(int port, String targets) throws Exception {
+    return ChildJvm.writeRules(ChildJvm.rulesHeader(port, "off", "") + "targets:\n" + targets);
+  }
+
+  private static String runaway(String name, String nested) {
+    return "  - name: "
+        + name
+        + "\n"
+        + "    class: testapp.StartupApp$"
+        + nested
+        + "\n"
+        + "    method: down\n"
+        + "    fallback: return-default\n"
+        + "    rules:\n"
+        + "      - {name: "
+        + name
+        + "-depth, depth: 32, action: limit}\n";
+  }
+
+  /**
+   * A runaway recursion in main's first line, with the default start: cut at depth 32 (without the
+   * agent, or with the agent not yet ready, it ends in StackOverflowError).
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aRecursionInMainsFirstLineIsCaught(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("first", "First"));
+    try (ChildJvm app =
+        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "first-line")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
+      assertThat(app.stderr()).doesNotContain("StackOverflowError");
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port),
+                  "firebreak_short_circuits_total",
+                  labels("target", "first", "reason", "limit")))
+          .isEqualTo(1);
+    }
+  }
+
+  /**
+   * One thread is held at the class gate loading a watched class while a second thread loads
+   * another: no deadlock, and both are watched from their first call.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aSecondThreadLoadsATargetWhileTheFirstWaits(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("left", "Left") + runaway("right", "Right"));
+    try (ChildJvm app =
+        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "two-threads")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("LEFT-STATE ")).isIn("TIMED_WAITING", "WAITING", "BLOCKED");
+      assertThat(app.lineAfter("LEFT ")).isEqualTo("32");
+      assertThat(app.lineAfter("RIGHT ")).isEqualTo("32");
+      String m = app.metrics(port);
+      for (String t : List.of("left", "right")) {
+        assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", t))).isEqualTo(33);
+      }
+    }
+  }
+
+  /**
+   * A healthy start prints no JVM warning: class-data sharing stays on (the probe is not appended
+   * to the boot class path) and nothing reaches sun.misc.Unsafe.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aHealthyStartPrintsNoWarning(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("first", "First"));
+    try (ChildJvm app =
+        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "first-line")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
+      app.metrics(port);
+      assertThat(app.stderr().lines())
+          .noneMatch(l -> l.toLowerCase(Locale.ROOT).contains("warning"));
+    }
+  }
+
+  /** A target without rules loads, is watched for its metrics, and can be named by of:. */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aTargetWithoutRulesIsWatchedForItsMetrics(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules =
+        startupRules(
+            port,
+            "  - name: counted\n"
+                + "    class: testapp.StartupApp$Counted\n"
+                + "    method: tick\n"
+                + "  - name: first\n"
+                + "    class: testapp.StartupApp$First\n"
+                + "    rules:\n"
+                + "      - {name: per-tick, calls-per-invocation: {limit: 9, of: counted},"
+                + " action: alert}\n");
+    try (ChildJvm app =
+        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "counted")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("10");
+      assertThat(app.stderr()).doesNotContain("firebreak:");
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "counted")))
+          .isEqualTo(5);
+    }
+  }
+
+  /** attach accepts a file whose target has no rules, and the target is counted from then on. */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void attachTakesATargetWithoutRules(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules =
+        startupRules(port, "  - name: emoji\n    class: testapp.Emoji\n    method: expand\n");
+    try (ChildJvm app = ChildJvm.start(java, null, "plain")) {
+      app.awaitLine("READY");
+      AttachIT.Cli attached =
+          AttachIT.cli(java, "attach", Long.toString(app.pid()), rules.toString());
+      assertThat(attached.exit()).as(attached.err()).isZero();
+      assertThat(attached.out()).contains("running, rules " + rules);
+      // no rule: the runaway call is not stopped, but every call of it is counted
+      assertThat(app.once()).isEqualTo("overflow");
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "emoji")))
+          .isPositive();
     }
   }
 }

@@ -139,17 +139,17 @@ record Configuration(
             Check.FIREBREAK_METRICS,
             List.of(),
             true));
-    // Diagnostic: Byte Buddy loaded before the service answers /health (startup=wait), where
-    // the default start defers it until the service's start-up is over, into its first traffic.
-    List<String> firebreakWait =
-        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=wait");
+    // Diagnostic: the opt-in startup=lazy, which lets the service start first and instruments
+    // afterwards (calls made meanwhile are not watched), against the default startup=watched.
+    List<String> firebreakLazy =
+        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=lazy");
     m.put(
-        "firebreak-wait",
+        "firebreak-lazy",
         new Configuration(
-            "firebreak-wait",
-            "Firebreak, startup=wait",
-            firebreakWait,
-            firebreakWait,
+            "firebreak-lazy",
+            "Firebreak, startup=lazy",
+            firebreakLazy,
+            firebreakLazy,
             Check.FIREBREAK_METRICS,
             List.of(),
             true));

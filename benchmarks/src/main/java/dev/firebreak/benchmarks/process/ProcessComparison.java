@@ -112,7 +112,7 @@ public final class ProcessComparison {
           "                             and percentiles pooled over all rounds' messages",
           "  --startups 10              start-ups per configuration for the median (0 to skip)",
           "  --configs noagent,empty-agent,firebreak,otel,elastic,noagent-again",
-          "                             also known: firebreak-wait (startup=wait), firebreak-idle (rules naming no",
+          "                             also known: firebreak-lazy (startup=lazy), firebreak-idle (rules naming no",
           "                             class of the service), empty-agent-load (the empty agent under load),",
           "                             otel-methods-only, elastic-methods-only",
           "                             (empty-agent: start-up only, the floor of any -javaagent;",

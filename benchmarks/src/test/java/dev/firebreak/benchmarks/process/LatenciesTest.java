@@ -204,8 +204,8 @@ class LatenciesTest {
             noTarget);
     assertThat(m.get("firebreak").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port}");
-    assertThat(m.get("firebreak-wait").jvmArgs())
-        .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port},startup=wait");
+    assertThat(m.get("firebreak-lazy").jvmArgs())
+        .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port},startup=lazy");
     assertThat(m.get("firebreak-idle").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=no-target.yaml,port={port}");
     assertThat(m.get("firebreak-idle").check())
@@ -214,7 +214,7 @@ class LatenciesTest {
     assertThat(m.get("empty-agent-load").underLoad()).isTrue();
     assertThat(m.get("empty-agent").underLoad()).isFalse();
     assertThat(Configuration.DEFAULT)
-        .doesNotContain("firebreak-wait", "firebreak-idle", "empty-agent-load");
+        .doesNotContain("firebreak-lazy", "firebreak-idle", "empty-agent-load");
     assertThat(ProcessComparison.NO_TARGET_RULES).contains("class: com.acme.chat.NoSuchClass");
   }
 

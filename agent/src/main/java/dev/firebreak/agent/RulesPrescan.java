@@ -1,0 +1,169 @@
+package dev.firebreak.agent;
+
+import dev.firebreak.rules.Glob;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The class globs of a rules file, found by a regular expression first thing on the agent's start
+ * thread (a few milliseconds), so that while it then parses the file properly (SnakeYAML: a few
+ * hundred milliseconds), only a class one of them may match has to wait. Must never miss a glob the
+ * parser will find: whatever it cannot read with certainty (a value on the next line, an alias, a
+ * tag, a backslash escape anywhere, a key that is not written plainly, {@code subtypes} set to
+ * anything but false) makes it give up (null), and then every application class waits for the
+ * rules. Finding a glob the parser will not (a file that fails validation, a commented line read as
+ * a key) only makes a class wait that need not. The agent's thread parses the very bytes read here,
+ * so the two cannot see different files.
+ */
+final class RulesPrescan {
+  /** A {@code class} key, plain or quoted, at the start of a line, after '- ', '{' or ','. */
+  private static final Pattern CLASS_KEY =
+      Pattern.compile("(?m)(?:^[ \\t]*(?:-[ \\t]+)*|[{,][ \\t]*)([\"']?)class\\1[ \\t]*:");
+
+  /**
+   * Any mention of the word, however written (an explicit '? class' key, in a comment): each must
+   * be one CLASS_KEY found, or the file is not read for sure.
+   */
+  private static final Pattern CLASS_WORD =
+      Pattern.compile("(?<![A-Za-z0-9_$.-])class(?![A-Za-z0-9_$.-])");
+
+  private static final Pattern SUBTYPES =
+      Pattern.compile("subtypes[\"']?[ \\t]*:[ \\t]*([^\\s,}#]*)");
+
+  private RulesPrescan() {}
+
+  /** The class globs of {@code yaml}, or null when it cannot tell for sure. */
+  static List<Glob> classGlobs(byte[] yaml) {
+    try {
+      String raw = new String(yaml, StandardCharsets.UTF_8);
+      if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
+        return null;
+      }
+      String text = withoutComments(raw);
+      Matcher s = SUBTYPES.matcher(text);
+      while (s.find()) {
+        String v = s.group(1);
+        if (!(v.equals("false") || v.equals("False") || v.equals("FALSE"))) {
+          return null; // a target wants subtypes: any class may be one
+        }
+      }
+      List<Glob> globs = new ArrayList<>();
+      Matcher m = CLASS_KEY.matcher(text);
+      int keys = 0;
+      while (m.find()) {
+        keys++;
+        int key = text.lastIndexOf("class", m.end());
+        int column = key - (text.lastIndexOf('\n', key) + 1);
+        String value = value(text, m.end(), column);
+        if (value == null) {
+          return null;
+        }
+        globs.add(Glob.forClass(value));
+      }
+      Matcher w = CLASS_WORD.matcher(text);
+      int words = 0;
+      while (w.find()) {
+        words++;
+      }
+      return words == keys ? globs : null;
+    } catch (RuntimeException e) {
+      return null; // not a glob after all: let the parser say what is wrong
+    }
+  }
+
+  /**
+   * The text without its comments: from a '#' at the start of a line or after a space, on a line
+   * with no quote before it (in a quoted scalar a '#' is no comment: such a line is kept whole, and
+   * a word in it is counted).
+   */
+  private static String withoutComments(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (String line : text.split("\n", -1)) {
+      int cut = -1;
+      for (int i = 0; i < line.length(); i++) {
+        char c = line.charAt(i);
+        if (c == '"' || c == '\'') {
+          break;
+        }
+        if (c == '#' && (i == 0 || line.charAt(i - 1) == ' ')) {
+          cut = i;
+          break;
+        }
+      }
+      b.append(cut < 0 ? line : line.substring(0, cut)).append('\n');
+    }
+    return b.toString();
+  }
+
+  /** The scalar after a key's colon, when it is written on the same line, plainly or quoted. */
+  private static String value(String text, int from, int keyColumn) {
+    int i = from;
+    while (i < text.length() && text.charAt(i) == ' ') {
+      i++;
+    }
+    if (i == from || i >= text.length()) {
+      return null;
+    }
+    char first = text.charAt(i);
+    if (first == '"' || first == '\'') {
+      int end = text.indexOf(first, i + 1);
+      int eol = text.indexOf('\n', i);
+      if (end < 0 || (eol >= 0 && eol < end)) {
+        return null;
+      }
+      if (first == '\'' && end + 1 < text.length() && text.charAt(end + 1) == '\'') {
+        return null; // '' inside a single-quoted scalar
+      }
+      return text.substring(i + 1, end);
+    }
+    if ("*&!|>%@`#[{\r\n".indexOf(first) >= 0) {
+      return null; // an alias, an anchor, a tag, a block scalar, a collection, no value here
+    }
+    int end = i;
+    while (end < text.length()) {
+      char c = text.charAt(end);
+      if (c == '\n' || c == '\r' || c == ',' || c == '}' || c == ']') {
+        break;
+      }
+      if (c == '#' && text.charAt(end - 1) == ' ') {
+        break;
+      }
+      end++;
+    }
+    String v = text.substring(i, end).trim();
+    if (v.contains(": ")) {
+      return null;
+    }
+    // a plain scalar goes on on the next non-blank line indented more than its key: then the
+    // value is not this line alone
+    int j = end;
+    while (j < text.length()) {
+      int eol = text.indexOf('\n', j);
+      if (eol < 0) {
+        break;
+      }
+      int k = eol + 1;
+      int indent = 0;
+      while (k < text.length() && text.charAt(k) == ' ') {
+        k++;
+        indent++;
+      }
+      if (k >= text.length()) {
+        break;
+      }
+      char c = text.charAt(k);
+      if (c == '\n' || c == '\r') {
+        j = k; // a blank line: look at the next
+        continue;
+      }
+      if (indent > keyColumn && c != '#') {
+        return null;
+      }
+      break;
+    }
+    return v;
+  }
+}

@@ -1,0 +1,106 @@
+package dev.firebreak.agent;
+
+import dev.firebreak.instrument.ClassGate;
+import java.util.Locale;
+
+/**
+ * What the agent's start cost, published as system properties {@code firebreak.timing.*} (read them
+ * with {@code jcmd PID VM.system_properties}). Times are {@link System#nanoTime()} values, 0 when
+ * the moment has not come (yet); a snapshot is immutable, so the evaluator publishes only when one
+ * differs from the last.
+ *
+ * @param entered premain (or agentmain) entered
+ * @param returned premain returned
+ * @param yielded {@code startup=lazy} stopped yielding to the application
+ * @param ready the rules in force
+ * @param instrumented the advice transformer ready
+ * @param byteBuddyNanos building the advice transformer (loading Byte Buddy)
+ * @param catchUpNanos retransforming what loaded before it was ready
+ * @param catchUpClasses how many classes that was
+ * @param matchedClasses classes the gate looked at
+ * @param matchNanos the time it took
+ * @param transformedClasses classes handed to the advice transformer
+ * @param transformNanos the time spent there
+ * @param waitedClasses classes that waited at the gate
+ * @param waitNanos how long in all
+ */
+record StartupTimings(
+    long entered,
+    long returned,
+    long yielded,
+    long ready,
+    long instrumented,
+    long byteBuddyNanos,
+    long catchUpNanos,
+    long catchUpClasses,
+    long matchedClasses,
+    long matchNanos,
+    long transformedClasses,
+    long transformNanos,
+    long waitedClasses,
+    long waitNanos) {
+
+  static StartupTimings of(
+      long ready,
+      long instrumented,
+      long byteBuddyNanos,
+      long catchUpNanos,
+      long catchUpClasses,
+      ClassGate gate) {
+    return new StartupTimings(
+        FirebreakAgent.enteredAt,
+        FirebreakAgent.returnedAt,
+        FirebreakAgent.yieldedUntil,
+        ready,
+        instrumented,
+        byteBuddyNanos,
+        catchUpNanos,
+        catchUpClasses,
+        gate == null ? 0 : gate.matchedClasses(),
+        gate == null ? 0 : gate.matchNanos(),
+        gate == null ? 0 : gate.transformedClasses(),
+        gate == null ? 0 : gate.transformNanos(),
+        gate == null ? 0 : gate.waitedClasses(),
+        gate == null ? 0 : gate.waitNanos());
+  }
+
+  /**
+   * premain itself ({@code premain.ms}), premain to rules in force ({@code ready.ms}) and to the
+   * instrumentation ready ({@code instrumented.ms}; absent while no rule names a class), Byte
+   * Buddy's own start, the class gate, the transforms and the waits, with class counts.
+   */
+  void publish() {
+    if (entered == 0) {
+      return;
+    }
+    if (returned != 0) {
+      set("premain.ms", millis(returned - entered));
+    }
+    if (yielded != 0) {
+      set("yield.ms", millis(yielded - entered));
+    }
+    if (ready != 0) {
+      set("ready.ms", millis(ready - entered));
+    }
+    if (instrumented != 0) {
+      set("instrumented.ms", millis(instrumented - entered));
+      set("bytebuddy.ms", millis(byteBuddyNanos));
+    }
+    set("match.classes", Long.toString(matchedClasses));
+    set("match.ms", millis(matchNanos));
+    set("transform.classes", Long.toString(transformedClasses));
+    set("transform.ms", millis(transformNanos));
+    set("wait.classes", Long.toString(waitedClasses));
+    set("wait.ms", millis(waitNanos));
+    set("catchup.classes", Long.toString(catchUpClasses));
+    set("catchup.ms", millis(catchUpNanos));
+  }
+
+  private static void set(String key, String value) {
+    System.setProperty("firebreak.timing." + key, value);
+  }
+
+  private static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.3f", nanos / 1e6);
+  }
+}

@@ -1,0 +1,280 @@
+package dev.firebreak.instrument;
+
+import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.rules.Glob;
+import dev.firebreak.rules.RuleSet;
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.IllegalClassFormatException;
+import java.security.ProtectionDomain;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The agent's transformer, installed by premain before anything of the application loads. It looks
+ * at class names only and touches no Byte Buddy class, so a class no rule can match costs one glob
+ * check. A class a rule may match goes through the advice transformer once that is ready.
+ *
+ * <p>With {@code hold} (the default start, {@code startup=watched}) the gate is what makes the
+ * start-up guarantee hold: while the rules are not read yet, a class outside the protected packages
+ * waits for them; once they are, a class a rule may match waits until the advice transformer is
+ * ready. Only the loading thread waits, and only for that class; the agent's own start thread never
+ * waits (it would wait for itself). Without {@code hold} ({@code startup=lazy}) nothing waits: what
+ * loads early is retransformed once the transformer is ready.
+ *
+ * <p>Thread-safe: the loading threads only read the volatile state; the start thread sets it and
+ * wakes the waiters. {@link #verdict} is a pure function of that state and an explicit time.
+ */
+public final class ClassGate implements ClassFileTransformer {
+  /**
+   * How long one class waits at most before it loads unwatched (with a {@code firebreak:} line).
+   */
+  public static final long MAX_WAIT_NANOS = 60_000_000_000L;
+
+  /** What the gate does with one class now. */
+  public enum Verdict {
+    /** Load it as it is. */
+    PASS,
+    /** Hand it to the advice transformer. */
+    TRANSFORM,
+    /** Wait: the rules or the advice transformer are not ready yet. */
+    WAIT,
+    /** Waited {@link #MAX_WAIT_NANOS}: load it as it is, and say so. */
+    TIMED_OUT
+  }
+
+  private final ClassFilter filter;
+  private final boolean hold;
+  private final Object lock = new Object();
+  private volatile boolean rulesKnown;
+
+  /** Before the rules are read: the class globs found in the file, or null (unknown). */
+  private volatile List<Glob> expected;
+
+  private volatile RuleSet rules;
+  private volatile ClassFileTransformer delegate;
+  private volatile boolean failed;
+  private volatile Thread starter;
+  // AtomicLong, not LongAdder: a LongAdder under contention loads a class lazily, inside a
+  // transform
+  private final AtomicLong matchNanos = new AtomicLong();
+  private final AtomicLong matchClasses = new AtomicLong();
+  private final AtomicLong transformNanos = new AtomicLong();
+  private final AtomicLong transformClasses = new AtomicLong();
+  private final AtomicLong waitNanos = new AtomicLong();
+  private final AtomicLong waitClasses = new AtomicLong();
+
+  /**
+   * @param hold make a class a rule may match wait for the instrumentation (the start-up guarantee)
+   */
+  public ClassGate(ClassFilter filter, boolean hold) {
+    this.filter = filter;
+    this.hold = hold;
+  }
+
+  /** The agent's start thread: it never waits at the gate (what it waits for, it does itself). */
+  public void startedBy(Thread t) {
+    starter = t;
+  }
+
+  /**
+   * The class globs the rules file names, read cheaply before the rules are: until they are, only a
+   * class one of these may match waits. Without them, every application class waits.
+   */
+  public void expect(List<Glob> globs) {
+    expected = List.copyOf(globs);
+    wake();
+  }
+
+  /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
+  public void rulesKnown(RuleSet rs) {
+    rules = rs;
+    rulesKnown = true;
+    wake();
+  }
+
+  /** A reload put new rules in force. */
+  public void rules(RuleSet rs) {
+    rules = rs;
+  }
+
+  /** The advice transformer is ready: waiting classes go through it. */
+  public void ready(ClassFileTransformer d) {
+    delegate = d;
+    wake();
+  }
+
+  /** The advice transformer cannot be built: nothing will be instrumented, and nothing waits. */
+  public void failed() {
+    failed = true;
+    wake();
+  }
+
+  /** The class filter the gate decides with, shared with the advice transformer. */
+  public ClassFilter filter() {
+    return filter;
+  }
+
+  public boolean isReady() {
+    return delegate != null;
+  }
+
+  private void wake() {
+    synchronized (lock) {
+      lock.notifyAll();
+    }
+  }
+
+  /**
+   * What to do with class {@code name} of {@code loader}, first seen at {@code since} ({@link
+   * System#nanoTime()}), at {@code now}.
+   */
+  public Verdict verdict(ClassLoader loader, String name, long since, long now) {
+    if (ClassFilter.isAgentClass(name) || failed) {
+      return Verdict.PASS;
+    }
+    if (!rulesKnown) {
+      // the JDK's own packages are not held back while the rules are read: the agent's start needs
+      // them; what of them a rule names is retransformed right after
+      if (!hold || ClassFilter.protectedPackage(name) != null) {
+        return Verdict.PASS;
+      }
+      List<Glob> e = expected;
+      return e == null || anyMatches(e, name) ? waited(since, now) : Verdict.PASS;
+    }
+    if (!filter.mayMatch(loader, name, rules)) {
+      return Verdict.PASS;
+    }
+    if (delegate != null) {
+      return Verdict.TRANSFORM;
+    }
+    return hold ? waited(since, now) : Verdict.PASS;
+  }
+
+  private static boolean anyMatches(List<Glob> globs, String name) {
+    for (int i = 0; i < globs.size(); i++) {
+      if (globs.get(i).matches(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Verdict waited(long since, long now) {
+    return now - since >= MAX_WAIT_NANOS ? Verdict.TIMED_OUT : Verdict.WAIT;
+  }
+
+  @Override
+  public byte[] transform(
+      Module module,
+      ClassLoader loader,
+      String internalName,
+      Class<?> redefined,
+      ProtectionDomain pd,
+      byte[] bytes)
+      throws IllegalClassFormatException {
+    if (internalName == null) {
+      return null;
+    }
+    // a retransformation, or the start thread itself (what it would wait for, it does): never wait
+    boolean mayWait = redefined == null && Thread.currentThread() != starter;
+    long start = System.nanoTime();
+    String name = internalName.replace('/', '.');
+    Verdict v = verdict(loader, name, start, start);
+    matchNanos.addAndGet(System.nanoTime() - start);
+    matchClasses.incrementAndGet();
+    if (v == Verdict.WAIT) {
+      if (!mayWait) {
+        return null;
+      }
+      v = await(loader, name, start);
+      waitNanos.addAndGet(System.nanoTime() - start);
+      waitClasses.incrementAndGet();
+    }
+    if (v == Verdict.TIMED_OUT) {
+      AgentErrors.report(
+          "instrument",
+          "instrumentation not ready after "
+              + MAX_WAIT_NANOS / 1_000_000_000L
+              + "s; "
+              + name
+              + " loads unwatched");
+      return null;
+    }
+    if (v != Verdict.TRANSFORM) {
+      return null;
+    }
+    long begin = System.nanoTime();
+    try {
+      return delegate.transform(module, loader, internalName, redefined, pd, bytes);
+    } finally {
+      transformNanos.addAndGet(System.nanoTime() - begin);
+      transformClasses.incrementAndGet();
+    }
+  }
+
+  @Override
+  public byte[] transform(
+      ClassLoader loader,
+      String internalName,
+      Class<?> redefined,
+      ProtectionDomain pd,
+      byte[] bytes)
+      throws IllegalClassFormatException {
+    return transform(null, loader, internalName, redefined, pd, bytes);
+  }
+
+  private Verdict await(ClassLoader loader, String name, long since) {
+    synchronized (lock) {
+      while (true) {
+        long now = System.nanoTime();
+        Verdict v = verdict(loader, name, since, now);
+        if (v != Verdict.WAIT) {
+          return v;
+        }
+        long millis = Math.max(1, (MAX_WAIT_NANOS - (now - since)) / 1_000_000L);
+        try {
+          lock.wait(millis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Verdict.PASS;
+        }
+      }
+    }
+  }
+
+  /**
+   * Compiles the globs of the rules in force and runs the filter once, so the classes it needs are
+   * loaded before it is installed, not while it looks at one of them.
+   */
+  public void prime() {
+    verdict(null, "java.firebreak.Prime", 0, 0);
+    waited(0, 0);
+  }
+
+  /** Classes the gate looked at, and the time it took (nanoseconds). */
+  public long matchedClasses() {
+    return matchClasses.get();
+  }
+
+  public long matchNanos() {
+    return matchNanos.get();
+  }
+
+  /** Classes handed to the advice transformer, and the time it took there. */
+  public long transformedClasses() {
+    return transformClasses.get();
+  }
+
+  public long transformNanos() {
+    return transformNanos.get();
+  }
+
+  /** Classes that waited at the gate, and how long in all. */
+  public long waitedClasses() {
+    return waitClasses.get();
+  }
+
+  public long waitNanos() {
+    return waitNanos.get();
+  }
+}

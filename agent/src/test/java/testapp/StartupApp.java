@@ -1,0 +1,103 @@
+package testapp;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The test program of StartupIT: what it does first runs while the agent starts. {@code
+ * first-line}: a runaway recursion in main's first line. {@code two-threads}: one thread loads a
+ * watched class while another already waits for the instrumentation of another. {@code counted}:
+ * calls of a target that has no rules. Then prints READY and waits for "quit" on stdin.
+ */
+public final class StartupApp {
+  private StartupApp() {}
+
+  public static void main(String[] args) throws Exception {
+    switch (args[0]) {
+      case "first-line":
+        System.out.println("RESULT " + First.down(0));
+        break;
+      case "two-threads":
+        twoThreads();
+        break;
+      case "counted":
+        int sum = 0;
+        for (int i = 0; i < 5; i++) {
+          sum += Counted.tick(i);
+        }
+        System.out.println("RESULT " + sum);
+        break;
+      default:
+        throw new IllegalArgumentException(args[0]);
+    }
+    System.out.println("READY");
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line = in.readLine(); line != null; line = in.readLine()) {
+      if (line.equals("quit")) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * The left thread loads Left (a rule names it) and is held at the agent's class gate; only then
+   * does the right thread load Right. Both must come out watched, neither stuck.
+   */
+  private static void twoThreads() throws Exception {
+    int[] results = new int[2];
+    Thread left = new Thread(() -> results[0] = Left.down(0), "left");
+    Thread right = new Thread(() -> results[1] = Right.down(0), "right");
+    left.start();
+    Thread.State seen = left.getState();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (seen == Thread.State.RUNNABLE || seen == Thread.State.NEW) {
+      if (System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.onSpinWait();
+      seen = left.getState();
+    }
+    System.out.println("LEFT-STATE " + seen);
+    right.start();
+    left.join();
+    right.join();
+    System.out.println("LEFT " + results[0]);
+    System.out.println("RIGHT " + results[1]);
+  }
+
+  /** Recurses without end: only a depth rule's limit stops it before the stack overflows. */
+  static final class First {
+    private First() {}
+
+    static int down(int n) {
+      return 1 + down(n + 1);
+    }
+  }
+
+  static final class Left {
+    private Left() {}
+
+    static int down(int n) {
+      return 1 + down(n + 1);
+    }
+  }
+
+  static final class Right {
+    private Right() {}
+
+    static int down(int n) {
+      return 1 + down(n + 1);
+    }
+  }
+
+  /** A target without rules: watched for its metrics only. */
+  static final class Counted {
+    private Counted() {}
+
+    static int tick(int i) {
+      return i;
+    }
+  }
+}
