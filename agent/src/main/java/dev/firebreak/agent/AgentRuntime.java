@@ -10,30 +10,24 @@ import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.instrument.ClassFilter;
 import dev.firebreak.instrument.ClassGate;
 import dev.firebreak.instrument.Instrumenter;
-import dev.firebreak.json.Json;
 import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
-import dev.firebreak.rules.RulesException;
-import dev.firebreak.rules.RulesParser;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
 import dev.firebreak.runtime.TargetSummary;
 import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The running agent: loads the rules, starts the engine, the evaluator, the alert thread, /metrics
  * (and the admin endpoints), installs the instrumentation, and swaps in new rules when the file
  * changes. Every failure is reported and counted; none stops the application, and a rules file that
- * fails validation changes nothing.
+ * fails validation changes nothing. Reading the rules and remembering what is in force is {@link
+ * RulesInForce}'s; the start-up timings are {@link StartupTimings}; the admin JSON is {@code
+ * admin.AdminJson}'s.
  */
 public final class AgentRuntime implements AdminEndpoints.Actions {
   private static volatile AgentRuntime instance;
@@ -43,13 +37,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private final AlertDispatcher alerts = new AlertDispatcher();
   private final Engine engine = new Engine(alerts);
   private final Monitor monitor = new Monitor(engine);
-  private final Map<String, LongAdder> reloads = new ConcurrentHashMap<>();
-  private volatile RuleSet rules;
-  private volatile String rulesPath;
+  private final RulesInForce rules;
   private RulesWatcher watcher;
   private boolean watcherStarted;
-  private volatile String rulesText;
-  private volatile SecretFile adminToken;
   private volatile Instrumenter instrumenter;
   private volatile ClassGate gate;
   private final Object instrumentLock = new Object();
@@ -70,7 +60,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private AgentRuntime(AgentOptions options, Instrumentation inst) {
     this.options = options;
     this.inst = inst;
-    this.rulesPath = options.rules();
+    this.rules = new RulesInForce(options.rules());
   }
 
   /**
@@ -118,7 +108,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       inst.addTransformer(g, true);
     }
     gate = g;
-    RuleSet loaded = loadInitial(rulesBytes);
+    RuleSet loaded = rules.readInitial(rulesBytes);
     if (loaded != null) {
       swapIn(loaded);
     }
@@ -150,12 +140,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       ClassGate g = gate;
       try {
         long begin = System.nanoTime();
-        Instrumenter i = new Instrumenter(engine, () -> rules, g.filter());
+        Instrumenter i = new Instrumenter(engine, rules::rules, g.filter());
         g.ready(i.transformer());
         instrumenter = i;
         instrumentedAt = System.nanoTime();
         byteBuddyNanos = instrumentedAt - begin;
-        catchUpClasses = i.retransform(inst, null, rules);
+        catchUpClasses = i.retransform(inst, null, rules.rules());
         catchUpNanos = System.nanoTime() - instrumentedAt;
         return true;
       } catch (Throwable t) {
@@ -176,7 +166,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       secondLookDone = true;
       Instrumenter i = instrumenter;
       if (i != null) {
-        i.retransformUnwatched(inst, rules);
+        i.retransformUnwatched(inst, rules.rules());
       }
     }
     StartupTimings now = timings();
@@ -192,7 +182,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   private synchronized void prepareWatcher() {
-    if (watcher == null && rulesPath != null) {
+    if (watcher == null && rules.path() != null) {
       watcher = new RulesWatcher(this);
     }
   }
@@ -208,7 +198,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   /** What {@code attach} reads back from the target JVM's system properties. */
   private void status() {
     timings().publish();
-    RuleSet rs = rules;
+    RuleSet rs = rules.rules();
     System.setProperty("firebreak.status", rs == null ? "running, no rules in force" : "running");
     System.setProperty("firebreak.rules.sha256", rs == null ? "" : rs.sha256());
     System.setProperty("firebreak.rules.source", rs == null ? "" : rs.source());
@@ -217,8 +207,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   /** {@code attach} into a JVM that already runs the agent: swap the rules, or drop them all. */
   synchronized void reattach(AgentOptions next) {
     if (next.detach()) {
-      RuleSet old = rules;
-      rulesPath = null;
+      RuleSet old = rules.rules();
+      rules.path(null);
       RuleSet none = RuleSet.empty(old);
       swapIn(none);
       int classes = instrumenter == null ? 0 : instrumenter.retransform(inst, old, none);
@@ -234,88 +224,25 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       AgentErrors.report("options", "attach without a rules file; the rules in force stay");
       return;
     }
-    rulesPath = next.rules();
+    rules.path(next.rules());
     reload();
     startWatcher();
     status();
   }
 
   String rulesPath() {
-    return rulesPath;
-  }
-
-  private RuleSet loadInitial(byte[] bytes) {
-    if (rulesPath == null) {
-      AgentErrors.report(
-          "rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
-      return null;
-    }
-    try {
-      // the bytes premain read, if it did: the class gate expects what they name
-      return bytes != null
-          ? RulesParser.parse(String.valueOf(Path.of(rulesPath)), bytes)
-          : RulesParser.parse(Path.of(rulesPath));
-    } catch (RulesException e) {
-      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
-      return null;
-    } catch (RuntimeException e) {
-      AgentErrors.report(
-          "rules",
-          "rules not loaded, nothing is watched: " + rulesPath + ": " + AgentErrors.describe(e));
-      return null;
-    }
-  }
-
-  private String summary(RulesException e) {
-    int more = e.errors().size() - 1;
-    return e.errors().get(0)
-        + (more > 0
-            ? " (and "
-                + more
-                + " more; run: java -jar firebreak-agent.jar validate "
-                + rulesPath
-                + ")"
-            : "");
+    return rules.path();
   }
 
   /** Puts a validated rule set in force: engine, sinks, admin token, the file's text for /rules. */
   private void swapIn(RuleSet next) {
     engine.apply(next);
-    rules = next;
+    rules.accept(next);
     ClassGate g = gate;
     if (g != null) {
       g.rules(next);
     }
     alerts.setSinks(Sinks.create(next));
-    adminToken = adminToken(next);
-    rulesText = readText(next);
-  }
-
-  private static String readText(RuleSet rs) {
-    try {
-      byte[] bytes = Files.readAllBytes(Path.of(rs.source()));
-      return RulesParser.sha256(bytes).equals(rs.sha256())
-          ? new String(bytes, StandardCharsets.UTF_8)
-          : null;
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  /**
-   * Read once now, so that a problem with the file is reported at once; then at every admin
-   * request.
-   */
-  private static SecretFile adminToken(RuleSet rs) {
-    String file = rs.admin().tokenFile();
-    SecretFile token =
-        file == null
-            ? null
-            : new SecretFile(file, "admin token file", "admin", "the admin endpoints stay off");
-    if (token != null) {
-      token.digest();
-    }
-    return token;
   }
 
   /**
@@ -324,36 +251,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    */
   @Override
   public synchronized AdminEndpoints.Result reload() {
-    RuleSet next;
-    String path = rulesPath;
-    if (path == null) {
-      return new AdminEndpoints.Result(
-          false, "{\"result\":\"failure\",\"error\":\"no rules file (detached)\"}");
+    RulesInForce.Read read = rules.readForReload();
+    if (read.next() == null) {
+      return read.answer();
     }
-    try {
-      next = RulesParser.parse(Path.of(path));
-    } catch (RulesException e) {
-      count("failure");
-      RuleSet current = rules;
-      String kept =
-          current == null
-              ? "no rules are in force"
-              : "the rules in force stay (sha256 " + shortSha(current) + ")";
-      AgentErrors.log("rules reload failed, " + kept + ": " + summary(e));
-      return new AdminEndpoints.Result(
-          false,
-          "{\"result\":\"failure\",\"error\":" + Json.quote(e.errors().get(0).toString()) + "}");
-    } catch (RuntimeException e) {
-      count("failure");
-      AgentErrors.log("rules reload failed, the rules in force stay: " + AgentErrors.describe(e));
-      return new AdminEndpoints.Result(
-          false, "{\"result\":\"failure\",\"error\":" + Json.quote(AgentErrors.describe(e)) + "}");
-    }
-    RuleSet old = rules;
-    if (old != null && old.sha256().equals(next.sha256())) {
-      return new AdminEndpoints.Result(
-          true, "{\"result\":\"unchanged\",\"sha256\":\"" + next.sha256() + "\"}");
-    }
+    RuleSet old = rules.rules();
+    RuleSet next = read.next();
     swapIn(next);
     int classes = 0;
     try {
@@ -367,12 +270,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       AgentErrors.report(
           "instrument", "retransformation after the reload failed: " + AgentErrors.describe(t));
     }
-    count("success");
+    rules.count("success");
     AgentErrors.log(
         "rules reloaded from "
             + next.source()
             + " (sha256 "
-            + shortSha(next)
+            + RulesInForce.shortSha(next)
             + ", "
             + next.targets().size()
             + " targets, "
@@ -392,16 +295,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
             + "}");
   }
 
-  private void count(String result) {
-    reloads.computeIfAbsent(result, k -> new LongAdder()).increment();
-  }
-
-  private static String shortSha(RuleSet rs) {
-    return rs.sha256().substring(0, Math.min(12, rs.sha256().length()));
-  }
-
   RuleSet rules() {
-    return rules;
+    return rules.rules();
   }
 
   private void startMetrics(RuleSet rs) {
@@ -412,7 +307,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       return;
     }
     CollectorRegistry registry = new CollectorRegistry();
-    registry.register(new FirebreakCollector(monitor, alerts, () -> rules, reloads));
+    registry.register(new FirebreakCollector(monitor, alerts, rules::rules, rules.reloads()));
     try {
       metrics = MetricsServer.start(host, port, fromFile, registry, new AdminEndpoints(this));
     } catch (Exception e) {
@@ -432,13 +327,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   @Override
   public byte[] tokenDigest() {
-    SecretFile token = adminToken;
+    SecretFile token = rules.adminToken();
     return token == null ? null : token.digest();
   }
 
   @Override
   public String rulesJson() {
-    return AdminJson.rules(rules, rulesText);
+    return AdminJson.rules(rules.rules(), rules.text());
   }
 
   @Override
