@@ -62,8 +62,8 @@ class AlertmanagerIT {
               List.of("--workers", "2"),
               dir.resolve("service.log"),
               Duration.ofSeconds(30))) {
-        // the agent starts after the service (startup=background): its /metrics answers once
-        // the rules are in force and the renderer is instrumented; deploy the bad pack then
+        // the agent's /metrics answers once its rules are in force (the renderer is watched from
+        // its first call by default, but the HTTP server may come up after the service's own)
         await()
             .atMost(Duration.ofSeconds(30))
             .pollInterval(Duration.ofMillis(100))
