@@ -3,6 +3,7 @@ package dev.firebreak.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -10,6 +11,11 @@ import jdk.jfr.StackTrace;
 /** The event classes; only {@link FlightEvents} loads this class, and only when JFR is there. */
 final class Events {
   private Events() {}
+
+  /** JFR has been started in this JVM (a recording exists or existed). */
+  static boolean inUse() {
+    return FlightRecorder.isInitialized();
+  }
 
   /** Loads the event classes (JFR registers an event class when it loads). */
   static void load() {

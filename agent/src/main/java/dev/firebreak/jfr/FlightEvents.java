@@ -5,9 +5,11 @@ package dev.firebreak.jfr;
  * {@code firebreak.KillSwitch} ({@code firebreak.AutoFence} comes with the auto-fence), so that a
  * continuous recording and JDK Mission Control show the agent's actions beside GC and threads.
  *
- * <p>Called where alerts are made, never per call on the hot path. Costs next to nothing when no
- * recording runs (the event is not enabled), and nothing at all in a runtime without the {@code
- * jdk.jfr} module: the event classes are only loaded when it is there. Never throws.
+ * <p>Called where alerts are made, never per call on the hot path. In a JVM where JFR was never
+ * started nothing is loaded or recorded (one static check a call); the event classes are loaded
+ * once a recording has started, by the evaluator within a round, so events begin about a second
+ * after the recording does. Nothing at all in a runtime without the {@code jdk.jfr} module. Never
+ * throws.
  */
 public final class FlightEvents {
   private FlightEvents() {}
@@ -15,19 +17,45 @@ public final class FlightEvents {
   /** True when the runtime has JFR (a jlinked runtime may not). */
   private static final boolean PRESENT = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
 
+  private static volatile boolean loaded;
+  private static volatile boolean failed;
+
   /**
-   * Loads and registers the event classes: called when the agent starts, so that the first event is
-   * not the one to load them on an application thread that may be out of stack.
+   * True when events can be recorded: JFR is there and in use (a recording was started) and the
+   * event classes are loaded, which is done here the first time. Not before JFR is in use: the
+   * first event class of a JVM without a recording costs JFR's own initialization (0.1–0.3 s), and
+   * nobody would see the event.
    */
-  public static void load() {
-    if (!PRESENT) {
-      return;
+  private static boolean ready() {
+    if (loaded) {
+      return true;
     }
-    try {
-      Events.load();
-    } catch (Throwable t) {
-      // without JFR events the agent works as before
+    if (!PRESENT || failed) {
+      return false;
     }
+    synchronized (FlightEvents.class) {
+      if (!loaded && !failed) {
+        try {
+          if (Events.inUse()) {
+            Events.load();
+            loaded = true;
+          }
+        } catch (StackOverflowError e) {
+          // a thread deep in a runaway: another caller (the evaluator) will load them
+        } catch (Throwable t) {
+          failed = true; // without JFR events the agent works as before
+        }
+      }
+    }
+    return loaded;
+  }
+
+  /**
+   * Once a round, on the evaluator's thread: once a recording has started, the event classes are
+   * loaded here, not on an application thread at its first rule firing.
+   */
+  public static void poll() {
+    ready();
   }
 
   /** A rule fired (once per rule and target per repeat interval, as its alert). */
@@ -39,7 +67,7 @@ public final class FlightEvents {
       String mode,
       double value,
       double threshold) {
-    if (!PRESENT) {
+    if (!ready()) {
       return;
     }
     try {
@@ -51,7 +79,7 @@ public final class FlightEvents {
 
   /** A kill switch moved, as the evaluator saw it. */
   public static void killSwitch(String target, String from, String to, String rule) {
-    if (!PRESENT) {
+    if (!ready()) {
       return;
     }
     try {

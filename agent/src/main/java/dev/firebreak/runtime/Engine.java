@@ -53,7 +53,6 @@ public final class Engine extends Dispatcher {
 
   public Engine(AlertDispatcher alerts) {
     this.alerts = alerts;
-    FlightEvents.load(); // now, not inside a runaway's first alert, deep in its stack
   }
 
   // ---------------------------------------------------------------- rules

@@ -26,6 +26,7 @@ final class SwitchWatcher {
   }
 
   void poll(Plan plan, long now) {
+    FlightEvents.poll(); // a recording started: load the JFR event classes here, off the app
     for (TargetPlan t : plan.targets) {
       if (t.killSwitch.poll(now) == KillSwitch.Poll.TRIAL_TIMED_OUT) {
         AgentErrors.log(

@@ -74,6 +74,47 @@ class FlightRecorderIT {
         .containsPattern("to = \"closed\"");
   }
 
+  /**
+   * Without a recording the agent starts nothing of JFR: the first event class would cost JFR's
+   * initialization, 0.1–0.3 s.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void withoutARecordingNoJfrClassIsLoaded(String java, @TempDir Path dir) throws Exception {
+    int port = ChildJvm.freePort();
+    Path classes = dir.resolve("classes.log");
+    Path alerts = dir.resolve("alerts.jsonl");
+    Path rules =
+        ChildJvm.writeRules(
+            ChildJvm.rulesHeader(port, alerts.toString(), "")
+                + "targets:\n"
+                + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
+                + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n");
+    try (ChildJvm app =
+        ChildJvm.start(
+            java,
+            List.of("-Xlog:class+load=info:file=" + classes),
+            "rules=" + rules,
+            Map.of(),
+            "loop")) {
+      app.awaitLine("READY");
+      await()
+          .atMost(ChildJvm.TIMEOUT)
+          .until(
+              () -> Files.exists(alerts) && Files.readString(alerts).contains("emoji-recursion"));
+      await() // a few evaluator rounds after the trip
+          .atMost(ChildJvm.TIMEOUT)
+          .until(() -> Files.readString(classes).contains("dev.firebreak.runtime.SwitchWatcher"));
+    }
+    String loaded = Files.readString(classes);
+    assertThat(loaded).contains("dev.firebreak.jfr.FlightEvents");
+    // asking JFR whether it is in use is cheap; an event class is what would start it up
+    assertThat(loaded)
+        .doesNotContain("dev.firebreak.jfr.Events$RuleTriggered")
+        .doesNotContain("jdk.jfr.Event ")
+        .doesNotContain("jdk.jfr.internal.MetadataRepository");
+  }
+
   private static String jfrPrint(String java, Path recording)
       throws IOException, InterruptedException {
     Path jfr = Path.of(java).resolveSibling("jfr");

@@ -48,6 +48,8 @@ class FlightEventsTest {
           engine.register(
               "a.A", "f", "()Ljava/lang/String;", "f()", "java.lang.String", List.of(), "r");
       Monitor monitor = new Monitor(engine);
+      long start = System.nanoTime();
+      monitor.tick(start); // the evaluator sees the recording and loads the event classes
       Object thread = engine.thread();
       long outer = engine.enter(f.id(), null, thread);
       long inner = engine.enter(f.id(), null, thread); // depth 2 > 1: fires, trips
