@@ -65,11 +65,13 @@ public final class FirebreakCollector extends Collector {
               "firebreak_calls_total",
               "Calls of instrumented methods, short-circuited ones included.",
               List.of("target", "method"));
+      long[] byMethod = monitor.calls();
       for (MethodInfo m : methods) {
-        calls.addMetric(List.of(m.targetName(), m.label()), monitor.calls(m.id()));
+        calls.addMetric(
+            List.of(m.targetName(), m.label()), m.id() < byMethod.length ? byMethod[m.id()] : 0);
       }
       out.add(calls);
-      out.add(durations(methods));
+      out.add(durations(monitor.timedMethods()));
 
       GaugeMetricFamily depth =
           new GaugeMetricFamily(
@@ -153,6 +155,7 @@ public final class FirebreakCollector extends Collector {
     String name = "firebreak_call_duration_seconds";
     List<String> names = List.of("target", "method");
     List<String> bucketNames = List.of("target", "method", "le");
+    double[] sums = monitor.sumSeconds();
     for (MethodInfo m : methods) {
       Histogram h = monitor.cumulative(m.id());
       long total = h == null ? 0 : h.getTotalCount();
@@ -176,7 +179,7 @@ public final class FirebreakCollector extends Collector {
               name + "_sum",
               names,
               List.of(m.targetName(), m.label()),
-              monitor.sumSeconds(m.id())));
+              m.id() < sums.length ? sums[m.id()] : 0));
     }
     return new MetricFamilySamples(name, Type.HISTOGRAM, "Duration of completed calls.", samples);
   }

@@ -53,6 +53,7 @@ final class SchemaMapper {
           "fallback",
           "force",
           "capture-argument",
+          "histogram",
           "rules");
   static final List<String> CONDITIONS =
       List.of("depth", "latency", "duration", "calls-per-invocation");
@@ -487,8 +488,24 @@ final class SchemaMapper {
         }
       }
     }
+    // by default only a target kept for its metrics alone (no rules) is timed without a latency or
+    // duration rule: a depth or budget guard reads no clock
+    boolean histogram =
+        f.containsKey("histogram")
+            ? Boolean.TRUE.equals(bool(f.get("histogram").getValueNode(), path + ".histogram"))
+            : rules.isEmpty();
     return new Target(
-        name, classGlob, methodGlob, subtypes, group, fallback, force, capture, rules, position(m));
+        name,
+        classGlob,
+        methodGlob,
+        subtypes,
+        group,
+        fallback,
+        force,
+        capture,
+        histogram,
+        rules,
+        position(m));
   }
 
   private Rule rule(Node node, String path, String targetName) {
