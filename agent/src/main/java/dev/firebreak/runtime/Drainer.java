@@ -67,6 +67,12 @@ final class Drainer {
   void reap(Consumer<ThreadState> retired) {
     for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
       ThreadState ts = it.next();
+      if (ts.pooled) {
+        if (ts.reclaimFromDeadBorrower()) {
+          engine.idle.offer(ts);
+        }
+        continue;
+      }
       if (ts.alive()) {
         continue;
       }

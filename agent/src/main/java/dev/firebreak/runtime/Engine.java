@@ -47,6 +47,12 @@ public final class Engine extends Dispatcher {
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
 
+  /** Pooled states no virtual thread holds now (see {@link ThreadState#pooled}). */
+  final Queue<ThreadState> idle = new ConcurrentLinkedQueue<>();
+
+  /** {@code Thread::isVirtual} on JDK 21+, null before. */
+  private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
+
   /** Threads registered so far: the evaluator looks for dead ones early when this rises fast. */
   final LongAdder registered = new LongAdder();
 
@@ -269,10 +275,49 @@ public final class Engine extends Dispatcher {
   // ---------------------------------------------------------------- hot path
 
   private ThreadState newThreadState() {
-    ThreadState ts = new ThreadState(Thread.currentThread());
+    Thread current = Thread.currentThread();
+    if (isVirtual(current)) {
+      ThreadState ts = idle.poll();
+      if (ts != null) {
+        ts.lend(current);
+        return ts;
+      }
+      ts = new ThreadState(current, true);
+      threads.add(ts);
+      return ts;
+    }
+    ThreadState ts = new ThreadState(current);
     threads.add(ts);
     registered.increment();
     return ts;
+  }
+
+  private static java.lang.invoke.MethodHandle isVirtualHandle() {
+    try {
+      return java.lang.invoke.MethodHandles.publicLookup()
+          .findVirtual(
+              Thread.class, "isVirtual", java.lang.invoke.MethodType.methodType(boolean.class));
+    } catch (ReflectiveOperationException e) {
+      return null; // JDK 17: no virtual threads
+    }
+  }
+
+  static boolean isVirtual(Thread t) {
+    try {
+      return IS_VIRTUAL != null && (boolean) IS_VIRTUAL.invokeExact(t);
+    } catch (Throwable e) {
+      return false;
+    }
+  }
+
+  /**
+   * A virtual thread's outermost tracked call is over (or its short-circuit's fallback ran): its
+   * pooled state goes back to the idle pool, with its counts, for the next virtual thread.
+   */
+  private void giveBack(ThreadState ts) {
+    local.remove();
+    ts.giveBack();
+    idle.offer(ts); // from here on another thread may hold it: no touching it
   }
 
   @Override
@@ -479,6 +524,9 @@ public final class Engine extends Dispatcher {
     if (ticket != KillSwitch.ADMIT) {
       t.killSwitch.trialSucceeded(ticket);
     }
+    if (ts.pooled && ts.top == 0) {
+      giveBack(ts);
+    }
   }
 
   /** A completed call of a timed target: its time into the thread's sum and the recorder. */
@@ -497,6 +545,16 @@ public final class Engine extends Dispatcher {
   @Override
   public Object fallback(int id, Object argument) {
     ThreadState ts = local.get();
+    try {
+      return fallback(ts, id, argument);
+    } finally {
+      if (ts.pooled && ts.top == 0) {
+        giveBack(ts);
+      }
+    }
+  }
+
+  private Object fallback(ThreadState ts, int id, Object argument) {
     MethodPlan p = ts.lastPlan;
     if (p == null || p.info.id() != id) {
       MethodPlan[] plans = plan.methods;

@@ -41,7 +41,30 @@ final class ThreadState {
   private static final long[] NO_LONGS = new long[0];
   private static final int[] NO_INTS = new int[0];
 
+  private static final VarHandle OWNER;
+
+  static {
+    try {
+      OWNER = MethodHandles.lookup().findVarHandle(ThreadState.class, "owner", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** A platform thread's state: its thread, to see it die. Null for a pooled state. */
   final WeakReference<Thread> thread;
+
+  /**
+   * A pooled state (virtual threads): lent to one thread at a time, from its first tracked call to
+   * the end of its outermost one, then back to the engine's idle pool, counts and all. So a virtual
+   * thread per request costs no state of its own, and states number as many as threads inside a
+   * watched call at once.
+   */
+  final boolean pooled;
+
+  /** A pooled state's borrower, null while idle (written by the borrower, CAS by the evaluator). */
+  @SuppressWarnings("unused") // through OWNER
+  private volatile Thread owner;
 
   /** The stripe of the latency recorders this thread writes. */
   final int stripe;
@@ -80,7 +103,59 @@ final class ThreadState {
   @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; the agent runs on 17
   ThreadState(Thread thread) {
     this.thread = new WeakReference<>(thread);
+    this.pooled = false;
     this.stripe = (int) thread.getId();
+  }
+
+  /** A pooled state, first lent to {@code borrower}. */
+  @SuppressWarnings("deprecation")
+  ThreadState(Thread borrower, boolean pooled) {
+    this.thread = null;
+    this.pooled = pooled;
+    this.stripe = (int) borrower.getId();
+    OWNER.setRelease(this, borrower);
+  }
+
+  /** Lends a pooled state to the calling thread (it came out of the idle pool). */
+  void lend(Thread borrower) {
+    OWNER.setRelease(this, borrower);
+  }
+
+  /** The borrower gives a pooled state back (before it goes into the idle pool). */
+  void giveBack() {
+    lastPlan = null;
+    lastRule = null;
+    lastTarget = null;
+    OWNER.setRelease(this, null);
+  }
+
+  /**
+   * On the evaluator: a pooled state whose borrower died holding it (in the middle of a call, or
+   * after an enter that failed) is taken back, its frames undone. True if it was; the caller puts
+   * it back in the idle pool.
+   */
+  boolean reclaimFromDeadBorrower() {
+    Thread o = (Thread) OWNER.getAcquire(this);
+    if (o == null || o.isAlive()) {
+      return false;
+    }
+    // a dead borrower never gives it back nor borrows again: the CAS only fails if we raced
+    // another reclaim; what the borrower wrote happened before isAlive() saw it dead
+    if (!OWNER.compareAndSet(this, o, (Thread) null)) {
+      return false;
+    }
+    if (top > 0) {
+      pop(0);
+    }
+    lastPlan = null;
+    lastRule = null;
+    lastTarget = null;
+    return true;
+  }
+
+  /** The thread using this state now (null if none, or if it was collected). */
+  Thread currentThread() {
+    return thread != null ? thread.get() : (Thread) OWNER.getAcquire(this);
   }
 
   static Histogram newHistogram() {
@@ -220,7 +295,11 @@ final class ThreadState {
     return (int) INTS.getAndSet(m, counter, 0);
   }
 
+  /** False once a platform thread is dead; a pooled state is never dead (see the pool). */
   boolean alive() {
+    if (pooled) {
+      return true;
+    }
     Thread t = thread.get();
     return t != null && t.isAlive();
   }
