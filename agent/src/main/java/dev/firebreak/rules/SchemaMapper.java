@@ -35,7 +35,8 @@ import org.yaml.snakeyaml.nodes.Tag;
 final class SchemaMapper {
   static final List<String> TOP_KEYS =
       List.of("version", "metrics", "alerts", "reload", "admin", "kill-switch", "mode", "targets");
-  static final List<String> METRICS_KEYS = List.of("host", "port", "tls", "basic-auth");
+  static final List<String> METRICS_KEYS =
+      List.of("host", "port", "tls", "basic-auth", "methods-per-target");
   static final List<String> TLS_KEYS = List.of("keystore", "password-file");
   static final List<String> BASIC_AUTH_KEYS = List.of("user", "password-file");
   static final List<String> ALERTS_KEYS =
@@ -254,7 +255,17 @@ final class SchemaMapper {
         basicAuth = user == null || password == null ? null : new RuleSet.BasicAuth(user, password);
       }
     }
-    return new RuleSet.MetricsConfig(host, port, tls, basicAuth);
+    int perTarget = d.methodsPerTarget();
+    if (f.containsKey("methods-per-target")) {
+      Node n = f.get("methods-per-target").getValueNode();
+      BigInteger p = integer(n, "metrics.methods-per-target", "a number from 1 to 100000");
+      if (p != null && (p.signum() <= 0 || p.compareTo(BigInteger.valueOf(100_000)) > 0)) {
+        err(n, "metrics.methods-per-target", "expected a number from 1 to 100000, found " + p);
+      } else if (p != null) {
+        perTarget = p.intValue();
+      }
+    }
+    return new RuleSet.MetricsConfig(host, port, tls, basicAuth, perTarget);
   }
 
   /**
