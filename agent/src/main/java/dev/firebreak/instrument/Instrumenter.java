@@ -97,7 +97,7 @@ public final class Instrumenter {
                 ClassLoader loader,
                 JavaModule module,
                 java.security.ProtectionDomain pd) ->
-                builder.visit(advice.on(methodMatcher(type))));
+                builder.visit(advice.on(methodMatcher(type, loader))));
   }
 
   /**
@@ -281,8 +281,38 @@ public final class Instrumenter {
     return t -> g.matches(t.getName());
   }
 
-  private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type) {
-    return m -> INSTRUMENTABLE.matches(m) && targetFor(type, m) != null;
+  private ElementMatcher<MethodDescription> methodMatcher(
+      TypeDescription type, ClassLoader loader) {
+    // read once per class, and only if a broad target asks
+    java.util.concurrent.atomic.AtomicReference<Set<String>> leaves =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    return m -> {
+      if (!INSTRUMENTABLE.matches(m)) {
+        return false;
+      }
+      Target t = targetFor(type, m);
+      if (t == null) {
+        return false;
+      }
+      // a method glob leaves out methods that can be in no recursion or loop, unless it asks
+      if (t.leaves() || !t.methodGlob().contains("*") && !t.methodGlob().contains("?")) {
+        return true;
+      }
+      if (leaves.get() == null) {
+        leaves.set(leafMethods(type, loader));
+      }
+      return !leaves.get().contains(m.getInternalName() + m.getDescriptor());
+    };
+  }
+
+  private static Set<String> leafMethods(TypeDescription type, ClassLoader loader) {
+    try {
+      net.bytebuddy.dynamic.ClassFileLocator.Resolution r =
+          net.bytebuddy.dynamic.ClassFileLocator.ForClassLoader.of(loader).locate(type.getName());
+      return r.isResolved() ? LeafMethods.of(r.resolve()) : Set.of();
+    } catch (java.io.IOException | RuntimeException e) {
+      return Set.of();
+    }
   }
 
   /** The first target (in file order) that covers this method and whose fallback fits it. */

@@ -55,6 +55,7 @@ final class SchemaMapper {
           "force",
           "capture-argument",
           "histogram",
+          "leaves",
           "rules");
   static final List<String> CONDITIONS =
       List.of("depth", "latency", "duration", "calls-per-invocation");
@@ -505,6 +506,9 @@ final class SchemaMapper {
         f.containsKey("histogram")
             ? Boolean.TRUE.equals(bool(f.get("histogram").getValueNode(), path + ".histogram"))
             : rules.isEmpty();
+    boolean leaves =
+        f.containsKey("leaves")
+            && Boolean.TRUE.equals(bool(f.get("leaves").getValueNode(), path + ".leaves"));
     return new Target(
         name,
         classGlob,
@@ -515,6 +519,7 @@ final class SchemaMapper {
         force,
         capture,
         histogram,
+        leaves,
         rules,
         position(m));
   }

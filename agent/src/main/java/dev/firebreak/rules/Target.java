@@ -9,6 +9,7 @@ import java.util.List;
  * @param methodGlob glob over method names, {@code *} any run of characters
  * @param group null, or the name of the depth counter this target shares with others
  * @param histogram time every call (the duration histogram) even without a latency or duration rule
+ * @param leaves a method glob also selects methods with no invoke instruction and no loop
  */
 public record Target(
     String name,
@@ -20,6 +21,7 @@ public record Target(
     Force force,
     boolean captureArgument,
     boolean histogram,
+    boolean leaves,
     List<Rule> rules,
     Position position) {
 
@@ -49,6 +51,7 @@ public record Target(
         force,
         captureArgument,
         rules.isEmpty(),
+        false,
         rules,
         position);
   }
@@ -69,6 +72,7 @@ public record Target(
         force,
         captureArgument,
         histogram,
+        leaves,
         rs,
         null);
   }
