@@ -175,6 +175,41 @@ class ThreadRegistryTest {
     assertThat(monitor.calls(m.id())).isEqualTo(8003);
   }
 
+  /**
+   * A pooled state (what virtual threads borrow) whose borrower died in the middle of a call: the
+   * evaluator takes it back, undoes its frame, keeps its counts, and puts it in the idle pool.
+   */
+  @Test
+  void aPooledStateWhoseBorrowerDiedMidCallIsTakenBackWithItsCountsKept() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int own = engine.plan().targets[0].ownCounter;
+    AtomicReference<ThreadState> lent = new AtomicReference<>();
+    Thread borrower =
+        new Thread(
+            () -> {
+              ThreadState ts = new ThreadState(Thread.currentThread(), true);
+              engine.threads.add(ts);
+              lent.set(ts);
+              long token = engine.enter(m.id(), null, ts);
+              engine.exit(m.id(), token, ts); // outermost: given back to the pool
+              ThreadState again = engine.idle.poll();
+              again.lend(Thread.currentThread());
+              engine.enter(m.id(), null, again); // its exit never runs
+            });
+    borrower.start();
+    borrower.join();
+    assertThat(engine.idle).isEmpty();
+    assertThat(monitor.inflight(own)).isEqualTo(1);
+    monitor.tick(System.nanoTime());
+    assertThat(engine.idle).containsExactly(lent.get());
+    assertThat(monitor.inflight(own)).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(2);
+    assertThat(monitor.threadStates()).isEqualTo(1); // pooled: kept, counts and all
+  }
+
   @Test
   void theRecordersBucketsAreHdrHistogramsOwn() {
     Histogram reference = ThreadState.newHistogram();
