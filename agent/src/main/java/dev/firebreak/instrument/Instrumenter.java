@@ -126,7 +126,7 @@ public final class Instrumenter {
         }
         return byteBuddy
             .decorate(type, locator)
-            .visit(advice.on(methodMatcher(type)))
+            .visit(advice.on(methodMatcher(type, bytes)))
             .make(pool)
             .getBytes();
       } catch (Throwable t) {
@@ -278,8 +278,40 @@ public final class Instrumenter {
     return t -> g.matches(t.getName());
   }
 
-  private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type) {
-    return m -> INSTRUMENTABLE.matches(m) && targetFor(type, m) != null;
+  /**
+   * The methods of {@code type} to instrument: those a target covers, but for a target with a
+   * method glob, not the ones that can be in no recursion or loop (no invoke instruction, no
+   * backward jump; {@link LeafMethods}), unless the target asks for them. {@code classFile} is the
+   * class being transformed, read only if a broad target needs it.
+   */
+  private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type, byte[] classFile) {
+    java.util.concurrent.atomic.AtomicReference<Set<String>> leaves =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    return m -> {
+      if (!INSTRUMENTABLE.matches(m)) {
+        return false;
+      }
+      Target t = targetFor(type, m);
+      if (t == null) {
+        return false;
+      }
+      // a method glob leaves out methods that can be in no recursion or loop, unless it asks
+      if (t.leaves() || !t.methodGlob().contains("*") && !t.methodGlob().contains("?")) {
+        return true;
+      }
+      if (leaves.get() == null) {
+        leaves.set(leafMethods(classFile));
+      }
+      return !leaves.get().contains(m.getInternalName() + m.getDescriptor());
+    };
+  }
+
+  private static Set<String> leafMethods(byte[] classFile) {
+    try {
+      return LeafMethods.of(classFile);
+    } catch (RuntimeException e) {
+      return Set.of();
+    }
   }
 
   /** The first target (in file order) that covers this method and whose fallback fits it. */

@@ -58,18 +58,28 @@ public final class FirebreakCollector extends Collector {
     List<MetricFamilySamples> out = new ArrayList<>();
     try {
       monitor.drain(System.nanoTime());
-      List<MethodInfo> methods = monitor.trackedMethods();
+      RuleSet inForce = rulesInForce.get();
+      int limit =
+          inForce == null
+              ? RuleSet.MetricsConfig.DEFAULT_METHODS_PER_TARGET
+              : inForce.metrics().methodsPerTarget();
+      List<Series> methods = series(monitor.trackedMethods(), limit);
 
       CounterMetricFamily calls =
           new CounterMetricFamily(
               "firebreak_calls_total",
               "Calls of instrumented methods, short-circuited ones included.",
               List.of("target", "method"));
-      for (MethodInfo m : methods) {
-        calls.addMetric(List.of(m.targetName(), m.label()), monitor.calls(m.id()));
+      long[] byMethod = monitor.calls();
+      for (Series s : methods) {
+        long n = 0;
+        for (int id : s.ids) {
+          n += id < byMethod.length ? byMethod[id] : 0;
+        }
+        calls.addMetric(List.of(s.target, s.method), n);
       }
       out.add(calls);
-      out.add(durations(methods));
+      out.add(durations(series(monitor.timedMethods(), limit)));
 
       GaugeMetricFamily depth =
           new GaugeMetricFamily(
@@ -148,13 +158,76 @@ public final class FirebreakCollector extends Collector {
     return out;
   }
 
-  private MetricFamilySamples durations(List<MethodInfo> methods) {
+  /** The method label of the series that sums a target's methods past the limit. */
+  static final String OTHER = "(other)";
+
+  private final java.util.Set<String> announced =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * One exported series: a method of a target, or the sum of the target's methods past the limit.
+   */
+  private static final class Series {
+    final String target;
+    final String method;
+    final List<Integer> ids = new ArrayList<>(1);
+
+    Series(String target, String method) {
+      this.target = target;
+      this.method = method;
+    }
+  }
+
+  /**
+   * The series {@code methods} (in id order: the order they were instrumented) are exported as: the
+   * first {@code limit} methods of each target one by one, the others summed into {@link #OTHER},
+   * so /metrics stays small whatever a broad target matches.
+   */
+  private List<Series> series(List<MethodInfo> methods, int limit) {
+    Map<String, Integer> perTarget = new java.util.HashMap<>();
+    Map<String, Series> out = new java.util.LinkedHashMap<>();
+    for (MethodInfo m : methods) {
+      int n = perTarget.merge(m.targetName(), 1, Integer::sum);
+      String label = n <= limit ? m.label() : OTHER;
+      out.computeIfAbsent(m.targetName() + "\0" + label, k -> new Series(m.targetName(), label))
+          .ids
+          .add(m.id());
+    }
+    for (Map.Entry<String, Integer> e : perTarget.entrySet()) {
+      if (e.getValue() > limit && announced.add(e.getKey())) {
+        AgentErrors.log(
+            "target "
+                + e.getKey()
+                + " has "
+                + e.getValue()
+                + " methods instrumented, more than metrics.methods-per-target ("
+                + limit
+                + "): /metrics sums the others into method=\""
+                + OTHER
+                + "\"");
+      }
+    }
+    return new ArrayList<>(out.values());
+  }
+
+  private MetricFamilySamples durations(List<Series> methods) {
     List<MetricFamilySamples.Sample> samples = new ArrayList<>();
     String name = "firebreak_call_duration_seconds";
     List<String> names = List.of("target", "method");
     List<String> bucketNames = List.of("target", "method", "le");
-    for (MethodInfo m : methods) {
-      Histogram h = monitor.cumulative(m.id());
+    double[] sums = monitor.sumSeconds();
+    for (Series m : methods) {
+      Histogram h = null;
+      double sum = 0;
+      for (int id : m.ids) {
+        Histogram c = monitor.cumulative(id);
+        if (c != null && h == null) {
+          h = c;
+        } else if (c != null) {
+          h.add(c);
+        }
+        sum += id < sums.length ? sums[id] : 0;
+      }
       long total = h == null ? 0 : h.getTotalCount();
       for (double le : BUCKETS) {
         long count = h == null ? 0 : h.getCountBetweenValues(0, (long) (le * 1e9));
@@ -162,21 +235,17 @@ public final class FirebreakCollector extends Collector {
             new MetricFamilySamples.Sample(
                 name + "_bucket",
                 bucketNames,
-                List.of(m.targetName(), m.label(), doubleToGoString(le)),
+                List.of(m.target, m.method, doubleToGoString(le)),
                 Math.min(count, total)));
       }
       samples.add(
           new MetricFamilySamples.Sample(
-              name + "_bucket", bucketNames, List.of(m.targetName(), m.label(), "+Inf"), total));
+              name + "_bucket", bucketNames, List.of(m.target, m.method, "+Inf"), total));
       samples.add(
           new MetricFamilySamples.Sample(
-              name + "_count", names, List.of(m.targetName(), m.label()), total));
+              name + "_count", names, List.of(m.target, m.method), total));
       samples.add(
-          new MetricFamilySamples.Sample(
-              name + "_sum",
-              names,
-              List.of(m.targetName(), m.label()),
-              monitor.sumSeconds(m.id())));
+          new MetricFamilySamples.Sample(name + "_sum", names, List.of(m.target, m.method), sum));
     }
     return new MetricFamilySamples(name, Type.HISTOGRAM, "Duration of completed calls.", samples);
   }

@@ -53,11 +53,21 @@ public record RuleSet(
    * @param tls null: plain HTTP
    * @param basicAuth null: {@code /metrics} needs no credentials
    */
-  public record MetricsConfig(String host, int port, Tls tls, BasicAuth basicAuth) {
+  /**
+   * @param methodsPerTarget how many methods of one target /metrics shows one by one; the others
+   *     are summed into one series ({@code method="(other)"})
+   */
+  public record MetricsConfig(
+      String host, int port, Tls tls, BasicAuth basicAuth, int methodsPerTarget) {
+    public static final int DEFAULT_METHODS_PER_TARGET = 100;
     public static final MetricsConfig DEFAULT = new MetricsConfig("127.0.0.1", 9464);
 
     public MetricsConfig(String host, int port) {
       this(host, port, null, null);
+    }
+
+    public MetricsConfig(String host, int port, Tls tls, BasicAuth basicAuth) {
+      this(host, port, tls, basicAuth, DEFAULT_METHODS_PER_TARGET);
     }
   }
 

@@ -35,7 +35,8 @@ import org.yaml.snakeyaml.nodes.Tag;
 final class SchemaMapper {
   static final List<String> TOP_KEYS =
       List.of("version", "metrics", "alerts", "reload", "admin", "kill-switch", "mode", "targets");
-  static final List<String> METRICS_KEYS = List.of("host", "port", "tls", "basic-auth");
+  static final List<String> METRICS_KEYS =
+      List.of("host", "port", "tls", "basic-auth", "methods-per-target");
   static final List<String> TLS_KEYS = List.of("keystore", "password-file");
   static final List<String> BASIC_AUTH_KEYS = List.of("user", "password-file");
   static final List<String> ALERTS_KEYS =
@@ -53,6 +54,8 @@ final class SchemaMapper {
           "fallback",
           "force",
           "capture-argument",
+          "histogram",
+          "leaves",
           "rules");
   static final List<String> CONDITIONS =
       List.of("depth", "latency", "duration", "calls-per-invocation");
@@ -248,7 +251,17 @@ final class SchemaMapper {
         basicAuth = user == null || password == null ? null : new RuleSet.BasicAuth(user, password);
       }
     }
-    return new RuleSet.MetricsConfig(host, port, tls, basicAuth);
+    int perTarget = d.methodsPerTarget();
+    if (f.containsKey("methods-per-target")) {
+      Node n = f.get("methods-per-target").getValueNode();
+      BigInteger p = integer(n, "metrics.methods-per-target", "a number from 1 to 100000");
+      if (p != null && (p.signum() <= 0 || p.compareTo(BigInteger.valueOf(100_000)) > 0)) {
+        err(n, "metrics.methods-per-target", "expected a number from 1 to 100000, found " + p);
+      } else if (p != null) {
+        perTarget = p.intValue();
+      }
+    }
+    return new RuleSet.MetricsConfig(host, port, tls, basicAuth, perTarget);
   }
 
   /**
@@ -478,8 +491,28 @@ final class SchemaMapper {
         }
       }
     }
+    // by default only a target kept for its metrics alone (no rules) is timed without a latency or
+    // duration rule: a depth or budget guard reads no clock
+    boolean histogram =
+        f.containsKey("histogram")
+            ? Boolean.TRUE.equals(bool(f.get("histogram").getValueNode(), path + ".histogram"))
+            : rules.isEmpty();
+    boolean leaves =
+        f.containsKey("leaves")
+            && Boolean.TRUE.equals(bool(f.get("leaves").getValueNode(), path + ".leaves"));
     return new Target(
-        name, classGlob, methodGlob, subtypes, group, fallback, force, capture, rules, position(m));
+        name,
+        classGlob,
+        methodGlob,
+        subtypes,
+        group,
+        fallback,
+        force,
+        capture,
+        histogram,
+        leaves,
+        rules,
+        position(m));
   }
 
   private Rule rule(Node node, String path, String targetName) {

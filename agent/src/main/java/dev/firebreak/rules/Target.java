@@ -8,6 +8,8 @@ import java.util.List;
  * @param classGlob {@code *} inside one package segment, {@code **} across segments
  * @param methodGlob glob over method names, {@code *} any run of characters
  * @param group null, or the name of the depth counter this target shares with others
+ * @param histogram time every call (the duration histogram) even without a latency or duration rule
+ * @param leaves a method glob also selects methods with no invoke instruction and no loop
  */
 public record Target(
     String name,
@@ -18,11 +20,40 @@ public record Target(
     Fallback fallback,
     Force force,
     boolean captureArgument,
+    boolean histogram,
+    boolean leaves,
     List<Rule> rules,
     Position position) {
 
   public Target {
     rules = List.copyOf(rules);
+  }
+
+  /** A target with the default {@code histogram}: only a target without rules is timed. */
+  public Target(
+      String name,
+      String classGlob,
+      String methodGlob,
+      boolean subtypes,
+      String group,
+      Fallback fallback,
+      Force force,
+      boolean captureArgument,
+      List<Rule> rules,
+      Position position) {
+    this(
+        name,
+        classGlob,
+        methodGlob,
+        subtypes,
+        group,
+        fallback,
+        force,
+        captureArgument,
+        rules.isEmpty(),
+        false,
+        rules,
+        position);
   }
 
   /** This target with every position blanked: equal when only the file's layout changed. */
@@ -32,7 +63,18 @@ public record Target(
       rs.add(new Rule(r.name(), r.condition(), r.action(), r.mode(), null));
     }
     return new Target(
-        name, classGlob, methodGlob, subtypes, group, fallback, force, captureArgument, rs, null);
+        name,
+        classGlob,
+        methodGlob,
+        subtypes,
+        group,
+        fallback,
+        force,
+        captureArgument,
+        histogram,
+        leaves,
+        rs,
+        null);
   }
 
   /** The name of the per-thread depth counter: the group if set, else the target itself. */

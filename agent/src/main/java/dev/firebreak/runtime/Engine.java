@@ -23,16 +23,20 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The hot path: what {@link dev.firebreak.bootstrap.Probe} calls on every instrumented call.
  *
  * <p>{@link #enter} and {@link #exit} take no lock and never block: they touch the calling thread's
- * own {@link ThreadState} and read the immutable {@link Plan} in force. They allocate only on rare
- * paths: a thread's first call (its state, registered with one lock-free insertion), an array that
- * must grow, a method's first completed call on the thread (its histogram), and a rule firing,
- * which builds an alert event (at most one per rule and target per {@code repeat-interval}) for the
- * alert thread.
+ * own {@link ThreadState}, read the immutable {@link Plan} in force and, for a timed target, add
+ * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: a
+ * thread's first call (its state, registered with one lock-free insertion), an array that must
+ * grow, the first call into a recorder's stripe, and a rule firing, which builds an alert event (at
+ * most one per rule and target per {@code repeat-interval}) for the alert thread.
+ *
+ * <p>Only a timed target (one with a latency or duration rule, or {@code histogram: true}) reads
+ * the clock: a depth or budget guard costs no clock read and records no latency.
  */
 public final class Engine extends Dispatcher {
   private final MethodRegistry methods = new MethodRegistry();
@@ -43,6 +47,22 @@ public final class Engine extends Dispatcher {
    * share, no copy of the list); the evaluator removes the dead ones.
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
+
+  /** Pooled states no virtual thread holds now (see {@link ThreadState#pooled}). */
+  final Queue<ThreadState> idle = new ConcurrentLinkedQueue<>();
+
+  /** {@code Thread::isVirtual} on JDK 21+, null before. */
+  private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
+
+  /** Threads registered so far: the evaluator looks for dead ones early when this rises fast. */
+  final LongAdder registered = new LongAdder();
+
+  /**
+   * By method id: its latencies, shared by all threads. A method that stops being timed gets a
+   * fresh one, so a target removed and added again starts afresh (in-flight calls may still write
+   * into the old one, which nobody reads any more).
+   */
+  private volatile LatencyRecorder[] recorders = new LatencyRecorder[0];
 
   private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
@@ -81,6 +101,19 @@ public final class Engine extends Dispatcher {
       }
     }
     plan = next;
+    releaseRecorders(next);
+  }
+
+  /** Methods no longer timed start with an empty recorder: their old latencies are released. */
+  private void releaseRecorders(Plan p) {
+    LatencyRecorder[] rs = recorders.clone();
+    for (int id = 0; id < rs.length; id++) {
+      MethodPlan mp = id < p.methods.length ? p.methods[id] : null;
+      if ((mp == null || !mp.target.timed) && rs[id].used()) {
+        rs[id] = new LatencyRecorder();
+      }
+    }
+    recorders = rs;
   }
 
   private static String ruleKey(Rule r, Target t) {
@@ -223,6 +256,16 @@ public final class Engine extends Dispatcher {
       }
       plan = new Plan(p.rules, mp, p.targets);
     }
+    LatencyRecorder[] rs = recorders;
+    if (rs.length < methods.size()) {
+      rs = Arrays.copyOf(rs, methods.size());
+      for (int i = 0; i < rs.length; i++) {
+        if (rs[i] == null) {
+          rs[i] = new LatencyRecorder();
+        }
+      }
+      recorders = rs;
+    }
     return info;
   }
 
@@ -233,9 +276,49 @@ public final class Engine extends Dispatcher {
   // ---------------------------------------------------------------- hot path
 
   private ThreadState newThreadState() {
-    ThreadState ts = new ThreadState(Thread.currentThread(), methods.size(), counters.size());
+    Thread current = Thread.currentThread();
+    if (isVirtual(current)) {
+      ThreadState ts = idle.poll();
+      if (ts != null) {
+        ts.lend(current);
+        return ts;
+      }
+      ts = new ThreadState(current, true);
+      threads.add(ts);
+      return ts;
+    }
+    ThreadState ts = new ThreadState(current);
     threads.add(ts);
+    registered.increment();
     return ts;
+  }
+
+  private static java.lang.invoke.MethodHandle isVirtualHandle() {
+    try {
+      return java.lang.invoke.MethodHandles.publicLookup()
+          .findVirtual(
+              Thread.class, "isVirtual", java.lang.invoke.MethodType.methodType(boolean.class));
+    } catch (ReflectiveOperationException e) {
+      return null; // JDK 17: no virtual threads
+    }
+  }
+
+  static boolean isVirtual(Thread t) {
+    try {
+      return IS_VIRTUAL != null && (boolean) IS_VIRTUAL.invokeExact(t);
+    } catch (Throwable e) {
+      return false;
+    }
+  }
+
+  /**
+   * A virtual thread's outermost tracked call is over (or its short-circuit's fallback ran): its
+   * pooled state goes back to the idle pool, with its counts, for the next virtual thread.
+   */
+  private void giveBack(ThreadState ts) {
+    local.remove();
+    ts.giveBack();
+    idle.offer(ts); // from here on another thread may hold it: no touching it
   }
 
   @Override
@@ -271,7 +354,7 @@ public final class Engine extends Dispatcher {
     if (ticket == KillSwitch.REJECT) {
       return rejected(ts, p);
     }
-    long now = System.nanoTime();
+    long now = t.timed ? System.nanoTime() : 0L;
     int d = depth[t.counter] + 1;
     if (t.budgetResets.length != 0 && depth[own] == 0) {
       resetBudgets(ts, t);
@@ -341,11 +424,11 @@ public final class Engine extends Dispatcher {
       RulePlan r = rules[i];
       if (d > r.depthLimit) {
         if (r.shortCircuits) {
-          limited(r, p, ts, d, d, r.depthLimit, first, now);
+          limited(r, p, ts, d, d, r.depthLimit, first, clock(now));
           return true;
         }
         if (d == r.depthLimit + 1) {
-          fire(r, p, d, r.depthLimit, first, now, null);
+          fire(r, p, d, r.depthLimit, first, clock(now), null);
         }
       }
     }
@@ -360,15 +443,20 @@ public final class Engine extends Dispatcher {
       long n = ++ts.budget[r.budgetSlot];
       if (n > r.budgetLimit) {
         if (r.shortCircuits) {
-          limited(r, p, ts, d, n, r.budgetLimit, first, now);
+          limited(r, p, ts, d, n, r.budgetLimit, first, clock(now));
           return true;
         }
         if (n == r.budgetLimit + 1) {
-          fire(r, p, n, r.budgetLimit, first, now, null);
+          fire(r, p, n, r.budgetLimit, first, clock(now), null);
         }
       }
     }
     return false;
+  }
+
+  /** The time a rule fires at: the call's start if its target is timed, else read now. */
+  private static long clock(long now) {
+    return now != 0 ? now : System.nanoTime();
   }
 
   /** The offending call of a {@code limit} or {@code trip} rule: fire and short-circuit it. */
@@ -422,7 +510,6 @@ public final class Engine extends Dispatcher {
    */
   @Override
   public void exit(int id, long token, Object thread) {
-    long now = System.nanoTime();
     ThreadState ts = thread instanceof ThreadState s ? s : local.get();
     long f = token - 2;
     if (f < 0 || f >= ts.top) {
@@ -430,12 +517,25 @@ public final class Engine extends Dispatcher {
     }
     int frame = (int) f;
     TargetPlan t = ts.frames[frame];
-    long start = ts.frameStart[frame];
     long ticket = ts.frameTicket[frame];
+    if (t.timed) {
+      record(ts, id, System.nanoTime() - ts.frameStart[frame]);
+    }
     ts.pop(frame);
-    ts.record(id, now - start);
     if (ticket != KillSwitch.ADMIT) {
       t.killSwitch.trialSucceeded(ticket);
+    }
+    if (ts.pooled && ts.top == 0) {
+      giveBack(ts);
+    }
+  }
+
+  /** A completed call of a timed target: its time into the thread's sum and the recorder. */
+  void record(ThreadState ts, int id, long nanos) {
+    ts.addNanos(id, nanos);
+    LatencyRecorder[] rs = recorders;
+    if (id < rs.length) {
+      rs[id].record(ts.stripe, nanos);
     }
   }
 
@@ -446,6 +546,16 @@ public final class Engine extends Dispatcher {
   @Override
   public Object fallback(int id, Object argument) {
     ThreadState ts = local.get();
+    try {
+      return fallback(ts, id, argument);
+    } finally {
+      if (ts.pooled && ts.top == 0) {
+        giveBack(ts);
+      }
+    }
+  }
+
+  private Object fallback(ThreadState ts, int id, Object argument) {
     MethodPlan p = ts.lastPlan;
     if (p == null || p.info.id() != id) {
       MethodPlan[] plans = plan.methods;
@@ -612,5 +722,9 @@ public final class Engine extends Dispatcher {
 
   CounterRegistry counters() {
     return counters;
+  }
+
+  LatencyRecorder[] recorders() {
+    return recorders;
   }
 }

@@ -66,13 +66,39 @@ public final class Monitor {
     while (running) {
       tick(System.nanoTime());
       guarded("evaluator", afterTick);
-      try {
-        Thread.sleep(periodMillis());
-      } catch (InterruptedException e) {
-        if (!running) {
-          return;
+      long until = System.nanoTime() + periodMillis() * 1_000_000;
+      long left;
+      while (running && (left = until - System.nanoTime()) > 0) {
+        try {
+          Thread.sleep(Math.max(1, Math.min(REAP_MILLIS, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          if (!running) {
+            return;
+          }
         }
+        guarded("evaluator", this::reapIfManyStarted);
       }
+    }
+  }
+
+  /** How often the evaluator looks for dead threads between rounds, when threads keep starting. */
+  static final long REAP_MILLIS = 100;
+
+  /** Threads started since the last look that make a look between rounds worth it. */
+  static final long REAP_AFTER = 1024;
+
+  private long registeredAtReap;
+
+  /**
+   * Between rounds: when many threads started since the last look (a thread per request, virtual
+   * threads), release the dead ones now rather than at the next round, so their state never piles
+   * up.
+   */
+  synchronized void reapIfManyStarted() {
+    long n = engine.registered.sum();
+    if (n - registeredAtReap >= REAP_AFTER) {
+      registeredAtReap = n;
+      drainer.reap(watchdog::forget);
     }
   }
 
@@ -120,12 +146,12 @@ public final class Monitor {
   }
 
   private void drain(Plan plan, long now) {
+    registeredAtReap = engine.registered.sum();
     drainer.drain((interval, id) -> latency.add(plan, now, id, interval), watchdog::forget);
   }
 
-  /** A new plan: release what the evaluator kept for methods, rules and targets it dropped. */
+  /** A new plan: release what the evaluator kept for rules and targets it dropped. */
   private void retain(Plan plan) {
-    drainer.retainMethods(plan.methods);
     latency.retain(plan);
   }
 
@@ -136,12 +162,24 @@ public final class Monitor {
 
   // ---------------------------------------------------------------- for /metrics
 
-  public synchronized long calls(int id) {
-    return drainer.calls(id);
+  /** Every method's calls, by method id: one pass over the threads. */
+  public synchronized long[] calls() {
+    return drainer.calls();
   }
 
-  public synchronized double sumSeconds(int id) {
-    return drainer.sumNanos(id) / 1e9;
+  /** Every method's summed call time in seconds, by method id. */
+  public synchronized double[] sumSeconds() {
+    long[] n = drainer.sumNanos();
+    double[] s = new double[n.length];
+    for (int i = 0; i < n.length; i++) {
+      s[i] = n[i] / 1e9;
+    }
+    return s;
+  }
+
+  public long calls(int id) {
+    long[] c = calls();
+    return id < c.length ? c[id] : 0;
   }
 
   /** A copy of the method's latencies since start, or null if none completed. */
@@ -216,5 +254,21 @@ public final class Monitor {
       }
     }
     return out;
+  }
+
+  /** Methods of timed targets under the rules in force: those with a duration histogram. */
+  public List<MethodInfo> timedMethods() {
+    List<MethodInfo> out = new ArrayList<>();
+    for (MethodPlan mp : engine.plan().methods) {
+      if (mp != null && mp.target.timed) {
+        out.add(mp.info);
+      }
+    }
+    return out;
+  }
+
+  /** How many thread states the engine holds (live threads, and dead ones not yet released). */
+  public int threadStates() {
+    return engine.threads.size();
   }
 }

@@ -145,6 +145,13 @@ final class Plan {
     final boolean grouped;
     final boolean forcedOpen;
     final boolean captureArgument;
+
+    /**
+     * Reads the clock and records latencies: it has a latency or duration rule, or asks for the
+     * histogram ({@code histogram: true}). A depth or budget guard does neither.
+     */
+    final boolean timed;
+
     final RulePlan[] depthRules;
     final RulePlan[] latencyRules;
     final RulePlan[] stuckRules;
@@ -187,6 +194,7 @@ final class Plan {
       this.grouped = ownCounter != counter;
       this.forcedOpen = forcedOpen;
       this.captureArgument = target.captureArgument();
+      this.timed = latencyRules.length > 0 || stuckRules.length > 0 || target.histogram();
       this.depthRules = depthRules;
       this.latencyRules = latencyRules;
       this.stuckRules = stuckRules;

@@ -23,11 +23,12 @@ public record TargetSummary(
   public static List<TargetSummary> of(Engine engine, Monitor monitor) {
     Plan plan = engine.plan();
     List<TargetSummary> out = new ArrayList<>();
+    long[] byMethod = monitor.calls();
     for (TargetPlan t : plan.targets) {
       long calls = 0;
       for (MethodPlan mp : plan.methods) {
-        if (mp != null && mp.target == t) {
-          calls += monitor.calls(mp.info.id());
+        if (mp != null && mp.target == t && mp.info.id() < byMethod.length) {
+          calls += byMethod[mp.info.id()];
         }
       }
       int depthMax = 0;

@@ -9,18 +9,20 @@ import java.util.Arrays;
 import org.HdrHistogram.Histogram;
 
 /**
- * Everything one application thread writes on the hot path.
+ * What one application thread needs on the hot path: its depth tracking (by counter id), its frame
+ * stack, and its call counts and time sums by method id. Sized lazily: a thread that calls one
+ * method of one target holds a few hundred bytes, whatever the number of methods instrumented, and
+ * latencies go to the shared {@link LatencyRecorder}s, never into the thread's state. A dead
+ * thread's state is released by the evaluator (within one round, or sooner when many threads
+ * started since the last look) with its counts folded into the retired totals.
  *
  * <p>Concurrency contract: the owning thread writes every field and array element, with plain or
  * opaque stores and no atomic read-modify-write, except {@code maxDepth}, which the agent's reader
  * takes with {@code getAndSet} (a lost maximum between two scrapes is the cost). The reader thread
- * (evaluator, /metrics) only reads: counts with opaque reads, and histograms by copying them (their
- * counts only grow, so it takes intervals as differences of two copies). Arrays replaced by a
- * larger copy are published after a release fence and read before an acquire fence, new histograms
- * with a release store and an acquire load ({@link #HISTOGRAMS}), so a reader never sees an array
- * or a histogram before its contents, on any processor; the hot path keeps its plain reads (the
- * owner reads what it wrote). No shared cache line is written by two threads, so per-call cost does
- * not grow with the number of threads.
+ * (evaluator, /metrics) only reads, with opaque reads. Arrays replaced by a larger copy are
+ * published after a release fence and read before an acquire fence, so a reader never sees an array
+ * before its contents, on any processor; the hot path keeps its plain reads (the owner reads what
+ * it wrote). No shared cache line is written by two threads.
  *
  * <p>The frame stack records what each tracked {@code enter} did (the target plan in force then,
  * its start time, its trial ticket) so that its {@code exit} undoes exactly that, whatever rules
@@ -29,40 +31,66 @@ import org.HdrHistogram.Histogram;
 final class ThreadState {
   static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
   static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-  static final VarHandle HISTOGRAMS = MethodHandles.arrayElementVarHandle(Histogram[].class);
 
-  /** 1 significant digit: ~6% resolution, ~9 KB per thread and method; 64 ns to 1 h. */
+  /** 1 significant digit: ~6% resolution; 64 ns to 1 h (see {@link LatencyRecorder}). */
   static final long LOWEST_NANOS = 64;
 
   static final long HIGHEST_NANOS = 3_600_000_000_000L;
   static final int DIGITS = 1;
-  private static final int INITIAL = 16;
+  private static final int FRAMES = 4;
+  private static final long[] NO_LONGS = new long[0];
+  private static final int[] NO_INTS = new int[0];
 
+  private static final VarHandle OWNER;
+
+  static {
+    try {
+      OWNER = MethodHandles.lookup().findVarHandle(ThreadState.class, "owner", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** A platform thread's state: its thread, to see it die. Null for a pooled state. */
   final WeakReference<Thread> thread;
 
-  long[] calls;
-  long[] sumNanos;
-  Histogram[] histograms;
+  /**
+   * A pooled state (virtual threads): lent to one thread at a time, from its first tracked call to
+   * the end of its outermost one, then back to the engine's idle pool, counts and all. So a virtual
+   * thread per request costs no state of its own, and states number as many as threads inside a
+   * watched call at once.
+   */
+  final boolean pooled;
+
+  /** A pooled state's borrower, null while idle (written by the borrower, CAS by the evaluator). */
+  @SuppressWarnings("unused") // through OWNER
+  private volatile Thread owner;
+
+  /** The stripe of the latency recorders this thread writes. */
+  final int stripe;
+
+  long[] calls = NO_LONGS;
+  long[] sumNanos = NO_LONGS;
 
   /** By counter id: the live depth of each target and group on this thread. */
-  int[] depth;
+  int[] depth = NO_INTS;
 
   /** By counter id: the deepest depth seen since the reader last took it. */
-  int[] maxDepth;
+  int[] maxDepth = NO_INTS;
 
   /** By counter id: the start time of the outermost call in flight (for the watchdog). */
-  long[] outerStart;
+  long[] outerStart = NO_LONGS;
 
   /** By counter id ("budget:" slots): calls counted inside the current invocation of `of`. */
-  long[] budget;
+  long[] budget = NO_LONGS;
 
   /** By counter id: the method id of the outermost call in flight. */
-  int[] outerMethod;
+  int[] outerMethod = NO_INTS;
 
   // the frame stack: one entry per tracked call in flight on this thread (owner only)
-  TargetPlan[] frames = new TargetPlan[INITIAL];
-  long[] frameStart = new long[INITIAL];
-  long[] frameTicket = new long[INITIAL];
+  TargetPlan[] frames = new TargetPlan[FRAMES];
+  long[] frameStart = new long[FRAMES];
+  long[] frameTicket = new long[FRAMES];
   int top;
 
   // what the last short-circuit on this thread was, for its fallback (owner only)
@@ -72,18 +100,62 @@ final class ThreadState {
   int lastDepth;
   boolean lastOpen;
 
-  ThreadState(Thread thread, int methods, int counters) {
+  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; the agent runs on 17
+  ThreadState(Thread thread) {
     this.thread = new WeakReference<>(thread);
-    int m = Math.max(INITIAL, methods);
-    int c = Math.max(INITIAL, counters);
-    calls = new long[m];
-    sumNanos = new long[m];
-    histograms = new Histogram[m];
-    depth = new int[c];
-    maxDepth = new int[c];
-    outerStart = new long[c];
-    budget = new long[c];
-    outerMethod = new int[c];
+    this.pooled = false;
+    this.stripe = (int) thread.getId();
+  }
+
+  /** A pooled state, first lent to {@code borrower}. */
+  @SuppressWarnings("deprecation")
+  ThreadState(Thread borrower, boolean pooled) {
+    this.thread = null;
+    this.pooled = pooled;
+    this.stripe = (int) borrower.getId();
+    OWNER.setRelease(this, borrower);
+  }
+
+  /** Lends a pooled state to the calling thread (it came out of the idle pool). */
+  void lend(Thread borrower) {
+    OWNER.setRelease(this, borrower);
+  }
+
+  /** The borrower gives a pooled state back (before it goes into the idle pool). */
+  void giveBack() {
+    lastPlan = null;
+    lastRule = null;
+    lastTarget = null;
+    OWNER.setRelease(this, null);
+  }
+
+  /**
+   * On the evaluator: a pooled state whose borrower died holding it (in the middle of a call, or
+   * after an enter that failed) is taken back, its frames undone. True if it was; the caller puts
+   * it back in the idle pool.
+   */
+  boolean reclaimFromDeadBorrower() {
+    Thread o = (Thread) OWNER.getAcquire(this);
+    if (o == null || o.isAlive()) {
+      return false;
+    }
+    // a dead borrower never gives it back nor borrows again: the CAS only fails if we raced
+    // another reclaim; what the borrower wrote happened before isAlive() saw it dead
+    if (!OWNER.compareAndSet(this, o, (Thread) null)) {
+      return false;
+    }
+    if (top > 0) {
+      pop(0);
+    }
+    lastPlan = null;
+    lastRule = null;
+    lastTarget = null;
+    return true;
+  }
+
+  /** The thread using this state now (null if none, or if it was collected). */
+  Thread currentThread() {
+    return thread != null ? thread.get() : (Thread) OWNER.getAcquire(this);
   }
 
   static Histogram newHistogram() {
@@ -112,10 +184,8 @@ final class ThreadState {
       int n = Math.max(id + 1, calls.length * 2);
       long[] c = Arrays.copyOf(calls, n);
       long[] s = Arrays.copyOf(sumNanos, n);
-      Histogram[] h = Arrays.copyOf(histograms, n);
       VarHandle.releaseFence(); // the copies' contents before the references (see the class doc)
       sumNanos = s;
-      histograms = h;
       calls = c;
     }
     if (counters > depth.length) {
@@ -158,14 +228,8 @@ final class ThreadState {
     }
   }
 
-  void record(int id, long nanos) {
-    Histogram[] hs = histograms;
-    Histogram h = hs[id];
-    if (h == null) {
-      h = newHistogram();
-      HISTOGRAMS.setRelease(hs, id, h);
-    }
-    h.recordValue(Math.min(Math.max(nanos, 0), HIGHEST_NANOS));
+  /** The time of a completed call, into this thread's sum (its latency goes to the recorder). */
+  void addNanos(int id, long nanos) {
     long[] s = sumNanos;
     LONGS.setOpaque(s, id, s[id] + nanos);
   }
@@ -187,9 +251,20 @@ final class ThreadState {
     return id < s.length ? (long) LONGS.getOpaque(s, id) : 0;
   }
 
-  Histogram histogram(int id) {
-    Histogram[] h = acquired(histograms);
-    return id < h.length ? (Histogram) HISTOGRAMS.getAcquire(h, id) : null;
+  /** Adds this thread's call counts into {@code into} (by method id; as long as the registry). */
+  void addCallsTo(long[] into) {
+    long[] c = acquired(calls);
+    for (int i = 0; i < c.length && i < into.length; i++) {
+      into[i] += (long) LONGS.getOpaque(c, i);
+    }
+  }
+
+  /** Adds this thread's time sums into {@code into}. */
+  void addNanosTo(long[] into) {
+    long[] s = acquired(sumNanos);
+    for (int i = 0; i < s.length && i < into.length; i++) {
+      into[i] += (long) LONGS.getOpaque(s, i);
+    }
   }
 
   int depth(int counter) {
@@ -220,7 +295,11 @@ final class ThreadState {
     return (int) INTS.getAndSet(m, counter, 0);
   }
 
+  /** False once a platform thread is dead; a pooled state is never dead (see the pool). */
   boolean alive() {
+    if (pooled) {
+      return true;
+    }
     Thread t = thread.get();
     return t != null && t.isAlive();
   }

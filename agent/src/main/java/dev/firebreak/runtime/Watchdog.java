@@ -49,7 +49,7 @@ final class Watchdog {
     for (RulePlan r : t.stuckRules) {
       long limit = ((Rule.Stuck) r.rule.condition()).limit().toNanos();
       if (now - start > limit) {
-        Thread thread = ts.thread.get();
+        Thread thread = ts.currentThread();
         int methodId = ts.outerMethod(t.ownCounter);
         MethodPlan mp =
             methodId >= 0 && methodId < plan.methods.length ? plan.methods[methodId] : null;

@@ -86,7 +86,8 @@ class AgentIT {
           .isEqualTo(2);
       assertThat(ChildJvm.sample(m, "firebreak_call_depth_max", target)).isEqualTo(32);
       assertThat(ChildJvm.sample(m, "firebreak_inflight_calls", target)).isZero();
-      assertThat(ChildJvm.sample(m, "firebreak_call_duration_seconds_count", target)).isEqualTo(32);
+      // a depth-only guard reads no clock: no duration histogram unless it asks (histogram: true)
+      assertThat(m).doesNotContain("firebreak_call_duration_seconds_count{");
       assertThat(
               ChildJvm.sample(
                   m, "firebreak_rules_info", labels("version", "1", "source", rules.toString())))
@@ -317,7 +318,7 @@ class AgentIT {
             header(port, null)
                 + "targets:\n"
                 + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-                + "     rules: [{name: emoji-limit, depth: 50, action: limit}]}\n");
+                + "     histogram: true, rules: [{name: emoji-limit, depth: 50, action: limit}]}\n");
     try (ChildJvm app = ChildJvm.start(java, "rules=" + rules, "threads", "8")) {
       app.awaitLine("READY");
       for (int i = 0; i < 8; i++) {

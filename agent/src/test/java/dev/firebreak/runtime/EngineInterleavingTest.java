@@ -234,21 +234,22 @@ class EngineInterleavingTest {
     MethodInfo b = register(engine, "b", "r");
     Monitor monitor = new Monitor(engine);
     ThreadState ts = (ThreadState) engine.thread();
+    ts.ensure(b.id(), 1); // what enter does before a call can record
     long now = 0;
     try {
-      ts.record(a.id(), 100 * MS);
-      ts.record(b.id(), 200 * MS);
+      engine.record(ts, a.id(), 100 * MS);
+      engine.record(ts, b.id(), 200 * MS);
       monitor.tick(now);
       for (int second = 1; second <= 6; second++) {
         now += 1000 * MS;
-        ts.record(a.id(), 1 * MS); // a recovered
-        ts.record(b.id(), 200 * MS); // b did not
+        engine.record(ts, a.id(), 1 * MS); // a recovered
+        engine.record(ts, b.id(), 200 * MS); // b did not
         monitor.tick(now);
       }
       for (int second = 7; second <= 10; second++) {
         now += 1000 * MS;
-        ts.record(a.id(), 1 * MS);
-        ts.record(b.id(), 1 * MS);
+        engine.record(ts, a.id(), 1 * MS);
+        engine.record(ts, b.id(), 1 * MS);
         monitor.tick(now);
       }
       assertThat(alerts.awaitIdle(5_000)).isTrue();
@@ -289,8 +290,11 @@ class EngineInterleavingTest {
     engine.apply(rules(target("r", "f", "{name: r-trip, depth: 1, action: trip}")));
     register(engine, "f", "r");
     Monitor monitor = new Monitor(engine);
-    ThreadState broken = new ThreadState(Thread.currentThread(), 1, 1);
-    broken.histograms = null; // drain throws on it
+    Thread dead = new Thread(() -> {});
+    dead.start();
+    dead.join();
+    ThreadState broken = new ThreadState(dead);
+    broken.calls = null; // releasing it throws
     engine.threads.add(broken);
     engine.killSwitch("r").trip(0, "r-trip");
     assertThatCode(() -> monitor.tick(2000 * MS)).doesNotThrowAnyException();

@@ -1,0 +1,233 @@
+package dev.firebreak.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.firebreak.alert.AlertDispatcher;
+import dev.firebreak.rules.RuleSet;
+import dev.firebreak.rules.RulesParser;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registry of thread states (issue 15): a thread registers without a shared lock, its state is
+ * released once it is dead, with its counts folded in (exact, never going down), whether it died
+ * between calls or in the middle of one; the evaluator holds nothing per thread.
+ */
+class ThreadRegistryTest {
+
+  private static RuleSet rules(String targetRules) throws Exception {
+    return RulesParser.parse(
+        "test.yaml",
+        ("version: 1\n"
+                + "alerts: {log: 'off'}\n"
+                + "targets:\n"
+                + "  - {name: t, class: a.A, method: '*', fallback: return-null, rules: ["
+                + targetRules
+                + "]}\n")
+            .getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static MethodInfo register(Engine engine, String method) {
+    return engine.register("a.A", method, "()V", method + "()", "void", List.of(), "t");
+  }
+
+  private static void calls(Engine engine, int id, int n) {
+    for (int i = 0; i < n; i++) {
+      long token = engine.enter(id, null, null);
+      engine.exit(id, token, null);
+    }
+  }
+
+  @Test
+  void manyShortLivedThreadsAreReleasedWithEveryCallCountedAndCountsNeverGoDown() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    AtomicBoolean done = new AtomicBoolean();
+    AtomicReference<String> wentDown = new AtomicReference<>();
+    // a scraper reading all along, interleaved with threads being registered, dying and released
+    Thread scraper =
+        new Thread(
+            () -> {
+              long last = 0;
+              while (!done.get()) {
+                long now = monitor.calls(m.id());
+                if (now < last) {
+                  wentDown.set(last + " -> " + now);
+                }
+                last = now;
+                monitor.tick(System.nanoTime());
+              }
+            });
+    scraper.start();
+    int threads = 2000;
+    for (int batch = 0; batch < threads / 100; batch++) {
+      List<Thread> started = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        Thread t = new Thread(() -> calls(engine, m.id(), 10));
+        t.start();
+        started.add(t);
+      }
+      for (Thread t : started) {
+        t.join();
+      }
+    }
+    done.set(true);
+    scraper.join();
+    monitor.tick(System.nanoTime());
+    assertThat(wentDown.get()).isNull();
+    assertThat(monitor.calls(m.id())).isEqualTo(threads * 10L);
+    assertThat(monitor.threadStates()).isZero();
+  }
+
+  @Test
+  void aThreadThatDiesInTheMiddleOfACallIsReleasedWithItsCallCountedAndNothingInFlight()
+      throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int own = engine.plan().targets[0].ownCounter;
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch die = new CountDownLatch(1);
+    Thread t =
+        new Thread(
+            () -> {
+              calls(engine, m.id(), 4);
+              engine.enter(m.id(), null, null); // its exit never runs
+              entered.countDown();
+              try {
+                die.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    t.start();
+    entered.await();
+    monitor.tick(System.nanoTime());
+    assertThat(monitor.inflight(own)).isEqualTo(1);
+    assertThat(monitor.calls(m.id())).isEqualTo(5);
+    die.countDown();
+    t.join();
+    monitor.tick(System.nanoTime());
+    assertThat(monitor.threadStates()).isZero();
+    assertThat(monitor.inflight(own)).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(5);
+  }
+
+  @Test
+  void deadThreadsAreReleasedBetweenRoundsOnceManyStarted() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int n = (int) Monitor.REAP_AFTER;
+    for (int i = 0; i < n; i++) {
+      Thread t = new Thread(() -> calls(engine, m.id(), 1));
+      t.start();
+      t.join();
+    }
+    assertThat(monitor.threadStates()).isEqualTo(n);
+    monitor.reapIfManyStarted();
+    assertThat(monitor.threadStates()).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(n);
+    // few new threads: no look before the next round
+    Thread t = new Thread(() -> calls(engine, m.id(), 1));
+    t.start();
+    t.join();
+    monitor.reapIfManyStarted();
+    assertThat(monitor.threadStates()).isEqualTo(1);
+  }
+
+  @Test
+  void aDepthOnlyGuardRecordsNoLatencyAndALatencyRuleRecordsEveryCallOnceAcrossThreads()
+      throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    calls(engine, m.id(), 3);
+    assertThat(engine.recorders()[m.id()].used()).isFalse();
+
+    engine.apply(
+        rules(
+            "{name: t-deep, depth: 50, action: limit},"
+                + " {name: t-slow, latency: {percentile: 99, above: 1s, window: 5s}, action: alert}"));
+    Monitor monitor = new Monitor(engine);
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      Thread t = new Thread(() -> calls(engine, m.id(), 1000));
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    monitor.tick(System.nanoTime());
+    Histogram h = monitor.cumulative(m.id());
+    assertThat(h.getTotalCount()).isEqualTo(8000);
+    assertThat(monitor.calls(m.id())).isEqualTo(8003);
+  }
+
+  /**
+   * A pooled state (what virtual threads borrow) whose borrower died in the middle of a call: the
+   * evaluator takes it back, undoes its frame, keeps its counts, and puts it in the idle pool.
+   */
+  @Test
+  void aPooledStateWhoseBorrowerDiedMidCallIsTakenBackWithItsCountsKept() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int own = engine.plan().targets[0].ownCounter;
+    AtomicReference<ThreadState> lent = new AtomicReference<>();
+    Thread borrower =
+        new Thread(
+            () -> {
+              ThreadState ts = new ThreadState(Thread.currentThread(), true);
+              engine.threads.add(ts);
+              lent.set(ts);
+              long token = engine.enter(m.id(), null, ts);
+              engine.exit(m.id(), token, ts); // outermost: given back to the pool
+              ThreadState again = engine.idle.poll();
+              again.lend(Thread.currentThread());
+              engine.enter(m.id(), null, again); // its exit never runs
+            });
+    borrower.start();
+    borrower.join();
+    assertThat(engine.idle).isEmpty();
+    assertThat(monitor.inflight(own)).isEqualTo(1);
+    monitor.tick(System.nanoTime());
+    assertThat(engine.idle).containsExactly(lent.get());
+    assertThat(monitor.inflight(own)).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(2);
+    assertThat(monitor.threadStates()).isEqualTo(1); // pooled: kept, counts and all
+  }
+
+  @Test
+  void theRecordersBucketsAreHdrHistogramsOwn() {
+    Histogram reference = ThreadState.newHistogram();
+    java.util.Random random = new java.util.Random(15);
+    for (int i = 0; i < 100_000; i++) {
+      long v =
+          switch (i % 3) {
+            case 0 -> random.nextInt(5000);
+            case 1 -> (long) (Math.exp(random.nextDouble() * Math.log(ThreadState.HIGHEST_NANOS)));
+            default -> ThreadState.HIGHEST_NANOS - random.nextInt(1000);
+          };
+      assertThat(LatencyRecorder.valueAt(LatencyRecorder.index(v)))
+          .as("bucket of %d", v)
+          .isEqualTo(reference.lowestEquivalentValue(v));
+    }
+    assertThat(LatencyRecorder.index(ThreadState.HIGHEST_NANOS))
+        .isEqualTo(LatencyRecorder.BUCKETS - 1);
+    assertThat(LatencyRecorder.BUCKETS)
+        .isLessThanOrEqualTo(reference.getEstimatedFootprintInBytes() / 8);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.firebreak.benchmarks.scale;
+
+import bench.firebreak.targets.Scale;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The child JVM of {@link ScaleHarness}: one workload, timed, then the heap after GC and (with the
+ * agent) the agent's count of the watched calls from /metrics.
+ *
+ * <p>usage: {@code ScaleApp virtual|churn THREADS [METRICS_PORT]}. {@code virtual}: a virtual
+ * thread per task, each one watched call recursing 3 deep (4 calls); {@code churn}: platform
+ * threads, 4 at a time, each 10 watched calls (no recursion).
+ */
+public final class ScaleApp {
+  private static final LongAdder CALLS = new LongAdder();
+
+  private ScaleApp() {}
+
+  public static void main(String[] args) throws Exception {
+    String mode = args[0];
+    int threads = Integer.parseInt(args[1]);
+    int port = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while ("starting".equals(System.getProperty("firebreak.status"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    run(mode, Math.min(threads, 10_000)); // warm-up: the JIT, the agent's first registrations
+    long before = heapAfterGc();
+    long start = System.nanoTime();
+    run(mode, threads);
+    long elapsed = System.nanoTime() - start;
+    Thread.sleep(1500); // the same for both sides: the agent's evaluator runs at least once
+    long after = heapAfterGc();
+    System.out.println("ELAPSED_NS " + elapsed);
+    System.out.println("HEAP_BEFORE " + before);
+    System.out.println("HEAP_AFTER " + after);
+    System.out.println("CALLS " + CALLS.sum()); // the warm-up's too, as the agent counts them
+    if (port > 0) {
+      System.out.println("AGENT_CALLS " + agentCalls(port));
+    }
+  }
+
+  private static void run(String mode, int threads) throws Exception {
+    if (mode.equals("virtual")) {
+      ExecutorService ex =
+          (ExecutorService)
+              java.util.concurrent.Executors.class
+                  .getMethod("newVirtualThreadPerTaskExecutor")
+                  .invoke(null);
+      for (int i = 0; i < threads; i++) {
+        ex.execute(
+            () -> {
+              Scale.work(3);
+              CALLS.add(4);
+            });
+      }
+      ex.shutdown();
+      if (!ex.awaitTermination(10, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("virtual threads did not finish");
+      }
+    } else if (mode.equals("churn")) {
+      for (int i = 0; i < threads; i += 4) {
+        List<Thread> batch = new ArrayList<>(4);
+        for (int j = 0; j < 4 && i + j < threads; j++) {
+          Thread t =
+              new Thread(
+                  () -> {
+                    for (int k = 0; k < 10; k++) {
+                      Scale.work(0);
+                    }
+                    CALLS.add(10);
+                  });
+          t.start();
+          batch.add(t);
+        }
+        for (Thread t : batch) {
+          t.join();
+        }
+      }
+    } else {
+      throw new IllegalArgumentException("mode: virtual or churn, not " + mode);
+    }
+  }
+
+  static long heapAfterGc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** firebreak_calls_total of target scale, summed over its methods. */
+  private static long agentCalls(int port) throws Exception {
+    String body =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    long total = 0;
+    for (String line : body.split("\n")) {
+      if (line.startsWith("firebreak_calls_total{") && line.contains("target=\"scale\"")) {
+        total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+}
