@@ -33,7 +33,10 @@ import java.util.concurrent.atomic.LongAdder;
  * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: a
  * thread's first call (its state, registered with one lock-free insertion), an array that must
  * grow, the first call into a recorder's stripe, and a rule firing, which builds an alert event (at
- * most one per rule and target per {@code repeat-interval}) for the alert thread.
+ * most one per rule and target per {@code repeat-interval}) for the alert thread. One exception: a
+ * virtual thread gives its pooled state back after each outermost tracked call, and taking one
+ * again sets the thread-local anew, which allocates the JDK's thread-local entry (and, on a virtual
+ * thread's first use, its map) once per outermost call.
  *
  * <p>Only a timed target (one with a latency or duration rule, or {@code histogram: true}) reads
  * the clock: a depth or budget guard costs no clock read and records no latency.
