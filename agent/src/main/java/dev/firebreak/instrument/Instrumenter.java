@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.Advice;
@@ -285,8 +286,7 @@ public final class Instrumenter {
    * class being transformed, read only if a broad target needs it.
    */
   private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type, byte[] classFile) {
-    java.util.concurrent.atomic.AtomicReference<Set<String>> leaves =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Set<String>> leaves = new AtomicReference<>();
     return m -> {
       if (!INSTRUMENTABLE.matches(m)) {
         return false;

@@ -8,6 +8,7 @@ import dev.firebreak.runtime.Plan.MethodPlan;
 import dev.firebreak.runtime.Plan.RulePlan;
 import dev.firebreak.runtime.Plan.TargetPlan;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -99,7 +100,7 @@ final class SwitchWatcher {
   }
 
   private static String label(KillSwitch.State s) {
-    return s == null ? "closed" : s.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    return s.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   private static double thresholdOf(RulePlan r) {

@@ -32,13 +32,7 @@ class FlightRecorderIT {
     int port = ChildJvm.freePort();
     Path recording = dir.resolve("app.jfr");
     Path alerts = dir.resolve("alerts.jsonl");
-    Path rules =
-        ChildJvm.writeRules(
-            ChildJvm.rulesHeader(port, alerts.toString(), "")
-                + "kill-switch: {open-for: 500ms, half-open-calls: 3}\n"
-                + "targets:\n"
-                + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-                + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n");
+    Path rules = rules(port, alerts, "kill-switch: {open-for: 500ms, half-open-calls: 3}\n");
     Map<String, String> target = labels("target", "emoji");
     try (ChildJvm app =
         ChildJvm.start(
@@ -84,12 +78,7 @@ class FlightRecorderIT {
     int port = ChildJvm.freePort();
     Path classes = dir.resolve("classes.log");
     Path alerts = dir.resolve("alerts.jsonl");
-    Path rules =
-        ChildJvm.writeRules(
-            ChildJvm.rulesHeader(port, alerts.toString(), "")
-                + "targets:\n"
-                + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
-                + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n");
+    Path rules = rules(port, alerts, "");
     try (ChildJvm app =
         ChildJvm.start(
             java,
@@ -113,6 +102,16 @@ class FlightRecorderIT {
         .doesNotContain("dev.firebreak.jfr.Events$RuleTriggered")
         .doesNotContain("jdk.jfr.Event ")
         .doesNotContain("jdk.jfr.internal.MetadataRepository");
+  }
+
+  /** The renderer tripping at depth 16, alerts to {@code alerts}; {@code extra} before targets. */
+  private static Path rules(int port, Path alerts, String extra) throws IOException {
+    return ChildJvm.writeRules(
+        ChildJvm.rulesHeader(port, alerts.toString(), "")
+            + extra
+            + "targets:\n"
+            + "  - {name: emoji, class: testapp.Emoji, method: expand, fallback: return-arg:0,\n"
+            + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n");
   }
 
   private static String jfrPrint(String java, Path recording)

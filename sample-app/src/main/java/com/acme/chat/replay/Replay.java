@@ -6,6 +6,7 @@ import com.acme.chat.server.ChatServer;
 import com.acme.chat.util.Args;
 import com.acme.chat.util.Clock;
 import com.acme.chat.util.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -102,6 +103,7 @@ public final class Replay {
     Path jar = ownJar();
     String agentOpt = a.string("agent", System.getProperty("firebreak.agent.jar"));
     String rulesOpt = a.string("rules", System.getProperty("firebreak.rules"));
+    String reportOpt = a.string("report", null);
     boolean withoutOnly = a.flag("without-agent-only");
     boolean withOnly = a.flag("with-agent-only");
     Duration recovery = a.duration("recovery", Duration.ofSeconds(15));
@@ -122,7 +124,7 @@ public final class Replay {
             !withoutOnly,
             a.flag("keep"),
             a.flag("auto-rollback"),
-            a.string("report", null) == null ? null : Path.of(a.string("report", null)));
+            reportOpt != null ? Path.of(reportOpt) : null);
     boolean json = a.flag("json");
     a.rejectUnknown();
     if (withOnly && withoutOnly)
@@ -241,7 +243,7 @@ public final class Replay {
       metricsPort = ServiceProcess.freePort();
       Path token = null;
       if (rollback) {
-        token = adminToken(dir.resolve("admin-token"));
+        token = RulesCopy.writeAdminToken(dir.resolve("admin-token"));
         serveArgs.addAll(
             List.of(
                 "--rollback-on-firebreak",
@@ -399,19 +401,6 @@ public final class Replay {
     }
   }
 
-  /** A random admin token for the rollback loop, in a file only this user can read. */
-  private static Path adminToken(Path file) throws IOException {
-    byte[] b = new byte[24];
-    new java.security.SecureRandom().nextBytes(b);
-    Files.deleteIfExists(file);
-    Files.createFile(
-        file,
-        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, java.util.HexFormat.of().formatHex(b) + "\n");
-    return file;
-  }
-
   private static double seconds(long micros) {
     return Math.round(micros / 10_000.0) / 100.0;
   }
@@ -533,7 +522,7 @@ public final class Replay {
 
   /** The table as printed; {@link #run} prints it. */
   String table(Report r) {
-    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream t = new PrintStream(buf, true, StandardCharsets.UTF_8);
     RunResult a = r.withoutAgent();
     RunResult b = r.withAgent();

@@ -5,6 +5,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.yaml.snakeyaml.DumperOptions;
@@ -66,6 +69,19 @@ public final class RulesCopy {
     Map<String, Object> admin = new LinkedHashMap<>();
     admin.put("token-file", tokenFile.toAbsolutePath().toString());
     rules.put("admin", admin);
+  }
+
+  /**
+   * A random admin token in a new file only its owner can read (the agent refuses one that others
+   * may read).
+   */
+  public static Path writeAdminToken(Path file) throws IOException {
+    byte[] b = new byte[24];
+    new SecureRandom().nextBytes(b);
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, HexFormat.of().formatHex(b) + "\n", StandardCharsets.UTF_8);
+    return file;
   }
 
   /** The mapping as block-style YAML. */

@@ -20,11 +20,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -234,7 +231,7 @@ public final class Soak {
     try (Alertmanager am =
         Alertmanager.start(
             options.alertmanager(), dir.resolve("alertmanager"), Alertmanager.BLACKHOLE_CONFIG)) {
-      Path token = writeToken(dir.resolve("admin-token"));
+      Path token = RulesCopy.writeAdminToken(dir.resolve("admin-token"));
       int metricsPort = ServiceProcess.freePort();
       Path alertLog = dir.resolve("alerts.jsonl");
       SoakRules rules =
@@ -273,16 +270,6 @@ public final class Soak {
             .go();
       }
     }
-  }
-
-  /** An admin token only its owner can read: the agent refuses one readable by others. */
-  private static Path writeToken(Path file) throws IOException {
-    byte[] b = new byte[24];
-    new SecureRandom().nextBytes(b);
-    Files.createFile(
-        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, HexFormat.of().formatHex(b) + "\n", StandardCharsets.UTF_8);
-    return file;
   }
 
   /**
