@@ -7,6 +7,7 @@ import dev.firebreak.alert.Sinks;
 import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.detect.KillSwitch;
 import dev.firebreak.errors.AgentErrors;
+import dev.firebreak.fence.AutoFences;
 import dev.firebreak.instrument.ClassFilter;
 import dev.firebreak.instrument.ClassGate;
 import dev.firebreak.instrument.Instrumenter;
@@ -20,6 +21,7 @@ import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The running agent: loads the rules, starts the engine, the evaluator, the alert thread, /metrics
@@ -37,6 +39,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private final AlertDispatcher alerts = new AlertDispatcher();
   private final Engine engine = new Engine(alerts);
   private final Monitor monitor = new Monitor(engine);
+  private final AutoFences fences = new AutoFences(engine, alerts, this::installFences);
   private final RulesInForce rules;
   private RulesWatcher watcher;
   private boolean watcherStarted;
@@ -99,6 +102,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
           "options",
           "unknown or invalid agent option '" + e.getKey() + "=" + e.getValue() + "', ignored");
     }
+    engine.net(fences);
     Probe.install(engine);
     ClassGate g = premainGate;
     if (g == null) {
@@ -114,7 +118,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     prepareWatcher();
     g.rulesKnown(loaded);
-    if (loaded != null && !loaded.targets().isEmpty()) {
+    if (loaded != null && loaded.instruments()) {
       ensureInstrumentation();
     }
     readyAt = System.nanoTime();
@@ -234,8 +238,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     return rules.path();
   }
 
-  /** Puts a validated rule set in force: engine, sinks, admin token, the file's text for /rules. */
-  private void swapIn(RuleSet next) {
+  /**
+   * Puts a validated rule set in force, with the auto-fence's fences: engine, sinks, admin token,
+   * the file's text for /rules.
+   */
+  private void swapIn(RuleSet file) {
+    RuleSet next = fences.effective(file);
     engine.apply(next);
     rules.accept(next);
     ClassGate g = gate;
@@ -243,6 +251,28 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       g.rules(next);
     }
     alerts.setSinks(Sinks.create(next));
+  }
+
+  /**
+   * On the auto-fence's thread: a fence went up. The rules in force get it (nothing else changes:
+   * the file, its text, the sinks stay), and the classes of its methods are retransformed.
+   */
+  private synchronized void installFences(Set<String> classes) {
+    RuleSet current = rules.rules();
+    if (current == null) {
+      return;
+    }
+    RuleSet next = fences.effective(current);
+    engine.apply(next);
+    rules.acceptFences(next);
+    ClassGate g = gate;
+    if (g != null) {
+      g.rules(next);
+    }
+    Instrumenter i = instrumenter;
+    if (i != null) {
+      i.retransformNamed(inst, classes);
+    }
   }
 
   /**
@@ -260,7 +290,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     swapIn(next);
     int classes = 0;
     try {
-      if (instrumenter == null && !next.targets().isEmpty() && ensureInstrumentation()) {
+      if (instrumenter == null && next.instruments() && ensureInstrumentation()) {
         // the instrumentation was not built yet: it just instrumented what the new rules match
         classes = catchUpClasses;
       } else {
@@ -307,7 +337,8 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       return;
     }
     CollectorRegistry registry = new CollectorRegistry();
-    registry.register(new FirebreakCollector(monitor, alerts, rules::rules, rules.reloads()));
+    registry.register(
+        new FirebreakCollector(monitor, alerts, rules::rules, rules.reloads(), fences.counts()));
     try {
       metrics = MetricsServer.start(host, port, fromFile, registry, new AdminEndpoints(this));
     } catch (Exception e) {

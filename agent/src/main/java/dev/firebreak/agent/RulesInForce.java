@@ -71,6 +71,11 @@ final class RulesInForce {
     text = readText(next);
   }
 
+  /** The same file's rules with other automatic fences: its text and token stay. */
+  void acceptFences(RuleSet next) {
+    rules = next;
+  }
+
   /**
    * The rules at start: from the bytes premain read (the class gate expects what they name), or
    * from the file. Null, with one line saying why, when there are none.

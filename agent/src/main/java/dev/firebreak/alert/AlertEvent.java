@@ -11,6 +11,7 @@ import java.util.Map;
  * @param value what was measured: a depth, a count, or milliseconds for latency and duration
  * @param rawStack frames of the offending thread, innermost first, or null
  * @param argument the first argument's description, or null
+ * @param snippet for an auto-fence, the rules that would name the fence permanently; else null
  */
 public record AlertEvent(
     long epochMillis,
@@ -26,7 +27,42 @@ public record AlertEvent(
     String rulesSha256,
     StackTraceElement[] rawStack,
     ArgumentInfo argument,
-    boolean resolved) {
+    boolean resolved,
+    String snippet) {
+
+  /** An event of a rule (no snippet). */
+  public AlertEvent(
+      long epochMillis,
+      String rule,
+      String target,
+      String method,
+      String action,
+      String mode,
+      double value,
+      double threshold,
+      String thread,
+      Map<String, String> labels,
+      String rulesSha256,
+      StackTraceElement[] rawStack,
+      ArgumentInfo argument,
+      boolean resolved) {
+    this(
+        epochMillis,
+        rule,
+        target,
+        method,
+        action,
+        mode,
+        value,
+        threshold,
+        thread,
+        labels,
+        rulesSha256,
+        rawStack,
+        argument,
+        resolved,
+        null);
+  }
 
   /** SPEC section 4 {@code argument}: shape, never content unless captured. */
   public record ArgumentInfo(int index, String type, long length, String sha256, String value) {}
@@ -78,6 +114,10 @@ public record AlertEvent(
         Json.quote(b, a.value());
       }
       b.append('}');
+    }
+    if (snippet() != null) {
+      b.append(",\"snippet\":");
+      Json.quote(b, snippet());
     }
     if (resolved()) {
       b.append(",\"resolved\":true");

@@ -332,6 +332,9 @@ public final class AlertmanagerSink implements AlertSink {
     if (e.rulesSha256() != null && !e.rulesSha256().isEmpty()) {
       annotations.put("rules_sha256", e.rulesSha256());
     }
+    if (e.snippet() != null) {
+      annotations.put("snippet", e.snippet());
+    }
     StringBuilder l = new StringBuilder();
     Json.stringMap(l, labels);
     StringBuilder a = new StringBuilder();
@@ -351,7 +354,16 @@ public final class AlertmanagerSink implements AlertSink {
     String t = number(e.threshold());
     String where = e.target() + ": " + e.method();
     String what;
-    if (c instanceof Rule.Depth) {
+    if (e.snippet() != null) { // the auto-fence put up a fence
+      boolean observe = "observe".equals(e.mode());
+      return where
+          + " ran away in a cycle no rule named (depth "
+          + v
+          + "); "
+          + (observe
+              ? "observe mode: watched, never short-circuited"
+              : "fenced at depth " + t + " (" + e.action() + ")");
+    } else if (c instanceof Rule.Depth) {
       what = where + " reached depth " + v + " (limit " + t + ")";
     } else if (c instanceof Rule.CallsPerInvocation b) {
       what =

@@ -51,6 +51,12 @@ public abstract class Dispatcher {
   /** Called after the body returned or threw, for calls whose token was neither 0 nor 1. */
   public abstract void exit(int methodId, long token, Object thread);
 
+  /** The calling thread went deep under the auto-fence's net: by default, nothing happens. */
+  public void deep() {}
+
+  /** A stack overflow unwinds through a method under the auto-fence's net: by default, nothing. */
+  public void overflow(Throwable error) {}
+
   /**
    * The value a short-circuited call returns, or a {@link ShortCircuitException} that it throws.
    *

@@ -54,6 +54,24 @@ public final class Probe {
     }
   }
 
+  /** The calling thread went deep under the auto-fence's net ({@link Net}). */
+  public static void deep() {
+    try {
+      dispatcher.deep();
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+    }
+  }
+
+  /** A stack overflow unwinds through a method under the auto-fence's net. */
+  public static void overflow(Throwable error) {
+    try {
+      dispatcher.overflow(error);
+    } catch (Throwable t) {
+      errors.incrementAndGet();
+    }
+  }
+
   /** The fallback of a short-circuited call: a value to return, or a ShortCircuitException. */
   public static Object fallback(int methodId, Object argument) {
     try {

@@ -59,11 +59,14 @@ public final class ClassFilter {
    * them with code that needs it while it loads is a ClassCircularityError.
    */
   public boolean mayMatch(ClassLoader loader, String name, RuleSet rs) {
-    if (rs == null || rs.targets().isEmpty() || isAgentClass(name)) {
+    if (rs == null || !rs.instruments() || isAgentClass(name)) {
       return false;
     }
     Compiled c = compiled(rs);
     String inProtected = protectedPackage(name);
+    if (inProtected == null && inNet(name, c)) {
+      return true;
+    }
     if (inProtected != null && loader == null && !c.bootTargets) {
       return false;
     }
@@ -89,6 +92,26 @@ public final class ClassFilter {
     }
     String p = protectedPackage(name);
     return p != null && (rs == null || !compiled(rs).reaches(p));
+  }
+
+  /**
+   * Is this class under the auto-fence's net: in its {@code packages}, and never in a protected
+   * package (the parser keeps the globs out of them; this holds even if it did not)?
+   */
+  public boolean inNet(String name, RuleSet rs) {
+    return rs != null
+        && rs.autoFence() != null
+        && protectedPackage(name) == null
+        && inNet(name, compiled(rs));
+  }
+
+  private static boolean inNet(String name, Compiled c) {
+    for (Glob g : c.netGlobs) {
+      if (g.matches(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The class glob of target {@code i} of {@code rs}. */
@@ -117,6 +140,7 @@ public final class ClassFilter {
     final Glob[] methodGlobs;
     final boolean[] subtypes;
     final boolean bootTargets;
+    final Glob[] netGlobs;
 
     Compiled(RuleSet rs) {
       of = rs;
@@ -127,14 +151,31 @@ public final class ClassFilter {
       boolean boot = false;
       for (int i = 0; i < targets.size(); i++) {
         Target t = targets.get(i);
-        classGlobs[i] = Glob.forClass(t.classGlob());
-        methodGlobs[i] = Glob.forMethod(t.methodGlob());
+        if (t.automatic()) {
+          // a fence names its methods one by one
+          List<String> classes = new java.util.ArrayList<>();
+          List<String> methods = new java.util.ArrayList<>();
+          for (String m : t.members()) {
+            classes.add(m.substring(0, m.indexOf('#')));
+            methods.add(m.substring(m.indexOf('#') + 1));
+          }
+          classGlobs[i] = Glob.anyOf(Glob.Kind.CLASS, classes);
+          methodGlobs[i] = Glob.anyOf(Glob.Kind.METHOD, methods);
+        } else {
+          classGlobs[i] = Glob.forClass(t.classGlob());
+          methodGlobs[i] = Glob.forMethod(t.methodGlob());
+        }
         subtypes[i] = t.subtypes();
         for (String p : PROTECTED) {
           boot |= reachesInto(classGlobs[i].literalPrefix(), p);
         }
       }
       bootTargets = boot;
+      List<String> packages = rs.autoFence() == null ? List.of() : rs.autoFence().packages();
+      netGlobs = new Glob[packages.size()];
+      for (int i = 0; i < packages.size(); i++) {
+        netGlobs[i] = Glob.forClass(packages.get(i));
+      }
     }
 
     boolean reaches(String protectedPackage) {

@@ -30,6 +30,7 @@ import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.method.ParameterDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.implementation.Implementation;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.implementation.bytecode.constant.IntegerConstant;
@@ -79,19 +80,21 @@ public final class Instrumenter {
             .bind(FallbackArgument.class, new FallbackArgumentMapping())
             .to(ProbeAdvice.class);
     ByteBuddy byteBuddy = new ByteBuddy().with(Implementation.Context.Disabled.Factory.INSTANCE);
-    return new AdviceTransformer(advice, byteBuddy);
+    return new AdviceTransformer(advice, Advice.to(NetAdvice.class), byteBuddy);
   }
 
   /** Byte Buddy's advice on one class at a time, inside the JVM's class-file hook. */
   private final class AdviceTransformer implements ClassFileTransformer {
     private final Advice advice;
+    private final Advice netAdvice;
     private final ByteBuddy byteBuddy;
 
     /** The transform of this thread in progress: a class Byte Buddy loads meanwhile passes. */
     private final ThreadLocal<Boolean> busy = new ThreadLocal<>();
 
-    AdviceTransformer(Advice advice, ByteBuddy byteBuddy) {
+    AdviceTransformer(Advice advice, Advice netAdvice, ByteBuddy byteBuddy) {
       this.advice = advice;
+      this.netAdvice = netAdvice;
       this.byteBuddy = byteBuddy;
     }
 
@@ -122,14 +125,24 @@ public final class Instrumenter {
                 locator,
                 TypePool.Default.ReaderMode.FAST);
         TypeDescription type = pool.describe(name).resolve();
-        if (targetsFor(type, rs).isEmpty()) {
+        boolean net = filter.inNet(name, rs);
+        if (!net && targetsFor(type, rs).isEmpty()) {
           return null;
         }
-        return byteBuddy
-            .decorate(type, locator)
-            .visit(advice.on(methodMatcher(type, bytes)))
-            .make(pool)
-            .getBytes();
+        Supplier<Set<String>> leaves = leaves(bytes);
+        DynamicType.Builder<?> builder =
+            byteBuddy.decorate(type, locator).visit(advice.on(methodMatcher(type, leaves)));
+        if (net) {
+          // the auto-fence's net: every method no target covers that can take part in a cycle
+          builder =
+              builder.visit(
+                  netAdvice.on(
+                      m ->
+                          INSTRUMENTABLE.matches(m)
+                              && !leaves.get().contains(m.getInternalName() + m.getDescriptor())
+                              && targetFor(type, m) == null));
+        }
+        return builder.make(pool).getBytes();
       } catch (Throwable t) {
         AgentErrors.report(
             "instrument", "could not instrument " + name + ": " + AgentErrors.describe(t));
@@ -166,9 +179,11 @@ public final class Instrumenter {
       RuleSet old,
       RuleSet next,
       java.util.function.Predicate<Class<?>> wanted) {
-    if ((old == null || old.targets().isEmpty()) && (next == null || next.targets().isEmpty())) {
+    if ((old == null || !old.instruments()) && (next == null || !next.instruments())) {
       return 0;
     }
+    // the classes under the net need a new look only when the net changed
+    boolean net = !java.util.Objects.equals(netOf(old), netOf(next));
     List<Class<?>> classes = new ArrayList<>();
     for (Class<?> c : inst.getAllLoadedClasses()) {
       if (c.isArray() || c.isPrimitive() || c.isSynthetic() || !inst.isModifiableClass(c)) {
@@ -178,12 +193,41 @@ public final class Instrumenter {
       if (name.contains("$$Lambda")) {
         continue;
       }
-      if (matchesLoaded(c, old, next) && wanted.test(c)) {
+      if ((matchesLoaded(c, old, next) || net && inNet(c, old, next)) && wanted.test(c)) {
         classes.add(c);
       }
     }
     int done = 0;
     for (Class<?> c : classes) {
+      try {
+        inst.retransformClasses(c);
+        done++;
+      } catch (Throwable t) {
+        AgentErrors.report(
+            "instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+      }
+    }
+    return done;
+  }
+
+  private static List<String> netOf(RuleSet rs) {
+    return rs == null || rs.autoFence() == null ? null : rs.autoFence().packages();
+  }
+
+  private boolean inNet(Class<?> c, RuleSet old, RuleSet next) {
+    return filter.inNet(c.getName(), old) || filter.inNet(c.getName(), next);
+  }
+
+  /**
+   * Retransforms the loaded classes of these names (of every class loader): the classes of a fence
+   * just put up. Returns how many were retransformed.
+   */
+  public int retransformNamed(Instrumentation inst, Set<String> names) {
+    int done = 0;
+    for (Class<?> c : inst.getAllLoadedClasses()) {
+      if (!names.contains(c.getName()) || !inst.isModifiableClass(c)) {
+        continue;
+      }
       try {
         inst.retransformClasses(c);
         done++;
@@ -285,8 +329,8 @@ public final class Instrumenter {
    * backward jump; {@link LeafMethods}), unless the target asks for them. {@code classFile} is the
    * class being transformed, read only if a broad target needs it.
    */
-  private ElementMatcher<MethodDescription> methodMatcher(TypeDescription type, byte[] classFile) {
-    AtomicReference<Set<String>> leaves = new AtomicReference<>();
+  private ElementMatcher<MethodDescription> methodMatcher(
+      TypeDescription type, Supplier<Set<String>> leaves) {
     return m -> {
       if (!INSTRUMENTABLE.matches(m)) {
         return false;
@@ -299,10 +343,18 @@ public final class Instrumenter {
       if (t.leaves() || !t.methodGlob().contains("*") && !t.methodGlob().contains("?")) {
         return true;
       }
+      return !leaves.get().contains(m.getInternalName() + m.getDescriptor());
+    };
+  }
+
+  /** The leaf methods of {@code classFile}, read the first time they are asked for. */
+  private static Supplier<Set<String>> leaves(byte[] classFile) {
+    AtomicReference<Set<String>> leaves = new AtomicReference<>();
+    return () -> {
       if (leaves.get() == null) {
         leaves.set(leafMethods(classFile));
       }
-      return !leaves.get().contains(m.getInternalName() + m.getDescriptor());
+      return leaves.get();
     };
   }
 
@@ -321,7 +373,8 @@ public final class Instrumenter {
       return null;
     }
     for (Target t : targetsFor(type, rs)) {
-      if (!filter.methodGlob(rs, rs.targets().indexOf(t)).matches(m.getName())) {
+      if (!filter.methodGlob(rs, rs.targets().indexOf(t)).matches(m.getName())
+          || t.automatic() && !t.members().contains(type.getName() + "#" + m.getName())) {
         continue;
       }
       String problem = incompatibility(t, m);

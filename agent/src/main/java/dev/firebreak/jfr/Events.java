@@ -21,6 +21,17 @@ final class Events {
   static void load() {
     new RuleTriggered();
     new KillSwitch();
+    new AutoFence();
+  }
+
+  static void autoFence(String target, String methods, String cycle) {
+    AutoFence e = new AutoFence();
+    if (e.shouldCommit()) {
+      e.target = target;
+      e.methods = methods;
+      e.cycle = cycle;
+      e.commit();
+    }
   }
 
   static void ruleTriggered(
@@ -101,5 +112,23 @@ final class Events {
     @Label("Rule")
     @Description("The rule that tripped the switch, when it opened")
     String rule;
+  }
+
+  @Name("firebreak.AutoFence")
+  @Label("Firebreak Auto-Fence")
+  @Category("Firebreak")
+  @Description("The auto-fence put a fence on a runaway cycle of methods no rule named")
+  @StackTrace(false)
+  static final class AutoFence extends Event {
+    @Label("Target")
+    String target;
+
+    @Label("Methods")
+    @Description("The fenced methods, Class.method, comma-separated")
+    String methods;
+
+    @Label("Cycle")
+    @Description("One round of the cycle, folded, innermost frame first")
+    String cycle;
   }
 }

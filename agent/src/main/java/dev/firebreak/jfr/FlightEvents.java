@@ -88,4 +88,16 @@ public final class FlightEvents {
       // as above
     }
   }
+
+  /** The auto-fence put up a fence. */
+  public static void autoFence(String target, String methods, String cycle) {
+    if (!ready()) {
+      return;
+    }
+    try {
+      Events.autoFence(target, methods, cycle);
+    } catch (Throwable t) {
+      // as above
+    }
+  }
 }

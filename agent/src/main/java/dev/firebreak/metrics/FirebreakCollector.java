@@ -26,16 +26,30 @@ public final class FirebreakCollector extends Collector {
   private final AlertDispatcher alerts;
   private final Supplier<RuleSet> rulesInForce;
   private final Map<String, LongAdder> reloads;
+  private final Map<String, LongAdder> autoFences;
 
   public FirebreakCollector(
       Monitor monitor,
       AlertDispatcher alerts,
       Supplier<RuleSet> rulesInForce,
       Map<String, LongAdder> reloads) {
+    this(monitor, alerts, rulesInForce, reloads, Map.of());
+  }
+
+  /**
+   * @param autoFences fences the auto-fence put up, by target
+   */
+  public FirebreakCollector(
+      Monitor monitor,
+      AlertDispatcher alerts,
+      Supplier<RuleSet> rulesInForce,
+      Map<String, LongAdder> reloads,
+      Map<String, LongAdder> autoFences) {
     this.monitor = monitor;
     this.alerts = alerts;
     this.rulesInForce = rulesInForce;
     this.reloads = reloads;
+    this.autoFences = autoFences;
   }
 
   private static double[] buckets() {
@@ -120,6 +134,16 @@ public final class FirebreakCollector extends Collector {
         triggers.addMetric(List.of(r.rule(), r.target(), r.action(), r.mode()), r.triggers());
       }
       out.add(triggers);
+
+      CounterMetricFamily fenced =
+          new CounterMetricFamily(
+              "firebreak_auto_fences_total",
+              "Fences the auto-fence put up on a runaway cycle no rule named.",
+              List.of("target"));
+      for (Map.Entry<String, LongAdder> e : new java.util.TreeMap<>(autoFences).entrySet()) {
+        fenced.addMetric(List.of(e.getKey()), e.getValue().sum());
+      }
+      out.add(fenced);
 
       CounterMetricFamily alertCounts =
           new CounterMetricFamily(

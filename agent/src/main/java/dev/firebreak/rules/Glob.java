@@ -73,6 +73,37 @@ public final class Glob {
     return new Glob(Kind.METHOD, text, Pattern.compile(regex.toString()), prefix(text));
   }
 
+  /**
+   * Matches exactly the given names and nothing else: the classes or methods of an automatic target
+   * (a fence), which names them one by one. Its text is {@code {a,b}} (or the one name).
+   */
+  public static Glob anyOf(Kind kind, java.util.Collection<String> names) {
+    java.util.List<String> sorted = new java.util.ArrayList<>(new java.util.TreeSet<>(names));
+    if (sorted.isEmpty()) {
+      throw new IllegalArgumentException("no names");
+    }
+    if (sorted.size() == 1) {
+      String n = sorted.get(0);
+      return new Glob(kind, n, Pattern.compile(Pattern.quote(n)), n);
+    }
+    StringBuilder regex = new StringBuilder();
+    for (String n : sorted) {
+      regex.append(regex.length() == 0 ? "" : "|").append(Pattern.quote(n));
+    }
+    String first = sorted.get(0);
+    String last = sorted.get(sorted.size() - 1);
+    int common = 0;
+    while (common < Math.min(first.length(), last.length())
+        && first.charAt(common) == last.charAt(common)) {
+      common++;
+    }
+    return new Glob(
+        kind,
+        "{" + String.join(",", sorted) + "}",
+        Pattern.compile(regex.toString()),
+        first.substring(0, common));
+  }
+
   /** The error message for {@code text}, or null when it is a valid glob of this kind. */
   public static String problem(String text, Kind kind) {
     try {

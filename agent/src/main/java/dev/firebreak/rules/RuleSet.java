@@ -21,10 +21,47 @@ public record RuleSet(
     AdminConfig admin,
     KillSwitchConfig killSwitch,
     Mode mode,
-    List<Target> targets) {
+    List<Target> targets,
+    AutoFence autoFence) {
 
   public RuleSet {
     targets = List.copyOf(targets);
+  }
+
+  /** A rule set without an {@code auto-fence} section. */
+  public RuleSet(
+      int version,
+      String source,
+      String sha256,
+      MetricsConfig metrics,
+      AlertsConfig alerts,
+      ReloadConfig reload,
+      AdminConfig admin,
+      KillSwitchConfig killSwitch,
+      Mode mode,
+      List<Target> targets) {
+    this(version, source, sha256, metrics, alerts, reload, admin, killSwitch, mode, targets, null);
+  }
+
+  /** This rule set with other targets (the file's and the automatic fences in force). */
+  public RuleSet withTargets(List<Target> others) {
+    return new RuleSet(
+        version,
+        source,
+        sha256,
+        metrics,
+        alerts,
+        reload,
+        admin,
+        killSwitch,
+        mode,
+        others,
+        autoFence);
+  }
+
+  /** Does this rule set instrument anything: a target, or an auto-fence's net? */
+  public boolean instruments() {
+    return !targets.isEmpty() || autoFence != null;
   }
 
   /**
@@ -111,6 +148,33 @@ public record RuleSet(
    */
   public record AdminConfig(String tokenFile) {
     public static final AdminConfig DEFAULT = new AdminConfig(null);
+  }
+
+  /**
+   * The {@code auto-fence} section: where a fence may be put, and what the fences do.
+   *
+   * @param packages class globs; never the JDK's or the agent's own packages
+   * @param mode null: the file's mode
+   */
+  public record AutoFence(
+      List<String> packages,
+      int depth,
+      Action action,
+      Fallback fallback,
+      Mode mode,
+      int maxFences,
+      Position position) {
+    public static final int DEFAULT_DEPTH = 256;
+    public static final int DEFAULT_MAX_FENCES = 20;
+
+    public AutoFence {
+      packages = List.copyOf(packages);
+    }
+
+    /** This section with its position blanked: equal when only the file's layout changed. */
+    public AutoFence withoutPosition() {
+      return new AutoFence(packages, depth, action, fallback, mode, maxFences, null);
+    }
   }
 
   public record KillSwitchConfig(Duration openFor, int halfOpenCalls) {

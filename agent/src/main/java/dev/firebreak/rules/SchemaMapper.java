@@ -34,7 +34,26 @@ import org.yaml.snakeyaml.nodes.Tag;
  */
 final class SchemaMapper {
   static final List<String> TOP_KEYS =
-      List.of("version", "metrics", "alerts", "reload", "admin", "kill-switch", "mode", "targets");
+      List.of(
+          "version",
+          "metrics",
+          "alerts",
+          "reload",
+          "admin",
+          "kill-switch",
+          "mode",
+          "targets",
+          "auto-fence");
+  static final List<String> AUTO_FENCE_KEYS =
+      List.of("packages", "depth", "action", "fallback", "mode", "max-fences");
+
+  /**
+   * Where no fence may be put: the JDK's and the agent's own packages (the net and the fences run
+   * code of these on every call).
+   */
+  static final List<String> NO_FENCE =
+      List.of("java.", "javax.", "jdk.", "sun.", "com.sun.", "dev.firebreak.", "net.bytebuddy.");
+
   static final List<String> METRICS_KEYS =
       List.of("host", "port", "tls", "basic-auth", "methods-per-target");
   static final List<String> TLS_KEYS = List.of("keystore", "password-file");
@@ -152,6 +171,7 @@ final class SchemaMapper {
         }
       }
     }
+    RuleSet.AutoFence autoFence = autoFence(f.get("auto-fence"));
     List<String> knownTargets = List.copyOf(targetNames.keySet());
     long suggestionWork = 0;
     for (OfReference ref : ofReferences) {
@@ -172,7 +192,8 @@ final class SchemaMapper {
             "expected the name of a target in this file, found " + Text.name(ref.of()) + hint);
       }
     }
-    return new RuleSet(1, file, sha256, metrics, alerts, reload, admin, killSwitch, mode, targets);
+    return new RuleSet(
+        1, file, sha256, metrics, alerts, reload, admin, killSwitch, mode, targets, autoFence);
   }
 
   // ---- sections ----
@@ -413,6 +434,88 @@ final class SchemaMapper {
       halfOpen = n == null ? halfOpen : n.intValue();
     }
     return new RuleSet.KillSwitchConfig(openFor, halfOpen);
+  }
+
+  private RuleSet.AutoFence autoFence(NodeTuple t) {
+    MappingNode m = t == null ? null : mapping(t.getValueNode(), "auto-fence");
+    if (m == null) {
+      return null;
+    }
+    Map<String, NodeTuple> f = fields(m, "auto-fence", AUTO_FENCE_KEYS);
+    List<String> packages = new ArrayList<>();
+    if (!f.containsKey("packages")) {
+      missing(
+          m,
+          "auto-fence",
+          "missing required key 'packages', expected a list of class globs like [\"com.acme.**\"]");
+    } else {
+      SequenceNode list = list(f.get("packages").getValueNode(), "auto-fence.packages");
+      if (list != null && list.getValue().isEmpty()) {
+        err(
+            list,
+            "auto-fence.packages",
+            "expected at least one class glob like \"com.acme.**\", found an empty list");
+      }
+      for (int i = 0; list != null && i < list.getValue().size(); i++) {
+        Node n = list.getValue().get(i);
+        String path = "auto-fence.packages[" + i + "]";
+        String g = glob(n, path, Glob.Kind.CLASS);
+        String problem = g == null ? null : fenceProblem(g);
+        if (problem != null) {
+          err(n, path, problem);
+        } else if (g != null) {
+          packages.add(g);
+        }
+      }
+    }
+    int depth = RuleSet.AutoFence.DEFAULT_DEPTH;
+    if (f.containsKey("depth")) {
+      BigInteger n = positive(f.get("depth").getValueNode(), "auto-fence.depth", INT_MAX);
+      depth = n == null ? depth : n.intValue();
+    }
+    Action action = Action.LIMIT;
+    if (f.containsKey("action")) {
+      String s = choice(f.get("action").getValueNode(), "auto-fence.action", ACTIONS);
+      action = s == null ? action : Action.valueOf(s.toUpperCase(Locale.ROOT));
+    }
+    Fallback fallback = new Fallback.Throw();
+    if (f.containsKey("fallback")) {
+      fallback = fallback(f.get("fallback").getValueNode(), "auto-fence.fallback");
+    }
+    Mode mode = null;
+    if (f.containsKey("mode")) {
+      String s = choice(f.get("mode").getValueNode(), "auto-fence.mode", MODES);
+      mode = s == null ? null : Mode.valueOf(s.toUpperCase(Locale.ROOT));
+    }
+    int maxFences = RuleSet.AutoFence.DEFAULT_MAX_FENCES;
+    if (f.containsKey("max-fences")) {
+      BigInteger n = positive(f.get("max-fences").getValueNode(), "auto-fence.max-fences", INT_MAX);
+      maxFences = n == null ? maxFences : n.intValue();
+    }
+    return new RuleSet.AutoFence(packages, depth, action, fallback, mode, maxFences, position(m));
+  }
+
+  /**
+   * Why no fence may be put where {@code glob} reaches, or null: the glob must name at least one
+   * package segment literally, outside the JDK's and the agent's own packages.
+   */
+  static String fenceProblem(String glob) {
+    String prefix = Glob.forClass(glob).literalPrefix();
+    if (!prefix.contains(".")) {
+      return "expected a class glob that names its first package literally, like"
+          + " \"com.acme.**\", found "
+          + Text.quote(glob)
+          + " (it could reach into the JDK)";
+    }
+    for (String p : NO_FENCE) {
+      if (prefix.startsWith(p) || p.startsWith(prefix)) {
+        return "expected a class glob outside "
+            + p
+            + "* (no fence is ever put into the JDK or the agent), found "
+            + Text.quote(glob);
+      }
+    }
+    return null;
   }
 
   /** The required {@code name} of a target or rule, reported when missing, malformed or taken. */

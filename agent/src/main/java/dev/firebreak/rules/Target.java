@@ -10,6 +10,8 @@ import java.util.List;
  * @param group null, or the name of the depth counter this target shares with others
  * @param histogram time every call (the duration histogram) even without a latency or duration rule
  * @param leaves a method glob also selects methods with no invoke instruction and no loop
+ * @param members empty for a target of the rules file; for an automatic target (an auto-fence),
+ *     exactly the methods it covers, each {@code binary.ClassName#method}
  */
 public record Target(
     String name,
@@ -23,10 +25,47 @@ public record Target(
     boolean histogram,
     boolean leaves,
     List<Rule> rules,
-    Position position) {
+    Position position,
+    List<String> members) {
 
   public Target {
     rules = List.copyOf(rules);
+    members = List.copyOf(members);
+  }
+
+  /** A target of the rules file. */
+  public Target(
+      String name,
+      String classGlob,
+      String methodGlob,
+      boolean subtypes,
+      String group,
+      Fallback fallback,
+      Force force,
+      boolean captureArgument,
+      boolean histogram,
+      boolean leaves,
+      List<Rule> rules,
+      Position position) {
+    this(
+        name,
+        classGlob,
+        methodGlob,
+        subtypes,
+        group,
+        fallback,
+        force,
+        captureArgument,
+        histogram,
+        leaves,
+        rules,
+        position,
+        List.of());
+  }
+
+  /** An automatic target: put up by the auto-fence, not named in the rules file. */
+  public boolean automatic() {
+    return !members.isEmpty();
   }
 
   /** A target with the default {@code histogram}: only a target without rules is timed. */
@@ -74,7 +113,8 @@ public record Target(
         histogram,
         leaves,
         rs,
-        null);
+        null,
+        members);
   }
 
   /** The name of the per-thread depth counter: the group if set, else the target itself. */

@@ -73,6 +73,7 @@ public final class Engine extends Dispatcher {
   private final AlertDispatcher alerts;
   private volatile Plan plan = Plan.EMPTY;
   private volatile long repeatNanos = 30_000_000_000L;
+  private volatile NetEvents net;
 
   public Engine(AlertDispatcher alerts) {
     this.alerts = alerts;
@@ -590,6 +591,27 @@ public final class Engine extends Dispatcher {
       return argument;
     }
     return p.constant;
+  }
+
+  /** Who hears of the auto-fence's net (a thread gone deep, an overflow), or null. */
+  public void net(NetEvents events) {
+    net = events;
+  }
+
+  @Override
+  public void deep() {
+    NetEvents n = net;
+    if (n != null) {
+      n.deep();
+    }
+  }
+
+  @Override
+  public void overflow(Throwable error) {
+    NetEvents n = net;
+    if (n != null) {
+      n.overflow(error);
+    }
   }
 
   // ---------------------------------------------------------------- firing

@@ -3,6 +3,7 @@ package dev.firebreak.it;
 import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedWriter;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
@@ -137,13 +138,25 @@ final class ChildJvm implements AutoCloseable {
       Map<String, String> env,
       String... appArgs)
       throws IOException {
-    return launch(java, jvmArgs, agentArgs, env, "testapp.App", appArgs);
+    return launch(java, jvmArgs, agentArgs, env, "testapp.App", List.of(), appArgs);
   }
 
   /** Another test program's main class, e.g. {@code testapp.AlertApp}. */
   static ChildJvm startMain(String java, String mainClass, String agentArgs, String... appArgs)
       throws IOException {
-    return launch(java, List.of(), agentArgs, Map.of(), mainClass, appArgs);
+    return launch(java, List.of(), agentArgs, Map.of(), mainClass, List.of(), appArgs);
+  }
+
+  /** Another test program, with more on its class path (e.g. Jackson's jars). */
+  static ChildJvm startMain(
+      String java,
+      List<String> jvmArgs,
+      String mainClass,
+      String agentArgs,
+      List<Path> classPath,
+      String... appArgs)
+      throws IOException {
+    return launch(java, jvmArgs, agentArgs, Map.of(), mainClass, classPath, appArgs);
   }
 
   private static ChildJvm launch(
@@ -152,6 +165,7 @@ final class ChildJvm implements AutoCloseable {
       String agentArgs,
       Map<String, String> env,
       String mainClass,
+      List<Path> classPath,
       String... appArgs)
       throws IOException {
     List<String> cmd = new ArrayList<>();
@@ -161,8 +175,12 @@ final class ChildJvm implements AutoCloseable {
     if (agentArgs != null) {
       cmd.add("-javaagent:" + agentJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
     }
+    StringBuilder cp = new StringBuilder(appClassPath().toString());
+    for (Path p : classPath) {
+      cp.append(File.pathSeparatorChar).append(p.toAbsolutePath());
+    }
     cmd.add("-cp");
-    cmd.add(appClassPath().toString());
+    cmd.add(cp.toString());
     cmd.add(mainClass);
     cmd.addAll(List.of(appArgs));
     Path dir = Files.createTempDirectory("firebreak-child");

@@ -114,15 +114,14 @@ class FlightRecorderIT {
             + "     rules: [{name: emoji-recursion, depth: 16, action: trip}]}\n");
   }
 
-  private static String jfrPrint(String java, Path recording)
-      throws IOException, InterruptedException {
+  static String jfrPrint(String java, Path recording) throws IOException, InterruptedException {
     Path jfr = Path.of(java).resolveSibling("jfr");
     Process p =
         new ProcessBuilder(
                 jfr.toString(),
                 "print",
                 "--events",
-                "firebreak.RuleTriggered,firebreak.KillSwitch",
+                "firebreak.RuleTriggered,firebreak.KillSwitch,firebreak.AutoFence",
                 recording.toString())
             .redirectErrorStream(true)
             .start();

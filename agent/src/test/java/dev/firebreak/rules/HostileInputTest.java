@@ -413,7 +413,7 @@ class HostileInputTest {
     assertThat(o.lines().get(0))
         .isEqualTo(
             "keys.yaml:3:1: unknown key 'versoin0', expected one of: version, metrics,"
-                + " alerts, reload, admin, kill-switch, mode, targets");
+                + " alerts, reload, admin, kill-switch, mode, targets, auto-fence");
   }
 
   @Test
