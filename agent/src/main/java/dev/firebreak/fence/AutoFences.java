@@ -71,6 +71,10 @@ public final class AutoFences implements NetEvents {
   private final List<Fence> fences = new CopyOnWriteArrayList<>();
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
   private final Set<String> saidOnce = ConcurrentHashMap.newKeySet();
+
+  /** Stacks looked at so far (tests wait for it). */
+  private final AtomicLong looked = new AtomicLong();
+
   private final ClassFilter filter = new ClassFilter();
   private final Engine engine;
   private final AlertDispatcher alerts;
@@ -91,6 +95,11 @@ public final class AutoFences implements NetEvents {
   /** {@code firebreak_auto_fences_total} by target. */
   public Map<String, LongAdder> counts() {
     return counts;
+  }
+
+  /** How many reported stacks the auto-fence's thread has looked at. */
+  long looked() {
+    return looked.get();
   }
 
   public List<Fence> fences() {
@@ -254,6 +263,8 @@ public final class AutoFences implements NetEvents {
         look(s);
       } catch (RuntimeException | LinkageError e) {
         AgentErrors.report("auto-fence", "auto-fence failed: " + AgentErrors.describe(e));
+      } finally {
+        looked.incrementAndGet();
       }
     }
   }

@@ -77,7 +77,8 @@ record Configuration(
       Path otelAgent,
       Path elasticAgent,
       Path emptyAgent,
-      Path noTargetRules) {
+      Path noTargetRules,
+      Path autoFenceRules) {
     Map<String, Configuration> m = new LinkedHashMap<>();
     m.put(
         "noagent",
@@ -137,6 +138,20 @@ record Configuration(
             firebreak,
             firebreak,
             Check.FIREBREAK_METRICS,
+            List.of(),
+            true));
+    // The auto-fence's net over the whole service (rules/auto-fence.yaml, next to --rules), no
+    // target: what the net costs while nothing runs away
+    List<String> autoFence =
+        List.of("-javaagent:" + firebreakAgent + "=rules=" + autoFenceRules + ",port={port}");
+    m.put(
+        "firebreak-auto-fence",
+        new Configuration(
+            "firebreak-auto-fence",
+            "Firebreak, only the auto-fence's net (rules/auto-fence.yaml)",
+            autoFence,
+            autoFence,
+            Check.NONE,
             List.of(),
             true));
     // Diagnostic: the opt-in startup=lazy, which lets the service start first and instruments

@@ -398,7 +398,13 @@ public final class ProcessComparison {
     Path noTargetRules = Files.writeString(dir.resolve("rules-no-target.yaml"), NO_TARGET_RULES);
     Map<String, Configuration> known =
         Configuration.all(
-            o.firebreakAgent(), o.rules(), otelAgent, elasticAgent, emptyAgent, noTargetRules);
+            o.firebreakAgent(),
+            o.rules(),
+            otelAgent,
+            elasticAgent,
+            emptyAgent,
+            noTargetRules,
+            o.rules().resolveSibling("auto-fence.yaml"));
     List<Configuration> configs = new ArrayList<>();
     for (String name : o.configs()) {
       Configuration c = known.get(name);

@@ -166,7 +166,7 @@ class LatenciesTest {
 
   static Map<String, Configuration> known() {
     Path x = Path.of("x.jar");
-    return Configuration.all(x, x, x, x, x, x);
+    return Configuration.all(x, x, x, x, x, x, x);
   }
 
   @Test
@@ -201,13 +201,16 @@ class LatenciesTest {
             Path.of("o.jar"),
             Path.of("e.jar"),
             Path.of("empty.jar"),
-            noTarget);
+            noTarget,
+            Path.of("auto-fence.yaml"));
     assertThat(m.get("firebreak").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port}");
     assertThat(m.get("firebreak-lazy").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port},startup=lazy");
     assertThat(m.get("firebreak-idle").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=no-target.yaml,port={port}");
+    assertThat(m.get("firebreak-auto-fence").jvmArgs())
+        .containsExactly("-javaagent:fb.jar=rules=auto-fence.yaml,port={port}");
     assertThat(m.get("firebreak-idle").check())
         .isEqualTo(Configuration.Check.NONE); // no call to count
     assertThat(m.get("empty-agent-load").jvmArgs()).isEqualTo(m.get("empty-agent").jvmArgs());
