@@ -79,7 +79,9 @@ public final class Runaway {
         }
         System.out.println("OK " + cmd[0] + " " + result);
       } catch (Throwable t) {
-        System.out.println(verdict(t) + " " + cmd[0]);
+        String verdict = verdict(t);
+        System.out.println(
+            verdict + " " + cmd[0] + (verdict.equals("FALLBACK") ? " " + why(t) : ""));
       }
     }
   }
@@ -92,6 +94,16 @@ public final class Runaway {
       pluginRecurse = c.getMethod("recurse", String.class);
     }
     return pluginRecurse;
+  }
+
+  /** The short-circuit's message. */
+  static String why(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c.getClass().getName().equals("dev.firebreak.bootstrap.ShortCircuitException")) {
+        return c.getMessage();
+      }
+    }
+    return "";
   }
 
   /** What ended the attempt, looking through the wrappers. */

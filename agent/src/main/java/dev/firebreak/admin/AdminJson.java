@@ -43,7 +43,11 @@ public final class AdminJson {
           .append(t.shortLimit())
           .append(",\"open\":")
           .append(t.shortOpen());
-      b.append(",\"forced\":").append(t.shortForced()).append("}}");
+      b.append(",\"forced\":").append(t.shortForced()).append('}');
+      if (t.automatic()) {
+        b.append(",\"automatic\":true"); // put up by the auto-fence
+      }
+      b.append('}');
     }
     return b.append(']').toString();
   }

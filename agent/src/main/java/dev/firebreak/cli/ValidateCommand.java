@@ -174,6 +174,9 @@ public final class ValidateCommand {
     return count(targets, "target", "targets")
         + ", "
         + count(ruleCount, "rule", "rules")
+        + (rules.autoFence() == null
+            ? ""
+            : ", auto-fence over " + count(rules.autoFence().packages().size(), "glob", "globs"))
         + ", sha256 "
         + rules.sha256().substring(0, 8)
         + "…";

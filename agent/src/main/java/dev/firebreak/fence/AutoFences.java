@@ -154,13 +154,13 @@ public final class AutoFences implements NetEvents {
   /** Why a fence goes with these rules, or null when it stays. */
   private String takenDown(Fence f, List<Target> own, RuleSet next) {
     for (Target t : own) {
-      if (t.name().equals(f.name())) {
-        return "the rules file has a target of that name";
+      if (covers(t, f.members())) {
+        return "target " + t.name() + " of the rules file names its methods";
       }
     }
     for (Target t : own) {
-      if (covers(t, f.members())) {
-        return "target " + t.name() + " of the rules file names its methods";
+      if (t.name().equals(f.name())) {
+        return "the rules file has a target of that name";
       }
     }
     for (String m : f.members()) {

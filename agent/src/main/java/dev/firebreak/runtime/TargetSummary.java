@@ -6,8 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@code GET /targets} shows for one target. Unlike the {@code firebreak_call_depth_max}
- * gauge, reading it resets nothing.
+ * What {@code GET /targets} shows for one target ({@code automatic}: put up by the auto-fence).
+ * Unlike the {@code firebreak_call_depth_max} gauge, reading it resets nothing.
  */
 public record TargetSummary(
     String name,
@@ -18,7 +18,8 @@ public record TargetSummary(
     int depthMax,
     long shortLimit,
     long shortOpen,
-    long shortForced) {
+    long shortForced,
+    boolean automatic) {
 
   public static List<TargetSummary> of(Engine engine, Monitor monitor) {
     Plan plan = engine.plan();
@@ -45,7 +46,8 @@ public record TargetSummary(
               depthMax,
               t.state.shortLimit.sum(),
               t.state.shortOpen.sum(),
-              t.state.shortForced.sum()));
+              t.state.shortForced.sum(),
+              t.target.automatic()));
     }
     return out;
   }

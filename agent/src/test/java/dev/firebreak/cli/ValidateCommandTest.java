@@ -79,6 +79,20 @@ class ValidateCommandTest {
   }
 
   @Test
+  void aFileWithOnlyAnAutoFenceIsValidAndSaysSo() throws Exception {
+    Path fence = dir.resolve("fence.yaml");
+    Files.writeString(fence, "version: 1\nauto-fence: {packages: [\"com.acme.**\"]}\n");
+
+    int code = ValidateCommand.run(List.of(fence.toString()), out, err);
+
+    assertThat(code).isZero();
+    String sha = RulesParser.sha256(Files.readAllBytes(fence)).substring(0, 8);
+    assertThat(out())
+        .isEqualTo(
+            fence + ": valid (0 targets, 0 rules, auto-fence over 1 glob, sha256 " + sha + "…)\n");
+  }
+
+  @Test
   void anyInvalidFileExitsOneAndPrintsEveryError() {
     int code = ValidateCommand.run(List.of(bad.toString(), good.toString()), out, err);
 

@@ -7,13 +7,19 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -196,6 +202,65 @@ class AutoFenceIT {
                   port, "firebreak_auto_fences_total", labels("target", "auto-spiral-expand")))
           .isEqualTo(1.0);
       assertThat(app.stderr()).containsOnlyOnce("max-fences (1) reached");
+    }
+  }
+
+  /**
+   * A fence stays through a reload (and takes the section's new depth), shows in {@code GET
+   * /targets} as automatic, and goes when the file gets the snippet the alert carried.
+   */
+  @Test
+  void aFenceSurvivesAReloadAndTheSnippetFromItsAlertReplacesIt(@TempDir Path dir)
+      throws Exception {
+    String java = ChildJvm.javas().findFirst().orElseThrow();
+    int port = ChildJvm.freePort();
+    Path alerts = dir.resolve("alerts.jsonl");
+    Path token = Files.createTempFile(dir, "admin-token", "");
+    Files.writeString(token, "t0ken\n");
+    String head =
+        ChildJvm.rulesHeader(port, alerts.toString(), "") + "admin: {token-file: " + token + "}\n";
+    Path rules = dir.resolve("rules.yaml");
+    Files.writeString(rules, head + "auto-fence: {packages: [\"testapp.**\"], depth: 200}\n");
+    HttpClient http = HttpClient.newHttpClient();
+    BiFunction<String, String, String> admin =
+        (method, path) -> {
+          try {
+            return http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .header("Authorization", "Bearer t0ken")
+                        .method(method, HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        };
+    try (ChildJvm app = start(java, List.of(), rules)) {
+      attempt(app, "expand");
+      await().atMost(ChildJvm.TIMEOUT).until(() -> !fenceAlerts(alerts).isEmpty());
+      assertThat(admin.apply("GET", "/targets"))
+          .contains("\"name\":\"auto-spiral-expand\"")
+          .contains("\"automatic\":true");
+
+      Files.writeString(rules, head + "auto-fence: {packages: [\"testapp.**\"], depth: 100}\n");
+      assertThat(admin.apply("POST", "/reload")).contains("\"result\":\"success\"");
+      assertThat(attempt(app, "expand")).as(app.describe()).isEqualTo("FALLBACK");
+      assertThat(app.stdout()).contains("at depth 101 in testapp.Spiral.expand");
+
+      String snippet =
+          field(fenceAlerts(alerts).get(0), "snippet").replace("\\n", "\n").replace("\\\"", "\"");
+      Files.writeString(
+          rules, head + "auto-fence: {packages: [\"testapp.**\"], depth: 100}\n" + snippet);
+      assertThat(admin.apply("POST", "/reload")).contains("\"result\":\"success\"");
+      assertThat(app.stderr())
+          .contains(
+              "fence auto-spiral-expand taken down: target auto-spiral-expand of the rules file"
+                  + " names its methods");
+      assertThat(admin.apply("GET", "/targets"))
+          .contains("\"name\":\"auto-spiral-expand\"")
+          .doesNotContain("\"automatic\":true");
+      assertThat(attempt(app, "expand")).as(app.describe()).isEqualTo("FALLBACK");
     }
   }
 }
