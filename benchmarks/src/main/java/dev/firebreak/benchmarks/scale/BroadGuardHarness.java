@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * summary (command first) on stdout; children's output under {@code benchmarks/target/scale/}.
  *
  * <p>usage, from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
- * dev.firebreak.benchmarks.scale.BroadGuardHarness [N [ROUNDS [REPEATS]]]} (defaults 100000 3 3:
- * each child runs ROUNDS x N round trips; REPEATS children per configuration).
+ * dev.firebreak.benchmarks.scale.BroadGuardHarness [N [ROUNDS [REPEATS [net]]]]} (defaults 100000 3
+ * 3: each child runs ROUNDS x N round trips; REPEATS children per configuration). With {@code net},
+ * the agent runs the auto-fence's net over {@code com.fasterxml.jackson.**} instead of the target.
  */
 public final class BroadGuardHarness {
   private BroadGuardHarness() {}
@@ -28,6 +29,7 @@ public final class BroadGuardHarness {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    boolean net = args.length > 3 && args[3].equals("net");
     Path out = Path.of("benchmarks/target/scale");
     Files.createDirectories(out);
     String java = System.getProperty("java.home") + "/bin/java";
@@ -35,8 +37,8 @@ public final class BroadGuardHarness {
     List<Long> agent = new ArrayList<>();
     Map<String, Long> last = new HashMap<>();
     for (int r = 0; r < repeats; r++) {
-      none.add(run(java, n, rounds, false, out, r).get("ELAPSED_NS"));
-      last = run(java, n, rounds, true, out, r);
+      none.add(run(java, n, rounds, false, net, out, r).get("ELAPSED_NS"));
+      last = run(java, n, rounds, true, net, out, r);
       agent.add(last.get("ELAPSED_NS"));
       System.err.printf(
           Locale.ROOT,
@@ -60,10 +62,12 @@ public final class BroadGuardHarness {
         .append(
             String.format(
                 Locale.ROOT,
-                "%d x %,d JSON round trips of a 20-line order, `class: com.fasterxml.jackson.**`,"
-                    + " `method: \"*\"`, one `depth` rule, %d runs each:%n%n",
+                "%d x %,d JSON round trips of a 20-line order, %s, %d runs each:%n%n",
                 rounds,
                 n,
+                net
+                    ? "`auto-fence: {packages: [\"com.fasterxml.jackson.**\"]}` (the net, no target)"
+                    : "`class: com.fasterxml.jackson.**`, `method: \"*\"`, one `depth` rule",
                 repeats))
         .append(
             "| configuration | elapsed (median) | ratio to no agent | /metrics bytes | series | jackson `calls_total` series |\n")
@@ -87,7 +91,7 @@ public final class BroadGuardHarness {
   }
 
   private static Map<String, Long> run(
-      String java, int n, int rounds, boolean withAgent, Path out, int repeat)
+      String java, int n, int rounds, boolean withAgent, boolean net, Path out, int repeat)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", "benchmarks/target/benchmarks.jar"));
     int port = 0;
@@ -103,13 +107,15 @@ public final class BroadGuardHarness {
               + port
               + "}\n"
               + "alerts: {log: 'off'}\n"
-              + "targets:\n"
-              + "  - name: jackson\n"
-              + "    class: com.fasterxml.jackson.**\n"
-              + "    method: \"*\"\n"
-              + "    fallback: return-default\n"
-              + "    rules:\n"
-              + "      - {name: jackson-deep, depth: 200, action: alert}\n",
+              + (net
+                  ? "auto-fence: {packages: [\"com.fasterxml.jackson.**\"]}\n"
+                  : "targets:\n"
+                      + "  - name: jackson\n"
+                      + "    class: com.fasterxml.jackson.**\n"
+                      + "    method: \"*\"\n"
+                      + "    fallback: return-default\n"
+                      + "    rules:\n"
+                      + "      - {name: jackson-deep, depth: 200, action: alert}\n"),
           StandardCharsets.UTF_8);
       cmd.add("-javaagent:agent/target/firebreak-agent.jar=rules=" + rules);
     }
