@@ -42,11 +42,15 @@ public final class Net {
     Probe.deep();
   }
 
-  /** A throwable unwinds through a method under the net: a stack overflow is reported once. */
+  /**
+   * A throwable unwinds through a method under the net: a stack overflow is reported once, by the
+   * first exit that could report it whole.
+   */
   public static void thrown(Throwable t) {
-    if (t instanceof StackOverflowError && t != lastOverflow) {
+    // reported by the first exit with stack enough to report it: near the top of an overflowed
+    // stack the report itself can overflow, and then the next exit down tries again
+    if (t instanceof StackOverflowError && t != lastOverflow && Probe.overflow(t)) {
       lastOverflow = t;
-      Probe.overflow(t);
     }
   }
 }

@@ -63,12 +63,16 @@ public final class Probe {
     }
   }
 
-  /** A stack overflow unwinds through a method under the auto-fence's net. */
-  public static void overflow(Throwable error) {
+  /**
+   * A stack overflow unwinds through a method under the auto-fence's net. False when the report
+   * failed (it may itself run out of stack): the caller tries again further down.
+   */
+  public static boolean overflow(Throwable error) {
     try {
       dispatcher.overflow(error);
+      return true;
     } catch (Throwable t) {
-      errors.incrementAndGet();
+      return false;
     }
   }
 
