@@ -263,4 +263,25 @@ class AutoFenceIT {
       assertThat(attempt(app, "expand")).as(app.describe()).isEqualTo("FALLBACK");
     }
   }
+
+  /**
+   * A runaway that overflows its stack before the net's depth (twice a very large {@code depth}) is
+   * found through the StackOverflowError unwinding through the net.
+   */
+  @Test
+  void anOverflowBeforeTheNetsDepthIsFencedThroughTheError(@TempDir Path dir) throws Exception {
+    String java = ChildJvm.javas().findFirst().orElseThrow();
+    int port = ChildJvm.freePort();
+    Path alerts = dir.resolve("alerts.jsonl");
+    Path rules = rules(port, alerts, "  packages: [\"testapp.**\"]\n  depth: 1000000\n");
+    try (ChildJvm app = start(java, List.of(), rules)) {
+      assertThat(attempt(app, "ping")).as(app.describe()).isEqualTo("OVERFLOW");
+      await().atMost(ChildJvm.TIMEOUT).until(() -> !fenceAlerts(alerts).isEmpty());
+      String alert = fenceAlerts(alerts).get(0);
+      assertThat(field(alert, "target")).isIn("auto-spiral-ping", "auto-spiral-pong");
+      assertThat(alert).contains("\"threshold\":1000000");
+      assertThat(app.stderr())
+          .contains("firebreak: auto-fence: a stack overflow in testapp.Spiral.p");
+    }
+  }
 }
