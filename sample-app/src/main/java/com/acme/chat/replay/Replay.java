@@ -522,7 +522,8 @@ public final class Replay {
         alert = watch.firstAlert(badDeploy);
         alerts = watch.alerts().size();
         if (alert != null) firstAlert = seconds(watch.alertMicros(alert) - badDeploy);
-        Map<String, Object> f = watch.firstAlert(badDeploy, Replay::isFence);
+        // an automatic fence comes only from an auto-fence section (a rule may be named alike)
+        Map<String, Object> f = autoFence ? watch.firstAlert(badDeploy, Replay::isFence) : null;
         if (f != null) fence = seconds(watch.alertMicros(f) - badDeploy);
         Map<String, Object> n = watch.firstAlert(badDeploy, Replay::namesRenderer);
         if (n != null) rendererAlert = seconds(watch.alertMicros(n) - badDeploy);
