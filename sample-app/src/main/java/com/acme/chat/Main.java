@@ -24,7 +24,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -jar firebreak-sample-app.jar [serve] [--port 8080] [--workers 4] [--queue 256] [--max-retries 50] ...
  * java -jar firebreak-sample-app.jar load --rate 500 --duration 60s [--target http://127.0.0.1:8080] [--json] [--histogram-log FILE]
- * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH] [--without-agent-only] [--auto-rollback] [--json]
+ * java -jar firebreak-sample-app.jar replay [--agent PATH] [--rules PATH]... [--without-agent-only] [--auto-rollback] [--report FILE.html] [--json]
  * java -jar firebreak-sample-app.jar soak [--duration 10m] [--agent PATH] [--rules PATH] [--alertmanager PATH]
  * </pre>
  */
@@ -93,12 +93,15 @@ public final class Main {
             "          --histogram-log FILE   (the measured figures' latency histogram, in HdrHistogram's log",
             "                         format: one interval tagged 'load', microseconds)",
             "  replay  the emoji-pack outage, without and with the Firebreak agent, side by side",
-            "          --agent PATH --rules PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
+            "          --agent PATH --rate 200 --warmup 3s --steady 8s --incident 15s --recovery 12s",
             "          --max-retries "
                 + ChatServer.DEFAULT_MAX_RETRIES
                 + " --without-agent-only --with-agent-only --json",
+            "          --rules PATH   (one more run with Firebreak, with this rules file, beside the one with",
+            "                         rules/emoji-pipeline.yaml; may be repeated; e.g. rules/auto-fence.yaml)",
             "          --auto-rollback   (the service restores the last good pack on Firebreak's webhook; no",
             "                         good pack by hand)",
+            "          --report FILE.html   (every run per second, drawn to SVG) --keep",
             "  soak    chaos soak: the service with the agent under load while packs, rules, kill switches,",
             "          Alertmanager and attach/detach change on a schedule; exit 0 only if every check holds",
             "          --duration 10m --rate 200 --warmup 10s --step 3s --open-for 3s --agent PATH --rules PATH",

@@ -14,7 +14,10 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
-/** rules/emoji-pipeline.yaml (shipped in the jar) names classes and methods that exist here. */
+/**
+ * rules/emoji-pipeline.yaml (shipped in the jar) names classes and methods that exist here;
+ * rules/auto-fence.yaml names none and fences the service's own packages.
+ */
 class RulesFileTest {
   @SuppressWarnings("unchecked")
   @Test
@@ -59,5 +62,33 @@ class RulesFileTest {
         .contains("calls-per-invocation: {limit: 10000, of: pipeline}")
         .contains("duration: 2s")
         .contains("latency: {percentile: 99,");
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void theAutoFenceFileNamesNoMethodAndCoversTheServicesOwnCode() throws Exception {
+    String text;
+    try (InputStream in = getClass().getResourceAsStream("/rules/auto-fence.yaml")) {
+      assertThat(in).as("rules/auto-fence.yaml is packaged").isNotNull();
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertThat(text.lines().findFirst())
+        .contains("# yaml-language-server: $schema=firebreak-rules.schema.json");
+    Map<String, Object> rules = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+    assertThat(rules.get("version")).isEqualTo(1);
+    assertThat(rules).doesNotContainKey("targets");
+    assertThat(text).doesNotContainIgnoringCase("EmojiRenderer").doesNotContain("expand");
+    Map<String, Object> fence = (Map<String, Object>) rules.get("auto-fence");
+    assertThat(fence)
+        .containsEntry("packages", List.of("com.acme.chat.**"))
+        .containsEntry("depth", 256)
+        .containsEntry("action", "limit")
+        .containsEntry("fallback", "return-arg:0");
+    // the recursion of the outage is in com.acme.chat, and return-arg:0 fits its signature
+    Method expand =
+        Class.forName("com.acme.chat.render.EmojiRenderer")
+            .getMethod("expand", String.class, int.class);
+    assertThat(expand.getDeclaringClass().getName()).startsWith("com.acme.chat.");
+    assertThat(expand.getReturnType()).isEqualTo(expand.getParameterTypes()[0]);
   }
 }

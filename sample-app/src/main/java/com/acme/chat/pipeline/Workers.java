@@ -1,6 +1,7 @@
 package com.acme.chat.pipeline;
 
 import com.acme.chat.model.Message;
+import com.acme.chat.util.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +40,8 @@ public class Workers implements AutoCloseable {
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong failedAttempts = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
+  private final AtomicLong stackOverflows = new AtomicLong();
+  private final AtomicLong firstStackOverflowMicros = new AtomicLong();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger backingOff = new AtomicInteger();
   private final FailureLog failureLog = new FailureLog();
@@ -92,6 +95,10 @@ public class Workers implements AutoCloseable {
       } catch (
           Throwable t) { // StackOverflowError included: one bad message must not kill the worker
         failedAttempts.incrementAndGet();
+        if (t instanceof StackOverflowError) {
+          stackOverflows.incrementAndGet();
+          firstStackOverflowMicros.compareAndSet(0, Clock.nowMicros());
+        }
         int attempt = m.attempts() + 1;
         boolean permanent = t instanceof MessageParser.InvalidMessageException;
         if (permanent || attempt > settings.maxRetries()) {
@@ -141,6 +148,19 @@ public class Workers implements AutoCloseable {
 
   public long retries() {
     return retries.get();
+  }
+
+  /** Failed attempts that ended in a {@link StackOverflowError}. */
+  public long stackOverflows() {
+    return stackOverflows.get();
+  }
+
+  /**
+   * When the first attempt ended in a {@link StackOverflowError} (wall clock, microseconds since
+   * the epoch, {@link Clock}); 0 if none has yet.
+   */
+  public long firstStackOverflowMicros() {
+    return firstStackOverflowMicros.get();
   }
 
   /** Workers sleeping in a retry backoff right now. */

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -240,6 +241,18 @@ public final class AgentWatch implements AutoCloseable {
   public synchronized Map<String, Object> firstAlert(long sinceMicros) {
     for (int i = 0; i < alerts.size(); i++) {
       if (alertMicros(i) >= sinceMicros) return alerts.get(i);
+    }
+    return null;
+  }
+
+  /**
+   * The first alert at or after {@code sinceMicros} (by its own time) that {@code which} accepts;
+   * null if none.
+   */
+  public synchronized Map<String, Object> firstAlert(
+      long sinceMicros, Predicate<Map<String, Object>> which) {
+    for (int i = 0; i < alerts.size(); i++) {
+      if (alertMicros(i) >= sinceMicros && which.test(alerts.get(i))) return alerts.get(i);
     }
     return null;
   }

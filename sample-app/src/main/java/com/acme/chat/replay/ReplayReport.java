@@ -34,14 +34,16 @@ import org.jfree.svg.SVGGraphics2D;
  * {@code replay --report FILE.html}: per second of every run, the share of messages delivered in
  * time and their p99 latency, side by side on one time axis (seconds from the bad deploy), with
  * what happened marked: the bad deploy, the first alert, the kill switch opening and closing, the
- * good pack by hand or by the service's own rollback. Drawn with JFreeChart to SVG (JFreeSVG); the
- * page is self-contained (inline SVG, the table, and the data as JSON), and the SVG is also written
- * on its own beside it ({@code FILE.svg}).
+ * auto-fence going up, the good pack by hand or by the service's own rollback. Drawn with
+ * JFreeChart to SVG (JFreeSVG); the page is self-contained (inline SVG, the table, and the data as
+ * JSON), and the SVG is also written on its own beside it ({@code FILE.svg}).
  */
 public final class ReplayReport {
   static final int WIDTH = 960;
   static final int HEIGHT = 600;
-  private static final Color[] COLORS = {new Color(0xC0392B), new Color(0x1F77B4)};
+  private static final Color[] COLORS = {
+    new Color(0xC0392B), new Color(0x1F77B4), new Color(0x2CA02C), new Color(0x9467BD)
+  };
 
   /** A moment of one run, in seconds from its bad deploy. */
   public record Marker(String run, String what, double seconds) {}
@@ -53,6 +55,7 @@ public final class ReplayReport {
     List<Marker> m = new ArrayList<>();
     add(m, r, "first alert", r.firstAlertSeconds());
     add(m, r, "switch open", r.killSwitchOpenSeconds());
+    add(m, r, "fence", r.fenceSeconds());
     if (r.goodPackSeconds() != null) {
       add(m, r, "good pack by hand", r.goodPackSeconds());
       if (r.killSwitchClosedSeconds() != null)
@@ -70,8 +73,8 @@ public final class ReplayReport {
   public static Path write(Path html, Replay.Report report, String table) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<Replay.RunResult> runs = new ArrayList<>();
-    for (Replay.RunResult r : new Replay.RunResult[] {report.withoutAgent(), report.withAgent()}) {
-      if (r != null && !r.timeline().isEmpty()) runs.add(r);
+    for (Replay.RunResult r : report.runs()) {
+      if (!r.timeline().isEmpty()) runs.add(r);
     }
     JFreeChart chart = chart(runs);
     SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
@@ -180,6 +183,7 @@ public final class ReplayReport {
       Map<String, Object> run = new LinkedHashMap<>();
       run.put("name", r.label());
       run.put("agent", r.agent());
+      run.put("rules", r.rules());
       List<Object> seconds = new ArrayList<>();
       for (Timeline.Second s : r.timeline()) {
         seconds.add(

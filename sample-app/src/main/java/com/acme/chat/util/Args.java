@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Command-line options: {@code --name value}, {@code --name=value} and {@code --flag}. */
+/**
+ * Command-line options: {@code --name value}, {@code --name=value} and {@code --flag}; an option
+ * given more than once keeps its last value, or all of them ({@link #strings}).
+ */
 public final class Args {
   /** Thrown for wrong usage; Main prints it and exits with 2. */
   public static final class UsageException extends RuntimeException {
@@ -18,6 +21,7 @@ public final class Args {
   }
 
   private final Map<String, String> values = new HashMap<>();
+  private final Map<String, List<String>> all = new HashMap<>();
   private final Set<String> used = new HashSet<>();
   private final List<String> positional = new ArrayList<>();
 
@@ -28,17 +32,22 @@ public final class Args {
         String name = a.substring(2);
         int eq = name.indexOf('=');
         if (eq >= 0) {
-          values.put(name.substring(0, eq), name.substring(eq + 1));
+          put(name.substring(0, eq), name.substring(eq + 1));
         } else if (flags.contains(name)) {
-          values.put(name, "true");
+          put(name, "true");
         } else {
           if (i + 1 >= args.size()) throw new UsageException("option --" + name + " needs a value");
-          values.put(name, args.get(++i));
+          put(name, args.get(++i));
         }
       } else {
         positional.add(a);
       }
     }
+  }
+
+  private void put(String name, String value) {
+    values.put(name, value);
+    all.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
   }
 
   public List<String> positional() {
@@ -48,6 +57,12 @@ public final class Args {
   public String string(String name, String dflt) {
     used.add(name);
     return values.getOrDefault(name, dflt);
+  }
+
+  /** Every value of an option that may be given more than once, in order; empty if none. */
+  public List<String> strings(String name) {
+    used.add(name);
+    return List.copyOf(all.getOrDefault(name, List.of()));
   }
 
   public int integer(String name, int dflt) {

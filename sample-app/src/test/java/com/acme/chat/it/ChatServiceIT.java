@@ -480,6 +480,8 @@ class ChatServiceIT {
             "delivered",
             "failed_attempts",
             "retries",
+            "stack_overflows",
+            "first_stack_overflow_us",
             "workers_backing_off",
             "dead_lettered",
             "queue_depth",
@@ -490,5 +492,9 @@ class ChatServiceIT {
             "rooms",
             "pack",
             "uptime_s");
+    assertThat(Json.parseObject(r.body()))
+        .as("no overflow in this service")
+        .containsEntry("stack_overflows", 0L)
+        .containsEntry("first_stack_overflow_us", null);
   }
 }

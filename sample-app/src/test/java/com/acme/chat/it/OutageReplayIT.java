@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.acme.chat.load.LoadGenerator;
 import com.acme.chat.replay.Replay;
 import com.acme.chat.server.ChatServer;
+import com.acme.chat.util.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The outage, measured: the bad pack under open-loop load, without the agent (the success rate must
- * collapse, or the replay would be dishonest) and with it (delivery must hold).
+ * collapse, or the replay would be dishonest) and with it (delivery must hold), with the SRE's
+ * rules and with further rules files ({@code --rules}), among them rules/auto-fence.yaml, which
+ * names no method.
  */
 class OutageReplayIT {
   private static Replay.Report replay(
@@ -31,6 +34,33 @@ class OutageReplayIT {
       Duration recoveryMax,
       boolean autoRollback,
       Path report,
+      StringBuilder table)
+      throws Exception {
+    return replay(
+        agent,
+        without,
+        with,
+        warmup,
+        steady,
+        incident,
+        recoveryMax,
+        autoRollback,
+        report,
+        List.of(),
+        table);
+  }
+
+  private static Replay.Report replay(
+      Path agent,
+      boolean without,
+      boolean with,
+      Duration warmup,
+      Duration steady,
+      Duration incident,
+      Duration recoveryMax,
+      boolean autoRollback,
+      Path report,
+      List<Path> moreRules,
       StringBuilder table)
       throws Exception {
     Replay.Options o =
@@ -50,7 +80,8 @@ class OutageReplayIT {
             with,
             false,
             autoRollback,
-            report);
+            report,
+            moreRules);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     Replay.Report r =
         new Replay(o, new PrintStream(buf, true, StandardCharsets.UTF_8), System.out).run();
@@ -216,5 +247,146 @@ class OutageReplayIT {
     assertThat((List<Map<String, Object>>) series.get("markers"))
         .extracting(m -> m.get("what"))
         .contains("first alert", "switch open", "rollback");
+  }
+
+  /**
+   * Issue 19, 1: {@code --rules FILE} adds a run with Firebreak and FILE beside the run with the
+   * SRE's rules, and that run uses FILE: here a copy of the SRE's file whose recursion rule has
+   * another name and depth, so the alerts tell which file each run had.
+   */
+  @SuppressWarnings("unchecked")
+  @Test
+  void aFurtherRulesFileGetsARunOfItsOwnBesideTheDefault(@TempDir Path dir) throws Exception {
+    Path agent = ItSupport.agentJarOrSkip();
+    String text = Files.readString(ItSupport.rules());
+    String renamed = "{name: emoji-recursion, depth: 32, action: trip}";
+    assertThat(text).contains(renamed);
+    Path mine =
+        Files.writeString(
+            dir.resolve("my-rules.yaml"),
+            text.replace(renamed, "{name: my-recursion, depth: 24, action: trip}"));
+    StringBuilder table = new StringBuilder();
+    Replay.Report r =
+        replay(
+            agent,
+            false,
+            true,
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(8),
+            false,
+            null,
+            List.of(mine),
+            table);
+    assertThat(r.runs())
+        .extracting(Replay.RunResult::label)
+        .containsExactly("with Firebreak", "with my-rules");
+    Replay.RunResult dflt = r.run("with Firebreak");
+    Replay.RunResult more = r.run("with my-rules");
+    assertThat(dflt.note()).isNull();
+    assertThat(more.note()).isNull();
+    assertThat(dflt.rules()).isEqualTo(ItSupport.rules().toString());
+    assertThat(more.rules()).isEqualTo(mine.toString());
+    assertThat(dflt.alert())
+        .containsEntry("rule", "emoji-recursion")
+        .containsEntry("threshold", 32L);
+    assertThat(more.alert())
+        .as("the run with my-rules.yaml alerts with its rule")
+        .containsEntry("rule", "my-recursion")
+        .containsEntry("threshold", 24L)
+        .containsEntry("target", "emoji-render");
+    assertThat(more.phase("after").successPct()).isGreaterThanOrEqualTo(99.0);
+    assertThat(more.stackOverflows()).isZero();
+    assertThat(more.firstOverflowSeconds()).isNull();
+    assertThat(table)
+        .contains("with my-rules: the rules file " + mine)
+        .contains("first alert (with my-rules): rule my-recursion");
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) Replay.toJson(r).get("runs");
+    assertThat(runs)
+        .extracting(m -> m.get("rules"))
+        .containsExactly(ItSupport.rules().toString(), mine.toString());
+  }
+
+  /**
+   * Issue 19, 1: the recursion nobody named. rules/auto-fence.yaml names no method; the agent
+   * fences the renderer's cycle by itself, so delivery holds (at least 99 % after the bad deploy)
+   * and an alert with rule auto-fence names EmojiRenderer.expand. The first runaway may overflow
+   * its stack before the fence is up; later ones get the fallback. The report marks the fence.
+   */
+  @SuppressWarnings("unchecked")
+  @Test
+  void theAutoFenceStopsTheRecursionNobodyNamed(@TempDir Path dir) throws Exception {
+    Path agent = ItSupport.agentJarOrSkip();
+    Path fenceRules = ItSupport.rules().resolveSibling("auto-fence.yaml");
+    assertThat(Files.readString(fenceRules)).doesNotContain("EmojiRenderer");
+    Path report = dir.resolve("replay.html");
+    StringBuilder table = new StringBuilder();
+    Replay.Report r =
+        replay(
+            agent,
+            false,
+            true,
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(8),
+            false,
+            report,
+            List.of(fenceRules),
+            table);
+    Replay.RunResult run = r.run("with auto-fence");
+    assertThat(run).as("a run with rules/auto-fence.yaml").isNotNull();
+    assertThat(run.note()).isNull();
+    assertThat(run.autoFence()).isTrue();
+    assertThat(run.rules()).isEqualTo(fenceRules.toString());
+    assertThat(run.phase("before").successPct()).isGreaterThanOrEqualTo(99.0);
+    assertThat(run.phase("after").successPct())
+        .as("success after the bad deploy, with only an auto-fence")
+        .isGreaterThanOrEqualTo(99.0);
+    assertThat(run.deadLettered()).isZero();
+
+    assertThat(run.fenceSeconds()).as("the fence went up").isNotNull().isLessThan(5.0);
+    Map<String, Object> alert = run.alert();
+    assertThat(alert).as("an alert event after the bad deploy").isNotNull();
+    assertThat(alert)
+        .containsEntry("rule", "auto-fence")
+        .containsEntry("target", "auto-emojirenderer-expand");
+    assertThat((String) alert.get("method")).startsWith("expand(");
+    assertThat(Json.write(alert)).contains("EmojiRenderer.expand");
+    assertThat(run.rendererAlertSeconds()).isNotNull().isLessThan(5.0);
+    if (run.firstOverflowSeconds() != null) {
+      assertThat(run.fenceSeconds())
+          .as("the fence within a second of the first overflow")
+          .isLessThanOrEqualTo(run.firstOverflowSeconds() + 1.0);
+    }
+    assertThat(table)
+        .contains("with auto-fence")
+        .contains("auto-fence in place after the bad deploy")
+        .contains("rule auto-fence on target auto-emojirenderer-expand");
+
+    List<Map<String, Object>> runs = (List<Map<String, Object>>) Replay.toJson(r).get("runs");
+    assertThat(runs.get(runs.size() - 1))
+        .containsEntry("name", "with auto-fence")
+        .containsEntry("agent", true)
+        .containsEntry("rules", fenceRules.toString())
+        .containsEntry("fence_s", run.fenceSeconds())
+        .containsKeys(
+            "delivered_after_pct", "p99_after_ms", "first_alert_s", "recovery_s", "rendered_pct");
+
+    String svg = Files.readString(dir.resolve("replay.svg"));
+    assertThat(svg).contains("with auto-fence").contains("fence (");
+    String html = Files.readString(report);
+    String open = "<script type=\"application/json\" id=\"replay-data\">";
+    String data = html.substring(html.indexOf(open) + open.length(), html.lastIndexOf("</script>"));
+    Map<String, Object> series =
+        ((List<Map<String, Object>>) Json.parseObject(data).get("runs"))
+            .stream()
+                .filter(m -> "with auto-fence".equals(m.get("name")))
+                .findFirst()
+                .orElseThrow();
+    assertThat((List<Map<String, Object>>) series.get("markers"))
+        .extracting(m -> m.get("what"))
+        .contains("fence");
   }
 }

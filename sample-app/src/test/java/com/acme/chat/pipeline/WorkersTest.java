@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.acme.chat.model.Message;
 import com.acme.chat.render.EmojiPack;
 import com.acme.chat.render.EmojiRenderer;
+import com.acme.chat.util.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,6 +67,33 @@ class WorkersTest {
       assertThat(e.id()).isEqualTo("m-9");
       assertThat(e.attempts()).isEqualTo(3);
       assertThat(e.error()).isEqualTo("java.lang.IllegalStateException: boom");
+    }
+  }
+
+  @Test
+  void countsTheAttemptsThatOverflowedTheStackAndWhenTheFirstDid() throws Exception {
+    Pipeline bad =
+        new Pipeline(
+            new MessageParser(),
+            new EmojiRenderer(EmojiPack.shipped("bad-update")),
+            new MessageSerializer(),
+            store,
+            Duration.ZERO);
+    DeadLetters dead = new DeadLetters();
+    try (Workers w =
+        new Workers(
+            bad, new Workers.Settings(1, 4, 1, Duration.ofMillis(1), Duration.ofMillis(1)), dead)) {
+      w.submit(msg("m-ok", "no shortcode here"), Duration.ofSeconds(1));
+      await().atMost(Duration.ofSeconds(5)).until(() -> w.delivered() == 1);
+      assertThat(w.stackOverflows()).isZero();
+      assertThat(w.firstStackOverflowMicros()).isZero();
+
+      long before = Clock.nowMicros();
+      w.submit(msg("m-tada", "congrats :tada:"), Duration.ofSeconds(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> dead.count() == 1);
+      assertThat(w.stackOverflows()).as("the attempt and its retry").isEqualTo(2);
+      assertThat(w.firstStackOverflowMicros()).isBetween(before, Clock.nowMicros());
+      assertThat(dead.recent().get(0).error()).startsWith("java.lang.StackOverflowError");
     }
   }
 

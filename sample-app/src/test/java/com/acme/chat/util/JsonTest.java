@@ -94,4 +94,15 @@ class JsonTest {
             () -> new Args(List.of("--port", "x"), java.util.Set.of()).integer("port", 1))
         .hasMessageContaining("integer");
   }
+
+  @Test
+  void anOptionGivenTwiceKeepsEveryValueInOrder() {
+    Args a =
+        new Args(List.of("--rules", "a.yaml", "--rate", "1", "--rules=b.yaml"), java.util.Set.of());
+    assertThat(a.strings("rules")).containsExactly("a.yaml", "b.yaml");
+    assertThat(a.string("rules", null)).isEqualTo("b.yaml");
+    assertThat(a.strings("nothing")).isEmpty();
+    a.integer("rate", 0);
+    a.rejectUnknown();
+  }
 }
