@@ -23,13 +23,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * The auto-fence: turns a runaway in methods no rule names into a fence, an automatic target.
@@ -66,7 +68,20 @@ public final class AutoFences implements NetEvents {
   /** The most frames taken of a deep thread. */
   static final int MAX_FRAMES = 4096;
 
-  private final BlockingQueue<Sighting> sightings = new ArrayBlockingQueue<>(8);
+  private static final Function<Stream<StackWalker.StackFrame>, StackTraceElement[]> TOP_FRAMES =
+      frames ->
+          frames
+              .limit(MAX_FRAMES)
+              .map(StackWalker.StackFrame::toStackTraceElement)
+              .toArray(StackTraceElement[]::new);
+
+  /**
+   * Stacks handed to the auto-fence's thread: a lock-free mailbox of 8 slots. No lock, not even a
+   * queue's: a report can run out of stack anywhere (an overflow's report runs near the top of a
+   * full stack), and a lock abandoned half-taken would stop the auto-fence for good.
+   */
+  private final AtomicReferenceArray<Sighting> sightings = new AtomicReferenceArray<>(8);
+
   private final AtomicLong nextWalk = new AtomicLong(System.nanoTime());
   private final List<Fence> fences = new CopyOnWriteArrayList<>();
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
@@ -80,7 +95,7 @@ public final class AutoFences implements NetEvents {
   private final AlertDispatcher alerts;
   private final Consumer<Set<String>> installer;
   private volatile RuleSet rules;
-  private Thread worker;
+  private volatile Thread worker;
 
   /**
    * @param installer puts {@link #effective} of the rules in force in force and retransforms the
@@ -215,7 +230,7 @@ public final class AutoFences implements NetEvents {
   @Override
   public void deep() {
     RuleSet rs = rules;
-    if (rs == null || rs.autoFence() == null || sightings.remainingCapacity() == 0) {
+    if (rs == null || rs.autoFence() == null || !roomFor()) {
       return;
     }
     long now = System.nanoTime();
@@ -223,14 +238,8 @@ public final class AutoFences implements NetEvents {
     if (now - next < 0 || !nextWalk.compareAndSet(next, now + WALK_GAP_NANOS)) {
       return;
     }
-    StackTraceElement[] frames =
-        StackWalker.getInstance()
-            .walk(
-                s ->
-                    s.limit(MAX_FRAMES)
-                        .map(StackWalker.StackFrame::toStackTraceElement)
-                        .toArray(StackTraceElement[]::new));
-    sightings.offer(new Sighting(frames, null, Thread.currentThread().getName()));
+    StackTraceElement[] frames = StackWalker.getInstance().walk(TOP_FRAMES);
+    hand(new Sighting(frames, null, Thread.currentThread().getName()));
   }
 
   /** On the application thread the overflow unwinds on: its frames are read on our thread. */
@@ -238,33 +247,69 @@ public final class AutoFences implements NetEvents {
   public void overflow(Throwable error) {
     RuleSet rs = rules;
     if (rs != null && rs.autoFence() != null) {
-      sightings.offer(new Sighting(null, error, Thread.currentThread().getName()));
+      hand(new Sighting(null, error, Thread.currentThread().getName()));
     }
   }
 
+  private boolean roomFor() {
+    for (int i = 0; i < sightings.length(); i++) {
+      if (sightings.get(i) == null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Into a free slot, or dropped when all are taken (the thread has enough to look at). */
+  private void hand(Sighting s) {
+    for (int i = 0; i < sightings.length(); i++) {
+      if (sightings.compareAndSet(i, null, s)) {
+        LockSupport.unpark(worker);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Starts the auto-fence's thread, once. Everything the reports run on an application thread is
+   * loaded here first: a class loaded near the top of an overflowed stack would run the class-file
+   * transformers there, out of stack.
+   */
   private synchronized void startWorker() {
     if (worker != null) {
       return;
     }
-    worker = new Thread(this::work, "firebreak-auto-fence");
-    worker.setDaemon(true);
-    worker.start();
+    Sighting warm = new Sighting(null, null, Thread.currentThread().getName());
+    sightings.compareAndSet(0, null, warm);
+    sightings.compareAndSet(0, warm, null);
+    LockSupport.unpark(Thread.currentThread());
+    StackWalker.getInstance().walk(TOP_FRAMES);
+    Thread t = new Thread(this::work, "firebreak-auto-fence");
+    t.setDaemon(true);
+    worker = t;
+    t.start();
   }
 
   private void work() {
     while (true) {
-      Sighting s;
-      try {
-        s = sightings.take();
-      } catch (InterruptedException e) {
-        return;
+      boolean any = false;
+      for (int i = 0; i < sightings.length(); i++) {
+        Sighting s = sightings.getAndSet(i, null);
+        if (s == null) {
+          continue;
+        }
+        any = true;
+        try {
+          look(s);
+        } catch (RuntimeException | LinkageError e) {
+          AgentErrors.report("auto-fence", "auto-fence failed: " + AgentErrors.describe(e));
+        } finally {
+          looked.incrementAndGet();
+        }
       }
-      try {
-        look(s);
-      } catch (RuntimeException | LinkageError e) {
-        AgentErrors.report("auto-fence", "auto-fence failed: " + AgentErrors.describe(e));
-      } finally {
-        looked.incrementAndGet();
+      if (!any) {
+        // woken by hand(); the timeout covers a wake-up that came before the worker was known
+        LockSupport.parkNanos(this, 200_000_000L);
       }
     }
   }
@@ -297,7 +342,7 @@ public final class AutoFences implements NetEvents {
     List<String> folded = StackFolder.fold(round, StackFolder.MAX_LINES);
     if (members.isEmpty()) {
       once(
-          "outside:" + folded,
+          "outside:" + new java.util.TreeSet<>(folded),
           "a thread ran away in a cycle with no method in auto-fence.packages, nothing fenced: "
               + String.join(" -> ", folded));
       return;
@@ -312,7 +357,7 @@ public final class AutoFences implements NetEvents {
     List<String> memberList = List.copyOf(members);
     if (fences.size() >= section.maxFences()) {
       once(
-          "max:" + memberList,
+          "max:" + new java.util.TreeSet<>(memberList), // a cycle seen from another rotation too
           "max-fences ("
               + section.maxFences()
               + ") reached, the cycle "
@@ -329,6 +374,7 @@ public final class AutoFences implements NetEvents {
     for (String m : memberList) {
       classes.add(className(m));
     }
+    engine.notifiedNow("auto-fence", f.name()); // the alert below is the rule's first
     installer.accept(classes);
     counts.computeIfAbsent(f.name(), k -> new LongAdder()).increment();
     announce(f, section, rs, s, c, frames);

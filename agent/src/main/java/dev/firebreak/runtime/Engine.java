@@ -593,6 +593,18 @@ public final class Engine extends Dispatcher {
     return p.constant;
   }
 
+  /**
+   * Counts now as the last notification of rule {@code rule} of target {@code target}: the
+   * auto-fence's own alert about a fence stands for its rule's first one, so the fence makes one
+   * alert, not two (the rule's next one comes a repeat interval later, as for any rule).
+   */
+  public void notifiedNow(String rule, String target) {
+    ruleStates
+        .computeIfAbsent(rule + "|" + target, k -> new RuleState())
+        .lastNotified
+        .set(System.nanoTime());
+  }
+
   /** Who hears of the auto-fence's net (a thread gone deep, an overflow), or null. */
   public void net(NetEvents events) {
     net = events;
