@@ -85,6 +85,7 @@ final class Drainer {
       ts.addCallsTo(retiredCalls);
       ts.addNanosTo(retiredSum);
       it.remove();
+      engine.stripes.release(ts.stripe); // the next thread continues its recorder stripe
       retired.accept(ts);
     }
   }

@@ -67,6 +67,9 @@ public final class Engine extends Dispatcher {
    */
   private volatile LatencyRecorder[] recorders = new LatencyRecorder[0];
 
+  /** Which recorder stripes are owned by a thread state (the same one in every recorder). */
+  final LatencyRecorder.Stripes stripes = new LatencyRecorder.Stripes();
+
   private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
   private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();
@@ -539,7 +542,8 @@ public final class Engine extends Dispatcher {
     ts.addNanos(id, nanos);
     LatencyRecorder[] rs = recorders;
     if (id < rs.length) {
-      rs[id].record(ts.stripe, nanos);
+      int s = ts.stripe;
+      rs[id].record(s >= 0 ? s : stripes.claim(ts), nanos);
     }
   }
 

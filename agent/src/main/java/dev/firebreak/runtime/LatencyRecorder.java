@@ -2,19 +2,33 @@ package dev.firebreak.runtime;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.HdrHistogram.Histogram;
 
 /**
- * One method's completed-call latencies, shared by every thread: a few stripes of bucket counts, a
- * thread always writing the same stripe ({@link ThreadState#stripe}), so its size depends on the
- * number of processors, never on how many threads there are or were. A thread adds one to one
- * bucket with one atomic add (threads that share a stripe stay exact); a stripe's row is allocated
- * on the first call that lands in it and published with a compare-and-set.
+ * One method's completed-call latencies, shared by every thread: a fixed number of stripes of
+ * bucket counts, so its size depends on the number of processors, never on how many threads there
+ * are or were. A stripe's row is allocated on the first call that lands in it and published with a
+ * compare-and-set.
+ *
+ * <p>Two kinds of stripe. An <em>owned</em> stripe ({@code 0 .. OWNED-1}) has one writer at a time:
+ * the thread state that claimed it from the engine's {@link Stripes} on its first timed call, in
+ * every recorder. Its owner adds one with a plain read and an opaque store, no atomic instruction:
+ * the atomic add this replaces cost a timed call more than the clock floor allows (issue 15). A
+ * <em>shared</em> stripe ({@code OWNED ..}) is for the threads that found every owned stripe taken:
+ * they add with one atomic add, so threads that share a stripe stay exact.
+ *
+ * <p>A stripe changes hands only with a happens-before edge, so its next owner continues from every
+ * count its last owner wrote: a platform thread's stripe is released by the evaluator once it has
+ * seen the thread dead ({@link Thread#isAlive()} false), then claimed with a compare-and-set; a
+ * pooled state (virtual threads) keeps its stripe and goes from borrower to borrower through the
+ * engine's idle queue. So counts are exact, whichever kind of stripe they went to.
  *
  * <p>The buckets are exactly those of {@code new Histogram(LOWEST_NANOS, HIGHEST_NANOS, 1)} (same
  * index, same lowest equivalent value), so the evaluator turns counts into an HdrHistogram for the
  * latency windows and /metrics without losing anything. Counts only grow: the reader takes
- * intervals as differences, bucket by bucket, which can never be torn.
+ * intervals as differences, bucket by bucket (opaque reads of single longs), which can never be
+ * torn.
  */
 final class LatencyRecorder {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -31,9 +45,15 @@ final class LatencyRecorder {
   /** How many buckets a row has: up to {@link ThreadState#HIGHEST_NANOS}. */
   static final int BUCKETS = index(ThreadState.HIGHEST_NANOS) + 1;
 
-  /** Stripes: twice the processors, rounded up to a power of two, at most 64. */
-  static final int STRIPES =
+  /** Owned stripes: twice the processors, rounded up to a power of two, at most 64. */
+  static final int OWNED =
       Integer.highestOneBit(Math.min(64, 2 * Runtime.getRuntime().availableProcessors()) - 1) << 1;
+
+  /** Shared stripes, after the owned ones: half as many. */
+  static final int SHARED = OWNED / 2;
+
+  /** Every stripe: a recorder never holds more rows than this. */
+  static final int STRIPES = OWNED + SHARED;
 
   private final long[][] rows = new long[STRIPES][];
 
@@ -56,13 +76,21 @@ final class LatencyRecorder {
     return ((long) sub) << (bucket + UNIT_MAGNITUDE);
   }
 
-  /** On an application thread: one completed call of {@code nanos} into the thread's stripe. */
+  /**
+   * On an application thread: one completed call of {@code nanos} into {@code stripe}, which the
+   * calling thread owns (plain add) or shares (atomic add); see {@link Stripes#claim}.
+   */
   void record(int stripe, long nanos) {
-    long[] row = rows[stripe & (STRIPES - 1)];
+    long[] row = rows[stripe];
     if (row == null) {
-      row = newRow(stripe & (STRIPES - 1));
+      row = newRow(stripe);
     }
-    LONGS.getAndAdd(row, index(nanos), 1L);
+    int i = index(nanos);
+    if (stripe < OWNED) {
+      LONGS.setOpaque(row, i, row[i] + 1); // its only writer now (see the class doc)
+    } else {
+      LONGS.getAndAdd(row, i, 1L);
+    }
   }
 
   private long[] newRow(int stripe) {
@@ -109,5 +137,55 @@ final class LatencyRecorder {
       }
     }
     return into;
+  }
+
+  /**
+   * Which owned stripes are taken: one table per engine, shared by all its recorders (a thread
+   * state owns the same stripe in every recorder). Taken and released off the per-call path: a
+   * thread state claims on its first timed call, the evaluator releases a dead platform thread's.
+   */
+  static final class Stripes {
+    private final AtomicIntegerArray taken = new AtomicIntegerArray(OWNED);
+
+    /**
+     * On the calling thread, once per thread state: the first free owned stripe (looked for from a
+     * place that depends on the state, so threads spread over the shared ones too), or, when every
+     * owned stripe is taken, a shared one. Stored in {@code ts.stripe}, which only the owner
+     * writes; returned.
+     */
+    int claim(ThreadState ts) {
+      int hint = System.identityHashCode(ts);
+      int start = hint & (OWNED - 1);
+      int stripe = OWNED + (hint & (SHARED - 1));
+      for (int i = 0; i < OWNED; i++) {
+        int s = (start + i) & (OWNED - 1);
+        if (taken.get(s) == 0 && taken.compareAndSet(s, 0, 1)) {
+          stripe = s;
+          break;
+        }
+      }
+      ts.stripe = stripe;
+      return stripe;
+    }
+
+    /**
+     * On the evaluator: the stripe of a thread state that will never write again (its thread was
+     * seen dead) is free for the next thread. The volatile store orders everything the dead thread
+     * wrote (seen by the caller through {@code isAlive}) before the next owner's claim.
+     */
+    void release(int stripe) {
+      if (stripe >= 0 && stripe < OWNED) {
+        taken.set(stripe, 0);
+      }
+    }
+
+    /** How many owned stripes are taken now. */
+    int taken() {
+      int n = 0;
+      for (int s = 0; s < OWNED; s++) {
+        n += taken.get(s);
+      }
+      return n;
+    }
   }
 }

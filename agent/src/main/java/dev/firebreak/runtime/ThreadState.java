@@ -66,8 +66,11 @@ final class ThreadState {
   @SuppressWarnings("unused") // through OWNER
   private volatile Thread owner;
 
-  /** The stripe of the latency recorders this thread writes. */
-  final int stripe;
+  /**
+   * The stripe of the latency recorders this state writes, -1 until its first timed call (see
+   * {@link LatencyRecorder.Stripes#claim}); a pooled state keeps it from borrower to borrower.
+   */
+  int stripe = -1;
 
   long[] calls = NO_LONGS;
   long[] sumNanos = NO_LONGS;
@@ -100,19 +103,15 @@ final class ThreadState {
   int lastDepth;
   boolean lastOpen;
 
-  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; the agent runs on 17
   ThreadState(Thread thread) {
     this.thread = new WeakReference<>(thread);
     this.pooled = false;
-    this.stripe = (int) thread.getId();
   }
 
   /** A pooled state, first lent to {@code borrower}. */
-  @SuppressWarnings("deprecation")
   ThreadState(Thread borrower, boolean pooled) {
     this.thread = null;
     this.pooled = pooled;
-    this.stripe = (int) borrower.getId();
     OWNER.setRelease(this, borrower);
   }
 

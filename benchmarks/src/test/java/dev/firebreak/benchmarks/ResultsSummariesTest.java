@@ -24,12 +24,13 @@ class ResultsSummariesTest {
 
   /**
    * The command of the summary, from the repository root: an indented line, or the harnesses' own
-   * "command" line ({@code ProcessComparison}, {@code StartupAtScale}, {@code run-rounds.sh}).
+   * "command" line ({@code ProcessComparison}, {@code StartupAtScale}, {@code run-rounds.sh},
+   * {@code run-ab.sh}).
    */
   static final Pattern COMMAND =
       Pattern.compile(
           "(?m)^(?: {4}|    command +|- command: )"
-              + "(java -(jar|cp) benchmarks/target/benchmarks\\.jar|sh benchmarks/run-rounds\\.sh)");
+              + "(java -(jar|cp) benchmarks/target/benchmarks\\.jar|sh benchmarks/run-(rounds|ab)\\.sh)");
 
   static final Pattern RESULTS_LINK = Pattern.compile("\\]\\((results/[^)#\\s]+)");
 
