@@ -392,7 +392,7 @@ public final class Replay {
       metricsPort = ServiceProcess.freePort();
       Path token = null;
       if (rollback) {
-        token = RulesCopy.writeAdminToken(dir.resolve("admin-token"));
+        token = RulesCopy.writeAdminToken(dir.resolve("admin-token-" + tag));
         serveArgs.addAll(
             List.of(
                 "--rollback-on-firebreak",

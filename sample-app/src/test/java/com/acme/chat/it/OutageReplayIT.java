@@ -312,7 +312,8 @@ class OutageReplayIT {
    * Issue 19, 1: the recursion nobody named. rules/auto-fence.yaml names no method; the agent
    * fences the renderer's cycle by itself, so delivery holds (at least 99 % after the bad deploy)
    * and an alert with rule auto-fence names EmojiRenderer.expand. The first runaway may overflow
-   * its stack before the fence is up; later ones get the fallback. The report marks the fence.
+   * its stack before the fence is up; later ones get the fallback. The report marks the fence. With
+   * --auto-rollback, as the README runs it: each run has an admin token of its own.
    */
   @SuppressWarnings("unchecked")
   @Test
@@ -331,11 +332,11 @@ class OutageReplayIT {
             Duration.ofSeconds(5),
             Duration.ofSeconds(10),
             Duration.ofSeconds(8),
-            false,
+            true, // with the rollback too: every run gets its own admin token
             report,
             List.of(fenceRules),
             table);
-    Replay.RunResult run = r.run("with auto-fence");
+    Replay.RunResult run = r.run("with auto-fence + rollback");
     assertThat(run).as("a run with rules/auto-fence.yaml").isNotNull();
     assertThat(run.note()).isNull();
     assertThat(run.autoFence()).isTrue();
@@ -367,7 +368,7 @@ class OutageReplayIT {
 
     List<Map<String, Object>> runs = (List<Map<String, Object>>) Replay.toJson(r).get("runs");
     assertThat(runs.get(runs.size() - 1))
-        .containsEntry("name", "with auto-fence")
+        .containsEntry("name", "with auto-fence + rollback")
         .containsEntry("agent", true)
         .containsEntry("rules", fenceRules.toString())
         .containsEntry("fence_s", run.fenceSeconds())
@@ -382,7 +383,7 @@ class OutageReplayIT {
     Map<String, Object> series =
         ((List<Map<String, Object>>) Json.parseObject(data).get("runs"))
             .stream()
-                .filter(m -> "with auto-fence".equals(m.get("name")))
+                .filter(m -> "with auto-fence + rollback".equals(m.get("name")))
                 .findFirst()
                 .orElseThrow();
     assertThat((List<Map<String, Object>>) series.get("markers"))
