@@ -62,6 +62,9 @@ public final class Instrumenter {
   private final ClassFilter filter;
   private final Set<String> reported = ConcurrentHashMap.newKeySet();
 
+  /** Classes that got the auto-fence's net: watched, though none of their methods is a target's. */
+  private final Set<String> netted = ConcurrentHashMap.newKeySet();
+
   public Instrumenter(Engine engine, Supplier<RuleSet> rules, ClassFilter filter) {
     this.engine = engine;
     this.rules = rules;
@@ -142,7 +145,11 @@ public final class Instrumenter {
                               && !leaves.get().contains(m.getInternalName() + m.getDescriptor())
                               && targetFor(type, m) == null));
         }
-        return builder.make(pool).getBytes();
+        byte[] out = builder.make(pool).getBytes();
+        if (net) {
+          netted.add(name);
+        }
+        return out;
       } catch (Throwable t) {
         AgentErrors.report(
             "instrument", "could not instrument " + name + ": " + AgentErrors.describe(t));
@@ -171,6 +178,7 @@ public final class Instrumenter {
     for (MethodInfo m : engine.methods().all()) {
       watched.add(m.className());
     }
+    watched.addAll(netted);
     return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
   }
 
