@@ -49,7 +49,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private volatile boolean instrumentationFailed;
   private volatile long readyAt;
   private volatile long instrumentedAt;
-  private volatile long byteBuddyNanos;
+  private volatile long weaverNanos;
   private volatile long catchUpNanos;
   private volatile int catchUpClasses;
   // evaluator thread only
@@ -68,9 +68,15 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   /**
    * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
+   * @param early the rules the start thread parsed already, or null to parse them here
    */
   static synchronized void start(
-      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rulesBytes) {
+      String args,
+      Instrumentation inst,
+      boolean attached,
+      ClassGate gate,
+      byte[] rulesBytes,
+      EarlyRules early) {
     AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
     if (instance != null) {
       // a second attach: new rules (or --detach) for the agent already running, never a second
@@ -80,8 +86,11 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot(attached, gate, rulesBytes);
+    rt.boot(attached, gate, rulesBytes, early);
   }
+
+  /** The rules file as the start thread parsed it, before the runtime existed. */
+  record EarlyRules(RuleSet rules) {}
 
   public static AgentRuntime instance() {
     return instance;
@@ -96,7 +105,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * startup=lazy} it is installed here and holds nothing back; attached, it holds classes a rule
    * may match until the instrumentation is ready, before {@code attach} returns.
    */
-  private void boot(boolean attached, ClassGate premainGate, byte[] rulesBytes) {
+  private void boot(boolean attached, ClassGate premainGate, byte[] rulesBytes, EarlyRules early) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report(
           "options",
@@ -112,7 +121,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       inst.addTransformer(g, true);
     }
     gate = g;
-    RuleSet loaded = rules.readInitial(rulesBytes);
+    RuleSet loaded = early != null ? early.rules() : rules.readInitial(rulesBytes);
     if (loaded != null) {
       swapIn(loaded);
     }
@@ -144,11 +153,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       ClassGate g = gate;
       try {
         long begin = System.nanoTime();
+        Instrumenter.warmUp(); // done already by the warm-up thread at a watched start: quick then
         Instrumenter i = new Instrumenter(engine, rules::rules, g.filter());
         g.ready(i.transformer());
         instrumenter = i;
         instrumentedAt = System.nanoTime();
-        byteBuddyNanos = instrumentedAt - begin;
+        weaverNanos = instrumentedAt - begin;
         catchUpClasses = i.retransform(inst, null, rules.rules());
         catchUpNanos = System.nanoTime() - instrumentedAt;
         return true;
@@ -182,7 +192,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
 
   private StartupTimings timings() {
     return StartupTimings.of(
-        readyAt, instrumentedAt, byteBuddyNanos, catchUpNanos, catchUpClasses, gate);
+        readyAt, instrumentedAt, weaverNanos, catchUpNanos, catchUpClasses, gate);
   }
 
   private synchronized void prepareWatcher() {

@@ -76,7 +76,7 @@ public final class FirebreakAgent {
 
   public static void agentmain(String args, Instrumentation inst) {
     enteredAt = System.nanoTime();
-    start(args, inst, true, null, null);
+    start(args, inst, true, null, null, null, false);
     returnedAt = System.nanoTime();
   }
 
@@ -111,20 +111,37 @@ public final class FirebreakAgent {
       byte[] rules = null;
       if (gate == null) {
         yieldToTheApplication();
-      } else {
-        // first of all (a few milliseconds): the class globs the file names, so that while the
-        // rules are parsed only the classes they may match wait
-        try {
-          rules = readRules(rulesPath);
-          List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
-          if (globs != null) {
-            gate.expect(globs);
-          }
-        } catch (Throwable t) {
-          rules = null; // only an optimisation: every application class waits for the rules
-        }
+        start(args, inst, false, gate, null, null, false);
+        return;
       }
-      start(args, inst, false, gate, rules);
+      // classes a rule may match wait at the gate: the other CPU prepares the rest meanwhile
+      WarmUp warmUp = new WarmUp(inst);
+      Thread other = new Thread(warmUp, "firebreak-warm-up");
+      other.setDaemon(true);
+      other.start();
+      // first of all (a few milliseconds): the class globs the file names, so that while the
+      // rules are parsed only the classes they may match wait
+      try {
+        rules = readRules(rulesPath);
+        List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
+        if (globs != null) {
+          gate.expect(globs);
+        }
+      } catch (Throwable t) {
+        rules = null; // only an optimisation: every application class waits for the rules
+      }
+      AgentRuntime.EarlyRules early = null;
+      try {
+        early = new AgentRuntime.EarlyRules(RulesInForce.parseInitial(rulesPath, rules));
+      } catch (Throwable t) {
+        early = null; // parsed again, and reported, by the runtime
+      }
+      try {
+        other.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      start(args, inst, false, gate, rules, early, warmUp.injected);
     }
 
     private void yieldToTheApplication() {
@@ -149,10 +166,18 @@ public final class FirebreakAgent {
   }
 
   private static void start(
-      String args, Instrumentation inst, boolean attached, ClassGate gate, byte[] rules) {
+      String args,
+      Instrumentation inst,
+      boolean attached,
+      ClassGate gate,
+      byte[] rules,
+      AgentRuntime.EarlyRules early,
+      boolean injected) {
     try {
-      BootstrapInjector.inject(inst);
-      AgentRuntime.start(args, inst, attached, gate, rules);
+      if (!injected) {
+        BootstrapInjector.inject(inst);
+      }
+      AgentRuntime.start(args, inst, attached, gate, rules, early);
     } catch (Throwable t) {
       if (gate != null) {
         gate.failed(); // nothing may wait for an agent that is not coming
@@ -160,6 +185,44 @@ public final class FirebreakAgent {
       failed(t);
     }
   }
+
+  /**
+   * Beside the start thread's parse of the rules: defines the bootstrap classes (nothing that
+   * depends on them may load before), loads the runtime's classes and warms up the weaver, so the
+   * first class the rules match is woven without loading ASM on the critical path.
+   */
+  private static final class WarmUp implements Runnable {
+    private final Instrumentation inst;
+    volatile boolean injected;
+
+    WarmUp(Instrumentation inst) {
+      this.inst = inst;
+    }
+
+    @Override
+    public void run() {
+      try {
+        BootstrapInjector.inject(inst);
+        injected = true;
+        ClassLoader own = FirebreakAgent.class.getClassLoader();
+        for (String c : WARM_CLASSES) {
+          Class.forName(c, true, own);
+        }
+        dev.firebreak.instrument.Instrumenter.warmUp();
+      } catch (Throwable t) {
+        // only an optimisation: the start thread injects (and reports) if this did not
+      }
+    }
+  }
+
+  /** The runtime's classes the start needs, loaded by the warm-up thread. */
+  private static final String[] WARM_CLASSES = {
+    "dev.firebreak.runtime.Engine",
+    "dev.firebreak.runtime.Monitor",
+    "dev.firebreak.alert.AlertDispatcher",
+    "dev.firebreak.fence.AutoFences",
+    "dev.firebreak.agent.AgentRuntime",
+  };
 
   private static void failed(Throwable t) {
     try {

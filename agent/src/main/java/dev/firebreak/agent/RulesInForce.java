@@ -81,7 +81,14 @@ final class RulesInForce {
    * from the file. Null, with one line saying why, when there are none.
    */
   RuleSet readInitial(byte[] bytes) {
-    String p = path;
+    return parseInitial(path, bytes);
+  }
+
+  /**
+   * {@link #readInitial} before the runtime exists: the agent's start thread parses while another
+   * thread prepares the rest (see FirebreakAgent). Reports what is wrong; null if nothing loads.
+   */
+  static RuleSet parseInitial(String p, byte[] bytes) {
     if (p == null) {
       AgentErrors.report(
           "rules", "no rules file given (rules=PATH or FIREBREAK_RULES); nothing is watched");
@@ -92,7 +99,7 @@ final class RulesInForce {
           ? RulesParser.parse(String.valueOf(Path.of(p)), bytes)
           : RulesParser.parse(Path.of(p));
     } catch (RulesException e) {
-      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(e));
+      AgentErrors.report("rules", "rules not loaded, nothing is watched: " + summary(p, e));
       return null;
     } catch (RuntimeException e) {
       AgentErrors.report(
@@ -159,6 +166,10 @@ final class RulesInForce {
   }
 
   private String summary(RulesException e) {
+    return summary(path, e);
+  }
+
+  private static String summary(String path, RulesException e) {
     int more = e.errors().size() - 1;
     return e.errors().get(0)
         + (more > 0

@@ -14,7 +14,7 @@ import java.util.Locale;
  * @param yielded {@code startup=lazy} stopped yielding to the application
  * @param ready the rules in force
  * @param instrumented the advice transformer ready
- * @param byteBuddyNanos building the advice transformer (loading Byte Buddy)
+ * @param weaverNanos building the advice transformer (loading Byte Buddy)
  * @param catchUpNanos retransforming what loaded before it was ready
  * @param catchUpClasses how many classes that was
  * @param matchedClasses classes the gate looked at
@@ -30,7 +30,7 @@ record StartupTimings(
     long yielded,
     long ready,
     long instrumented,
-    long byteBuddyNanos,
+    long weaverNanos,
     long catchUpNanos,
     long catchUpClasses,
     long matchedClasses,
@@ -43,7 +43,7 @@ record StartupTimings(
   static StartupTimings of(
       long ready,
       long instrumented,
-      long byteBuddyNanos,
+      long weaverNanos,
       long catchUpNanos,
       long catchUpClasses,
       ClassGate gate) {
@@ -53,7 +53,7 @@ record StartupTimings(
         FirebreakAgent.yieldedUntil,
         ready,
         instrumented,
-        byteBuddyNanos,
+        weaverNanos,
         catchUpNanos,
         catchUpClasses,
         gate == null ? 0 : gate.matchedClasses(),
@@ -84,7 +84,7 @@ record StartupTimings(
     }
     if (instrumented != 0) {
       set("instrumented.ms", millis(instrumented - entered));
-      set("bytebuddy.ms", millis(byteBuddyNanos));
+      set("weaver.ms", millis(weaverNanos));
     }
     set("match.classes", Long.toString(matchedClasses));
     set("match.ms", millis(matchNanos));

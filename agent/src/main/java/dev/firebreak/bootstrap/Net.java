@@ -3,9 +3,9 @@ package dev.firebreak.bootstrap;
 /**
  * The auto-fence's net: one depth counter per thread, shared by every method under the net (the
  * {@code auto-fence} section's packages), with no clock, no plan lookup and no per-method state.
- * The advice keeps the thread's cell in a local, counts itself in on entry and, on exit, puts back
- * the depth it found: so a lost exit (a StackOverflowError inside the advice) is repaired by the
- * next exit below it.
+ * The woven code keeps the thread's cell in a local, counts itself in on entry and, on exit, puts
+ * back the depth it found: so a lost exit (a StackOverflowError inside the advice) is repaired by
+ * the next exit below it.
  *
  * <p>Only two rare events leave this class: a thread's depth reaching {@link #deep} (reported once
  * per crossing), and a {@link StackOverflowError} unwinding through a method under the net
@@ -35,6 +35,29 @@ public final class Net {
       DEPTH.set(c);
     }
     return c;
+  }
+
+  /**
+   * Counts the calling thread in one level deeper under the net and returns the depth it found (the
+   * woven method keeps it in a local for {@link #exit}); reports the crossing of {@link #deep}.
+   */
+  public static int enter(int[] cell) {
+    int depth = cell[0];
+    cell[0] = depth + 1;
+    if (depth == deep) {
+      deep();
+    }
+    return depth;
+  }
+
+  /**
+   * Puts back the depth {@link #enter} found: a lost exit above is repaired here. {@code cell} is
+   * null when the entry failed (then nothing was counted).
+   */
+  public static void exit(int[] cell, int depth) {
+    if (cell != null) {
+      cell[0] = depth;
+    }
   }
 
   /** The calling thread just went {@link #deep} under the net. */

@@ -3,7 +3,7 @@ package dev.firebreak.bootstrap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The static facade that inlined advice calls. Everything here is cheap, never throws, and never
+ * The static facade the woven code calls. Everything here is cheap, never throws, and never
  * allocates: a failure inside the agent is counted and the call goes on untracked.
  */
 public final class Probe {
@@ -74,6 +74,18 @@ public final class Probe {
     } catch (Throwable t) {
       return false;
     }
+  }
+
+  /**
+   * What a short-circuited call returns: the fallback's value, or it throws the fallback's {@link
+   * ShortCircuitException} (the one deliberate throw of the agent).
+   */
+  public static Object shortCircuit(int methodId, Object argument) {
+    Object fallback = fallback(methodId, argument);
+    if (fallback instanceof ShortCircuitException e) {
+      throw e;
+    }
+    return fallback;
   }
 
   /** The fallback of a short-circuited call: a value to return, or a ShortCircuitException. */

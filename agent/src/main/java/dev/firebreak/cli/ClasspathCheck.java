@@ -1,6 +1,8 @@
 package dev.firebreak.cli;
 
 import dev.firebreak.instrument.Instrumenter;
+import dev.firebreak.instrument.Signatures;
+import dev.firebreak.instrument.Weaver;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.Position;
 import dev.firebreak.rules.RuleError;
@@ -283,7 +285,14 @@ final class ClasspathCheck implements Closeable {
           String where = type.getName() + "." + label(m);
           String problem;
           try {
-            problem = Instrumenter.incompatibility(t, m);
+            problem =
+                Signatures.incompatibility(
+                    t,
+                    m.getDescriptor(),
+                    (from, to) -> {
+                      TypeDescription f = pool.describe(from).resolve();
+                      return f.isAssignableTo(pool.describe(to).resolve());
+                    });
           } catch (RuntimeException e) {
             warnings.add(
                 error(
@@ -417,7 +426,10 @@ final class ClasspathCheck implements Closeable {
 
   private static boolean instrumentable(MethodDescription m) {
     try {
-      return Instrumenter.INSTRUMENTABLE.matches(m);
+      return m.isMethod()
+          && Weaver.selectable(m.getModifiers(), m.getInternalName())
+          && !m.isBridge()
+          && !m.isSynthetic();
     } catch (RuntimeException e) {
       return false;
     }
@@ -425,7 +437,7 @@ final class ClasspathCheck implements Closeable {
 
   private static String label(MethodDescription m) {
     try {
-      return Instrumenter.label(m);
+      return Signatures.label(m.getName(), m.getDescriptor());
     } catch (RuntimeException e) {
       return m.getName() + m.getDescriptor();
     }

@@ -247,6 +247,15 @@ public final class ClassGate implements ClassFileTransformer {
    * loaded before it is installed, not while it looks at one of them.
    */
   public void prime() {
+    // the classes of the regular expressions globs compile to (a literal one uses Boyer-Moore):
+    // compiling one while the gate looks at a class of java.util.regex would be circular
+    for (String g : new String[] {"java.firebreak.Prime", "java.firebreak.**", "java.*.Pri?e"}) {
+      dev.firebreak.rules.Glob.forClass(g).matches("java.firebreak.Prime");
+    }
+    dev.firebreak.rules.Glob.forMethod("prime*").matches("prime");
+    dev.firebreak.rules.Glob.anyOf(
+            dev.firebreak.rules.Glob.Kind.CLASS, java.util.List.of("java.firebreak.Prime", "x.Y"))
+        .matches("java.firebreak.Prime");
     verdict(null, "java.firebreak.Prime", 0, 0);
     waited(0, 0);
   }

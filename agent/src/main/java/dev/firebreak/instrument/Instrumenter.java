@@ -1,19 +1,10 @@
 package dev.firebreak.instrument;
 
-import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
-import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
-import static net.bytebuddy.matcher.ElementMatchers.isBridge;
-import static net.bytebuddy.matcher.ElementMatchers.isMethod;
-import static net.bytebuddy.matcher.ElementMatchers.isNative;
-import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
-import static net.bytebuddy.matcher.ElementMatchers.not;
-
 import dev.firebreak.errors.AgentErrors;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
 import dev.firebreak.runtime.Engine;
-import dev.firebreak.runtime.Fallbacks;
 import dev.firebreak.runtime.MethodInfo;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
@@ -22,40 +13,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import net.bytebuddy.ByteBuddy;
-import net.bytebuddy.asm.Advice;
-import net.bytebuddy.description.method.MethodDescription;
-import net.bytebuddy.description.method.ParameterDescription;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.implementation.Implementation;
-import net.bytebuddy.implementation.bytecode.assign.Assigner;
-import net.bytebuddy.implementation.bytecode.constant.IntegerConstant;
-import net.bytebuddy.implementation.bytecode.constant.NullConstant;
-import net.bytebuddy.matcher.ElementMatcher;
-import net.bytebuddy.pool.TypePool;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 
 /**
- * Puts {@link ProbeAdvice} into the methods the rules name. {@link #transformer()} is a plain
- * ClassFileTransformer that applies the advice as an ASM visitor ({@code ByteBuddy.decorate}: no
- * class format change, no injected helper class, no {@code AgentBuilder}, whose start reaches
- * {@code sun.misc.Unsafe} through its self-injection initialization strategy). It is called by the
- * {@link ClassGate} for the classes whose name a rule may match; it reads a class file only then,
- * and a supertype's only for targets with {@code subtypes: true}. Each instrumented method gets an
- * int id at transform time; the advice carries it as a constant.
+ * Weaves the agent's calls ({@link Weaver}) into the methods the rules name. {@link #transformer()}
+ * is a plain ClassFileTransformer, called by the {@link ClassGate} for the classes whose name a
+ * rule may match: it reads the class file with ASM only (a supertype's class file only for targets
+ * with {@code subtypes: true} or a {@code return-arg} fallback to check), so the class-load path
+ * loads no Byte Buddy type and never reaches {@code sun.misc.Unsafe}. Each watched method gets an
+ * int id at transform time; the woven code carries it as a constant.
  */
 public final class Instrumenter {
-
-  /** The methods a method glob can select: concrete, declared in source, no bridges. */
-  public static final ElementMatcher.Junction<MethodDescription> INSTRUMENTABLE =
-      isMethod()
-          .and(not(isAbstract()))
-          .and(not(isNative()))
-          .and(not(isBridge()))
-          .and(not(isSynthetic()));
 
   private final Engine engine;
   private final Supplier<RuleSet> rules;
@@ -72,34 +43,37 @@ public final class Instrumenter {
   }
 
   /**
-   * The advice transformer: builds Byte Buddy's advice now (loading Byte Buddy), and instruments
-   * the classes it is handed that a rule matches.
+   * Weaves a class of the agent's own (thrown away) so that ASM's and the weaver's classes are
+   * loaded and have run once before the first class the rules match waits for them. Never throws.
    */
-  public ClassFileTransformer transformer() {
-    Advice advice =
-        Advice.withCustomMapping()
-            .bind(MethodId.class, new MethodIdMapping())
-            .bind(FirstArgument.class, new FirstArgumentMapping())
-            .bind(FallbackArgument.class, new FallbackArgumentMapping())
-            .to(ProbeAdvice.class);
-    ByteBuddy byteBuddy = new ByteBuddy().with(Implementation.Context.Disabled.Factory.INSTANCE);
-    return new AdviceTransformer(advice, Advice.to(NetAdvice.class), byteBuddy);
+  public static void warmUp() {
+    try (java.io.InputStream in =
+        Instrumenter.class.getResourceAsStream("/dev/firebreak/instrument/Weaver.class")) {
+      byte[] bytes = in.readAllBytes();
+      LeafMethods.Facts facts = LeafMethods.scan(bytes);
+      int[] n = new int[1];
+      Weaver.weave(
+          new ClassReader(bytes),
+          facts.maxLocals(),
+          (access, method, descriptor) -> {
+            Signatures.label(method, descriptor);
+            Signatures.parameterTypes(descriptor);
+            return n[0]++ % 2 == 0 ? Weaver.Weave.NET : Weaver.Weave.probe(1, 0);
+          });
+    } catch (Throwable t) {
+      // only an optimisation
+    }
   }
 
-  /** Byte Buddy's advice on one class at a time, inside the JVM's class-file hook. */
-  private final class AdviceTransformer implements ClassFileTransformer {
-    private final Advice advice;
-    private final Advice netAdvice;
-    private final ByteBuddy byteBuddy;
+  /** The weaving transformer. */
+  public ClassFileTransformer transformer() {
+    return new WeavingTransformer();
+  }
 
-    /** The transform of this thread in progress: a class Byte Buddy loads meanwhile passes. */
+  /** The weaver on one class at a time, inside the JVM's class-file hook. */
+  private final class WeavingTransformer implements ClassFileTransformer {
+    /** The transform of this thread in progress: a class loaded meanwhile passes. */
     private final ThreadLocal<Boolean> busy = new ThreadLocal<>();
-
-    AdviceTransformer(Advice advice, Advice netAdvice, ByteBuddy byteBuddy) {
-      this.advice = advice;
-      this.netAdvice = netAdvice;
-      this.byteBuddy = byteBuddy;
-    }
 
     @Override
     public byte[] transform(
@@ -118,34 +92,33 @@ public final class Instrumenter {
       }
       busy.set(Boolean.TRUE);
       try {
-        ClassFileLocator locator =
-            new ClassFileLocator.Compound(
-                ClassFileLocator.Simple.of(name, bytes),
-                ClassFileLocator.ForClassLoader.of(loader));
-        TypePool pool =
-            new TypePool.Default.WithLazyResolution(
-                TypePool.CacheProvider.Simple.withObjectType(),
-                locator,
-                TypePool.Default.ReaderMode.FAST);
-        TypeDescription type = pool.describe(name).resolve();
+        ClassReader reader = new ClassReader(bytes);
         boolean net = filter.inNet(name, rs);
-        if (!net && targetsFor(type, rs).isEmpty()) {
+        List<Integer> targets = targetsFor(loader, name, reader, rs);
+        if (!net && targets.isEmpty()) {
           return null;
         }
-        Supplier<Set<String>> leaves = leaves(bytes);
-        DynamicType.Builder<?> builder =
-            byteBuddy.decorate(type, locator).visit(advice.on(methodMatcher(type, leaves)));
-        if (net) {
-          // the auto-fence's net: every method no target covers that can take part in a cycle
-          builder =
-              builder.visit(
-                  netAdvice.on(
-                      m ->
-                          INSTRUMENTABLE.matches(m)
-                              && !leaves.get().contains(m.getInternalName() + m.getDescriptor())
-                              && targetFor(type, m) == null));
-        }
-        byte[] out = builder.make(pool).getBytes();
+        LeafMethods.Facts facts = LeafMethods.scan(bytes);
+        byte[] out =
+            Weaver.weave(
+                reader,
+                facts.maxLocals(),
+                (access, method, descriptor) -> {
+                  Target t = targetFor(loader, name, targets, rs, method, descriptor);
+                  String key = method + descriptor;
+                  if (t != null) {
+                    // a method glob leaves out methods that can be in no recursion or loop,
+                    // unless the target asks for them
+                    boolean broad = t.methodGlob().contains("*") || t.methodGlob().contains("?");
+                    if (!t.leaves() && broad && facts.leaves().contains(key)) {
+                      return null;
+                    }
+                    int id = register(name, method, descriptor, t).id();
+                    return Weaver.Weave.probe(id, fallbackArgument(t, descriptor));
+                  }
+                  // the auto-fence's net: every method no target covers that can be in a cycle
+                  return net && !facts.leaves().contains(key) ? Weaver.Weave.NET : null;
+                });
         if (net) {
           netted.add(name);
         }
@@ -158,6 +131,14 @@ public final class Instrumenter {
         busy.remove();
       }
     }
+  }
+
+  private static int fallbackArgument(Target t, String descriptor) {
+    if (t.fallback() instanceof dev.firebreak.rules.Fallback.ReturnArg a
+        && a.index() < Type.getArgumentTypes(descriptor).length) {
+      return a.index();
+    }
+    return -1;
   }
 
   /**
@@ -297,97 +278,47 @@ public final class Instrumenter {
   // ------------------------------------------------------------------ matching
 
   /**
-   * The targets whose class glob matches this type (or a supertype, with {@code subtypes: true}).
+   * The indexes of the targets whose class glob matches this class (or, with {@code subtypes:
+   * true}, a supertype's name), in file order.
    */
-  List<Target> targetsFor(TypeDescription type) {
-    return targetsFor(type, rules.get());
-  }
-
-  private List<Target> targetsFor(TypeDescription type, RuleSet rs) {
-    List<Target> out = new ArrayList<>();
-    if (rs == null || filter.ignored(type.getName(), rs)) {
-      return out;
-    }
+  private List<Integer> targetsFor(
+      ClassLoader loader, String name, ClassReader reader, RuleSet rs) {
+    List<Integer> out = new ArrayList<>();
     List<Target> targets = rs.targets();
+    boolean isInterface = (reader.getAccess() & Opcodes.ACC_INTERFACE) != 0;
     for (int i = 0; i < targets.size(); i++) {
-      Target t = targets.get(i);
       Glob g = filter.classGlob(rs, i);
-      if (g.matches(type.getName())) {
-        out.add(t);
-      } else if (t.subtypes() && !type.isInterface()) {
-        try {
-          if (hasSuperType(named(g)).matches(type)) {
-            out.add(t);
-          }
-        } catch (RuntimeException e) {
-          // an unresolvable supertype: this class cannot be a subtype we know of
-        }
+      if (g.matches(name)) {
+        out.add(i);
+      } else if (targets.get(i).subtypes()
+          && !isInterface
+          && Hierarchy.anySuperType(
+              loader, reader.getSuperName(), reader.getInterfaces(), g::matches)) {
+        out.add(i);
       }
     }
     return out;
   }
 
-  private static ElementMatcher<TypeDescription> named(Glob g) {
-    return t -> g.matches(t.getName());
-  }
-
-  /**
-   * The methods of {@code type} to instrument: those a target covers, but for a target with a
-   * method glob, not the ones that can be in no recursion or loop (no invoke instruction, no
-   * backward jump; {@link LeafMethods}), unless the target asks for them. {@code classFile} is the
-   * class being transformed, read only if a broad target needs it.
-   */
-  private ElementMatcher<MethodDescription> methodMatcher(
-      TypeDescription type, Supplier<Set<String>> leaves) {
-    return m -> {
-      if (!INSTRUMENTABLE.matches(m)) {
-        return false;
-      }
-      Target t = targetFor(type, m);
-      if (t == null) {
-        return false;
-      }
-      // a method glob leaves out methods that can be in no recursion or loop, unless it asks
-      if (t.leaves() || !t.methodGlob().contains("*") && !t.methodGlob().contains("?")) {
-        return true;
-      }
-      return !leaves.get().contains(m.getInternalName() + m.getDescriptor());
-    };
-  }
-
-  /** The leaf methods of {@code classFile}, read the first time they are asked for. */
-  private static Supplier<Set<String>> leaves(byte[] classFile) {
-    AtomicReference<Set<String>> leaves = new AtomicReference<>();
-    return () -> {
-      if (leaves.get() == null) {
-        leaves.set(leafMethods(classFile));
-      }
-      return leaves.get();
-    };
-  }
-
-  private static Set<String> leafMethods(byte[] classFile) {
-    try {
-      return LeafMethods.of(classFile);
-    } catch (RuntimeException e) {
-      return Set.of();
-    }
-  }
-
   /** The first target (in file order) that covers this method and whose fallback fits it. */
-  Target targetFor(TypeDescription type, MethodDescription m) {
-    RuleSet rs = rules.get();
-    if (rs == null) {
-      return null;
-    }
-    for (Target t : targetsFor(type, rs)) {
-      if (!filter.methodGlob(rs, rs.targets().indexOf(t)).matches(m.getName())
-          || t.automatic() && !t.members().contains(type.getName() + "#" + m.getName())) {
+  private Target targetFor(
+      ClassLoader loader,
+      String className,
+      List<Integer> candidates,
+      RuleSet rs,
+      String method,
+      String descriptor) {
+    for (int i : candidates) {
+      Target t = rs.targets().get(i);
+      if (!filter.methodGlob(rs, i).matches(method)
+          || t.automatic() && !t.members().contains(className + "#" + method)) {
         continue;
       }
-      String problem = incompatibility(t, m);
+      String problem =
+          Signatures.incompatibility(
+              t, descriptor, (from, to) -> Hierarchy.assignable(loader, from, to));
       if (problem != null) {
-        String key = t.name() + "|" + type.getName() + "#" + m.getName() + m.getDescriptor();
+        String key = t.name() + "|" + className + "#" + method + descriptor;
         if (reported.add(key)) {
           AgentErrors.report(
               "rules",
@@ -397,9 +328,9 @@ public final class Instrumenter {
                   + ": "
                   + problem
                   + " ("
-                  + type.getName()
+                  + className
                   + "."
-                  + label(m)
+                  + Signatures.label(method, descriptor)
                   + " is not instrumented)");
         }
         continue;
@@ -409,120 +340,14 @@ public final class Instrumenter {
     return null;
   }
 
-  /**
-   * Why the target's fallback cannot serve this method, or null. Shared with {@code validate
-   * --classpath}.
-   */
-  public static String incompatibility(Target t, MethodDescription m) {
-    String returnType = m.getReturnType().asErasure().getName();
-    List<String> params = parameterTypes(m);
-    String problem = Fallbacks.incompatibility(t.fallback(), returnType, params);
-    if (problem != null) {
-      return problem;
-    }
-    if (t.fallback() instanceof dev.firebreak.rules.Fallback.ReturnArg a) {
-      TypeDescription param = m.getParameters().get(a.index()).getType().asErasure();
-      TypeDescription ret = m.getReturnType().asErasure();
-      if (!param.isPrimitive() && !ret.isPrimitive() && !param.isAssignableTo(ret)) {
-        return "fallback "
-            + t.fallback()
-            + " is a "
-            + param.getName()
-            + ", the method returns "
-            + ret.getName();
-      }
-    }
-    return null;
-  }
-
-  public static List<String> parameterTypes(MethodDescription m) {
-    List<String> out = new ArrayList<>();
-    for (TypeDescription p : m.getParameters().asTypeList().asErasures()) {
-      out.add(p.getName());
-    }
-    return out;
-  }
-
-  /** {@code name(ParamType,...)} with simple type names: the {@code method} label. */
-  public static String label(MethodDescription m) {
-    StringBuilder b = new StringBuilder(m.getName()).append('(');
-    boolean first = true;
-    for (TypeDescription p : m.getParameters().asTypeList().asErasures()) {
-      if (!first) {
-        b.append(',');
-      }
-      first = false;
-      b.append(p.getSimpleName());
-    }
-    return b.append(')').toString();
-  }
-
-  MethodInfo register(TypeDescription type, MethodDescription m) {
-    Target t = targetFor(type, m);
-    if (t == null) {
-      throw new IllegalStateException("no target for " + type.getName() + "." + m.getName());
-    }
+  private MethodInfo register(String className, String method, String descriptor, Target t) {
     return engine.register(
-        type.getName(),
-        m.getName(),
-        m.getDescriptor(),
-        label(m),
-        m.getReturnType().asErasure().getName(),
-        parameterTypes(m),
+        className,
+        method,
+        descriptor,
+        Signatures.label(method, descriptor),
+        Signatures.returnType(descriptor),
+        Signatures.parameterTypes(descriptor),
         t.name());
-  }
-
-  // ------------------------------------------------------------------ advice bindings
-
-  private final class MethodIdMapping implements Advice.OffsetMapping {
-    @Override
-    public Target resolve(
-        TypeDescription instrumentedType,
-        MethodDescription instrumentedMethod,
-        Assigner assigner,
-        Advice.ArgumentHandler argumentHandler,
-        Sort sort) {
-      int id = register(instrumentedType, instrumentedMethod).id();
-      return new Target.ForStackManipulation(IntegerConstant.forValue(id));
-    }
-  }
-
-  private static final class FirstArgumentMapping implements Advice.OffsetMapping {
-    @Override
-    public Target resolve(
-        TypeDescription instrumentedType,
-        MethodDescription instrumentedMethod,
-        Assigner assigner,
-        Advice.ArgumentHandler argumentHandler,
-        Sort sort) {
-      List<ParameterDescription.InDefinedShape> params =
-          instrumentedMethod.asDefined().getParameters();
-      if (params.isEmpty() || params.get(0).getType().isPrimitive()) {
-        return new Target.ForStackManipulation(NullConstant.INSTANCE);
-      }
-      return new ForArgument.Unresolved(
-              TypeDescription.Generic.OBJECT, true, Assigner.Typing.STATIC, 0, false)
-          .resolve(instrumentedType, instrumentedMethod, assigner, argumentHandler, sort);
-    }
-  }
-
-  private final class FallbackArgumentMapping implements Advice.OffsetMapping {
-    @Override
-    public Target resolve(
-        TypeDescription instrumentedType,
-        MethodDescription instrumentedMethod,
-        Assigner assigner,
-        Advice.ArgumentHandler argumentHandler,
-        Sort sort) {
-      dev.firebreak.rules.Target t = targetFor(instrumentedType, instrumentedMethod);
-      if (t != null
-          && t.fallback() instanceof dev.firebreak.rules.Fallback.ReturnArg a
-          && a.index() < instrumentedMethod.getParameters().size()) {
-        return new ForArgument.Unresolved(
-                TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, a.index(), false)
-            .resolve(instrumentedType, instrumentedMethod, assigner, argumentHandler, sort);
-      }
-      return new Target.ForStackManipulation(NullConstant.INSTANCE);
-    }
   }
 }

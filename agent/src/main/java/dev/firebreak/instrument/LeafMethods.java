@@ -1,6 +1,8 @@
 package dev.firebreak.instrument;
 
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
@@ -18,9 +20,23 @@ import net.bytebuddy.jar.asm.Opcodes;
 final class LeafMethods {
   private LeafMethods() {}
 
+  /**
+   * What the weaver needs to know of a class file's methods before it weaves them.
+   *
+   * @param leaves {@code name + descriptor} of every leaf method
+   * @param maxLocals {@code name + descriptor} of every method with code to its {@code max_locals}
+   */
+  record Facts(Set<String> leaves, Map<String, Integer> maxLocals) {}
+
   /** {@code name + descriptor} of every leaf method of {@code classFile}; empty if unreadable. */
   static Set<String> of(byte[] classFile) {
+    return scan(classFile).leaves();
+  }
+
+  /** One look at the class file; no leaves and no methods if it cannot be read. */
+  static Facts scan(byte[] classFile) {
     Set<String> leaves = new HashSet<>();
+    Map<String, Integer> maxLocals = new HashMap<>();
     try {
       new ClassReader(classFile)
           .accept(
@@ -32,6 +48,11 @@ final class LeafMethods {
                   leaves.add(key);
                   return new MethodVisitor(Opcodes.ASM9) {
                     private final Set<Label> seen = new HashSet<>();
+
+                    @Override
+                    public void visitMaxs(int maxStack, int locals) {
+                      maxLocals.put(key, locals);
+                    }
 
                     @Override
                     public void visitLabel(Label label) {
@@ -83,7 +104,8 @@ final class LeafMethods {
               ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
     } catch (RuntimeException e) {
       leaves.clear(); // a class file we cannot read: leave nothing out
+      maxLocals.clear(); // and weave nothing
     }
-    return leaves;
+    return new Facts(leaves, maxLocals);
   }
 }

@@ -285,7 +285,7 @@ final class AppGenerator {
           "  private static final int PER_PACKAGE = @PER_PACKAGE@;",
           "  private static final int[] HOT_INDEX = {@HOT_INDEX@};",
           "  private static final String[] TIMING = {",
-          "    \"premain.ms\", \"yield.ms\", \"ready.ms\", \"instrumented.ms\", \"bytebuddy.ms\", \"match.classes\", \"match.ms\",",
+          "    \"premain.ms\", \"yield.ms\", \"ready.ms\", \"instrumented.ms\", \"weaver.ms\", \"match.classes\", \"match.ms\",",
           "    \"transform.classes\", \"transform.ms\", \"catchup.classes\", \"catchup.ms\"",
           "  };",
           "",

@@ -61,7 +61,7 @@ public final class StartupAtScale {
           "yield.ms",
           "ready.ms",
           "instrumented.ms",
-          "bytebuddy.ms",
+          "weaver.ms",
           "match.classes",
           "match.ms",
           "transform.classes",
@@ -638,7 +638,7 @@ public final class StartupAtScale {
               + " | "
               + f1(t.get("instrumented.ms"))
               + " | "
-              + f1(t.get("bytebuddy.ms"))
+              + f1(t.get("weaver.ms"))
               + " | "
               + f0(t.get("match.classes"))
               + " | "
