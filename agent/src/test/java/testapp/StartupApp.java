@@ -13,10 +13,26 @@ import java.nio.charset.StandardCharsets;
 public final class StartupApp {
   private StartupApp() {}
 
+  /** The classes that loaded with the pending entry, once the agent runs ("none" without it). */
+  private static String pendingClasses() throws InterruptedException {
+    for (int i = 0; i < 1000; i++) {
+      String status = System.getProperty("firebreak.status");
+      if (status == null) {
+        return "none";
+      }
+      if (status.startsWith("running")) {
+        return System.getProperty("firebreak.timing.pending.classes");
+      }
+      Thread.sleep(10);
+    }
+    return "timeout";
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "first-line":
         System.out.println("RESULT " + First.down(0));
+        System.out.println("PENDING " + pendingClasses());
         break;
       case "two-threads":
         twoThreads();

@@ -20,6 +20,7 @@ import dev.firebreak.runtime.TargetSummary;
 import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -130,6 +131,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     if (loaded != null && loaded.instruments()) {
       ensureInstrumentation();
     }
+    settlePending(g);
     readyAt = System.nanoTime();
     startMetrics(loaded);
     monitor.afterTick(this::afterTick);
@@ -169,6 +171,58 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
             "instrument", "instrumentation failed, nothing is watched: " + AgentErrors.describe(t));
         return false;
       }
+    }
+  }
+
+  /** How long the start looks for a class that loaded with the pending entry. */
+  private static final long SETTLE_NANOS = 1_000_000_000L;
+
+  /**
+   * The classes that loaded with the pending entry while the rules were read get what the rules say
+   * (the instrumentation, or their own bytecode back), then the calls waiting in them go on and
+   * call again. A class still being defined is looked for again, for a second at most.
+   */
+  private void settlePending(ClassGate g) {
+    try {
+      Set<String> done = new HashSet<>();
+      long deadline = System.nanoTime() + SETTLE_NANOS;
+      while (true) {
+        Set<String> names = new HashSet<>(g.pended());
+        names.removeAll(done);
+        if (names.isEmpty()) {
+          break;
+        }
+        Set<String> found = new HashSet<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+          if (names.contains(c.getName()) && inst.isModifiableClass(c)) {
+            found.add(c.getName());
+            try {
+              inst.retransformClasses(c);
+            } catch (Throwable t) {
+              AgentErrors.report(
+                  "instrument",
+                  "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+            }
+          }
+        }
+        done.addAll(found);
+        if (found.size() == names.size()) {
+          continue; // one more look: a class may have joined meanwhile
+        }
+        if (System.nanoTime() > deadline) {
+          names.removeAll(found);
+          AgentErrors.report(
+              "instrument", "classes loaded while the agent started were not found: " + names);
+          break;
+        }
+        Thread.sleep(5);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      AgentErrors.report("instrument", "start: " + AgentErrors.describe(t));
+    } finally {
+      Probe.releasePending();
     }
   }
 

@@ -115,7 +115,7 @@ public final class FirebreakAgent {
         return;
       }
       // classes a rule may match wait at the gate: the other CPU prepares the rest meanwhile
-      WarmUp warmUp = new WarmUp(inst);
+      WarmUp warmUp = new WarmUp(inst, gate);
       Thread other = new Thread(warmUp, "firebreak-warm-up");
       other.setDaemon(true);
       other.start();
@@ -125,13 +125,18 @@ public final class FirebreakAgent {
         rules = readRules(rulesPath);
         List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
         if (globs != null) {
-          gate.expect(globs);
+          gate.expect(globs, RulesPrescan.methodGlobs(rules));
         }
       } catch (Throwable t) {
         rules = null; // only an optimisation: every application class waits for the rules
       }
       AgentRuntime.EarlyRules early = null;
       try {
+        // for tests only: hold the parse back, so that the application meets the pending entry
+        long delay = Long.getLong("firebreak.test.delay-rules-ms", 0L);
+        if (delay > 0) {
+          Thread.sleep(delay);
+        }
         early = new AgentRuntime.EarlyRules(RulesInForce.parseInitial(rulesPath, rules));
       } catch (Throwable t) {
         early = null; // parsed again, and reported, by the runtime
@@ -193,10 +198,12 @@ public final class FirebreakAgent {
    */
   private static final class WarmUp implements Runnable {
     private final Instrumentation inst;
+    private final ClassGate gate;
     volatile boolean injected;
 
-    WarmUp(Instrumentation inst) {
+    WarmUp(Instrumentation inst, ClassGate gate) {
       this.inst = inst;
+      this.gate = gate;
     }
 
     @Override
@@ -204,6 +211,10 @@ public final class FirebreakAgent {
       try {
         BootstrapInjector.inject(inst);
         injected = true;
+        // a class the rules may match need not wait for them while it loads any more: its calls
+        // wait instead (most run only after the rules are in force)
+        dev.firebreak.bootstrap.Probe.openPending();
+        gate.allowPending();
         ClassLoader own = FirebreakAgent.class.getClassLoader();
         for (String c : WARM_CLASSES) {
           Class.forName(c, true, own);

@@ -30,6 +30,13 @@ final class RulesPrescan {
   private static final Pattern CLASS_WORD =
       Pattern.compile("(?<![A-Za-z0-9_$.-])class(?![A-Za-z0-9_$.-])");
 
+  /** A {@code method} key, written as {@link #CLASS_KEY} finds a class key. */
+  private static final Pattern METHOD_KEY =
+      Pattern.compile("(?m)(?:^[ \\t]*(?:-[ \\t]+)*|[{,][ \\t]*)([\"']?)method\\1[ \\t]*:");
+
+  private static final Pattern METHOD_WORD =
+      Pattern.compile("(?<![A-Za-z0-9_$.-])method(?![A-Za-z0-9_$.-])");
+
   private static final Pattern SUBTYPES =
       Pattern.compile("subtypes[\"']?[ \\t]*:[ \\t]*([^\\s,}#]*)");
 
@@ -75,6 +82,85 @@ final class RulesPrescan {
     } catch (RuntimeException e) {
       return null; // not a glob after all: let the parser say what is wrong
     }
+  }
+
+  /**
+   * The method globs of {@code yaml}, or null when it cannot tell for sure, or when a target names
+   * no method (then it watches them all). Like {@link #classGlobs}, it must never miss one the
+   * parser will find.
+   */
+  static List<Glob> methodGlobs(byte[] yaml) {
+    try {
+      String raw = new String(yaml, StandardCharsets.UTF_8);
+      if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
+        return null;
+      }
+      String text = withoutComments(raw);
+      if (text.contains("auto-fence")) {
+        return null;
+      }
+      List<Glob> globs = new ArrayList<>();
+      Matcher m = METHOD_KEY.matcher(text);
+      int keys = 0;
+      while (m.find()) {
+        keys++;
+        int key = text.lastIndexOf("method", m.end());
+        int column = key - (text.lastIndexOf('\n', key) + 1);
+        String value = value(text, m.end(), column);
+        if (value == null) {
+          return null;
+        }
+        globs.add(Glob.forMethod(value));
+      }
+      int words = 0;
+      for (Matcher w = METHOD_WORD.matcher(text); w.find(); ) {
+        words++;
+      }
+      int classes = 0;
+      for (Matcher c = CLASS_KEY.matcher(text); c.find(); ) {
+        classes++;
+      }
+      // one method key per class key, none elsewhere (a user's label named "method" could stand
+      // in for a target's missing one, which watches every method): else no method is left out
+      return words == keys && keys == classes && !methodUnderLabels(text) ? globs : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Whether the word "method" is in a {@code labels} map (flow on its line, or block below it). */
+  private static boolean methodUnderLabels(String text) {
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      int at = lines[i].indexOf("labels");
+      if (at < 0) {
+        continue;
+      }
+      if (lines[i].indexOf("method", at) >= 0) {
+        return true;
+      }
+      int indent = indentOf(lines[i]);
+      for (int j = i + 1; j < lines.length; j++) {
+        if (lines[j].isBlank()) {
+          continue;
+        }
+        if (indentOf(lines[j]) <= indent) {
+          break;
+        }
+        if (lines[j].contains("method")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static int indentOf(String line) {
+    int n = 0;
+    while (n < line.length() && (line.charAt(n) == ' ' || line.charAt(n) == '-')) {
+      n++;
+    }
+    return n;
   }
 
   /**

@@ -23,6 +23,7 @@ import java.util.Locale;
  * @param transformNanos the time spent there
  * @param waitedClasses classes that waited at the gate
  * @param waitNanos how long in all
+ * @param pendingClasses classes that loaded with the pending entry (their calls wait instead)
  */
 record StartupTimings(
     long entered,
@@ -38,7 +39,8 @@ record StartupTimings(
     long transformedClasses,
     long transformNanos,
     long waitedClasses,
-    long waitNanos) {
+    long waitNanos,
+    long pendingClasses) {
 
   static StartupTimings of(
       long ready,
@@ -61,13 +63,14 @@ record StartupTimings(
         gate == null ? 0 : gate.transformedClasses(),
         gate == null ? 0 : gate.transformNanos(),
         gate == null ? 0 : gate.waitedClasses(),
-        gate == null ? 0 : gate.waitNanos());
+        gate == null ? 0 : gate.waitNanos(),
+        gate == null ? 0 : gate.pended().size());
   }
 
   /**
    * premain itself ({@code premain.ms}), premain to rules in force ({@code ready.ms}) and to the
-   * instrumentation ready ({@code instrumented.ms}; absent while no rule names a class), Byte
-   * Buddy's own start, the class gate, the transforms and the waits, with class counts.
+   * instrumentation ready ({@code instrumented.ms}; absent while no rule names a class), the
+   * weaver's own start, the class gate, the transforms and the waits, with class counts.
    */
   void publish() {
     if (entered == 0) {
@@ -92,6 +95,7 @@ record StartupTimings(
     set("transform.ms", millis(transformNanos));
     set("wait.classes", Long.toString(waitedClasses));
     set("wait.ms", millis(waitNanos));
+    set("pending.classes", Long.toString(pendingClasses));
     set("catchup.classes", Long.toString(catchUpClasses));
     set("catchup.ms", millis(catchUpNanos));
   }

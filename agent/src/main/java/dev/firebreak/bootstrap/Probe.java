@@ -1,5 +1,7 @@
 package dev.firebreak.bootstrap;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -13,7 +15,56 @@ public final class Probe {
   /** Errors inside the agent caught on application threads; exported as agent errors. */
   private static final AtomicLong errors = new AtomicLong();
 
+  /**
+   * Open while the agent starts (default start): a method woven with the pending entry (its class
+   * loaded before the rules were read) waits in {@link #pending} until the rules are in force and
+   * its class is instrumented as they say.
+   */
+  private static volatile boolean pendingOpen;
+
+  private static final CountDownLatch PENDING = new CountDownLatch(1);
+
+  /** How long a call waits in {@link #pending} at most; then it runs unwatched (counted). */
+  private static final long MAX_PENDING_SECONDS = 60;
+
   private Probe() {}
+
+  /** The agent is starting: from now on the gate may weave the pending entry. */
+  public static void openPending() {
+    if (PENDING.getCount() > 0) {
+      pendingOpen = true;
+    }
+  }
+
+  /** The rules are in force and the pending classes instrumented: waiting calls go on. */
+  public static void releasePending() {
+    pendingOpen = false;
+    PENDING.countDown();
+  }
+
+  /**
+   * The pending entry of a method whose class loaded while the agent was starting: false at once
+   * when the agent has started (the body runs); otherwise waits until it has and returns true, and
+   * the caller calls the method again, now instrumented. Blocks only during the agent's start, as
+   * the class would have at load time.
+   */
+  public static boolean pending() {
+    if (!pendingOpen) {
+      return false;
+    }
+    try {
+      if (PENDING.await(MAX_PENDING_SECONDS, TimeUnit.SECONDS)) {
+        return true;
+      }
+      pendingOpen = false; // the agent did not come: no other call waits for it
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      // below: unwatched
+    }
+    errors.incrementAndGet();
+    return false;
+  }
 
   public static void install(Dispatcher d) {
     dispatcher = d == null ? Dispatcher.NOOP : d;

@@ -38,6 +38,11 @@ public final class ClassGate implements ClassFileTransformer {
     TRANSFORM,
     /** Wait: the rules or the advice transformer are not ready yet. */
     WAIT,
+    /**
+     * Load it now with the pending entry ({@link Weaver#pending}): its calls wait for the rules
+     * instead of its loading.
+     */
+    PEND,
     /** Waited {@link #MAX_WAIT_NANOS}: load it as it is, and say so. */
     TIMED_OUT
   }
@@ -50,10 +55,20 @@ public final class ClassGate implements ClassFileTransformer {
   /** Before the rules are read: the class globs found in the file, or null (unknown). */
   private volatile List<Glob> expected;
 
+  /** Before the rules are read: the method globs found in the file, or null (every method). */
+  private volatile List<Glob> expectedMethods;
+
   private volatile RuleSet rules;
   private volatile ClassFileTransformer delegate;
   private volatile boolean failed;
   private volatile Thread starter;
+
+  /** The pending entry may be woven: the boot loader has the probe (the warm-up thread says so). */
+  private volatile boolean pendAllowed;
+
+  /** The classes that loaded with the pending entry, to be retransformed once the rules are in. */
+  private final java.util.Set<String> pended = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   // AtomicLong, not LongAdder: a LongAdder under contention loads a class lazily, inside a
   // transform
   private final AtomicLong matchNanos = new AtomicLong();
@@ -81,8 +96,31 @@ public final class ClassGate implements ClassFileTransformer {
    * class one of these may match waits. Without them, every application class waits.
    */
   public void expect(List<Glob> globs) {
+    expect(globs, null);
+  }
+
+  /**
+   * As {@link #expect(List)}, with the method globs the file names (null: unknown), so that a class
+   * that loads while the rules are read gets the pending entry only in the methods a rule may name.
+   */
+  public void expect(List<Glob> globs, List<Glob> methodGlobs) {
+    expectedMethods = methodGlobs == null ? null : List.copyOf(methodGlobs);
     expected = List.copyOf(globs);
     wake();
+  }
+
+  /**
+   * From now on a class the file's globs may match loads at once, with the pending entry, while the
+   * rules are read (only with {@code hold}, and only once the globs are known).
+   */
+  public void allowPending() {
+    pendAllowed = true;
+    wake();
+  }
+
+  /** The names of the classes that loaded with the pending entry. */
+  public java.util.Set<String> pended() {
+    return java.util.Set.copyOf(pended);
   }
 
   /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
@@ -107,6 +145,9 @@ public final class ClassGate implements ClassFileTransformer {
   public void failed() {
     failed = true;
     wake();
+    if (pendAllowed) {
+      dev.firebreak.bootstrap.Probe.releasePending(); // calls waiting in a pending entry go on
+    }
   }
 
   /** The class filter the gate decides with, shared with the advice transformer. */
@@ -139,7 +180,13 @@ public final class ClassGate implements ClassFileTransformer {
         return Verdict.PASS;
       }
       List<Glob> e = expected;
-      return e == null || anyMatches(e, name) ? waited(since, now) : Verdict.PASS;
+      if (e == null) {
+        return waited(since, now);
+      }
+      if (!anyMatches(e, name)) {
+        return Verdict.PASS;
+      }
+      return pendAllowed ? Verdict.PEND : waited(since, now);
     }
     if (!filter.mayMatch(loader, name, rules)) {
       return Verdict.PASS;
@@ -186,9 +233,36 @@ public final class ClassGate implements ClassFileTransformer {
       if (!mayWait) {
         return null;
       }
-      v = await(loader, name, start);
+      v = await(loader, name, start, true);
       waitNanos.addAndGet(System.nanoTime() - start);
       waitClasses.incrementAndGet();
+    }
+    if (v == Verdict.PEND) {
+      if (!mayWait) {
+        return null;
+      }
+      long begin = System.nanoTime();
+      try {
+        byte[] out = Weaver.pending(bytes, expectedMethods);
+        if (out == null) {
+          return null; // no method a rule may name: nothing to wait for
+        }
+        pended.add(name);
+        if (!rulesKnown) {
+          return out;
+        }
+        // the rules came in meanwhile, and the start may have listed the pending classes before
+        // this one: decide again, as for a class that loads now
+        v = verdict(loader, name, start, System.nanoTime());
+      } catch (Throwable t) {
+        v = Verdict.WAIT; // a class the weaver cannot read waits instead
+      } finally {
+        transformNanos.addAndGet(System.nanoTime() - begin);
+        transformClasses.incrementAndGet();
+      }
+      if (v == Verdict.WAIT || v == Verdict.PEND) {
+        v = await(loader, name, start, false);
+      }
     }
     if (v == Verdict.TIMED_OUT) {
       AgentErrors.report(
@@ -223,11 +297,17 @@ public final class ClassGate implements ClassFileTransformer {
     return transform(null, loader, internalName, redefined, pd, bytes);
   }
 
-  private Verdict await(ClassLoader loader, String name, long since) {
+  /**
+   * @param pend return {@link Verdict#PEND} when it comes, rather than wait for the rules
+   */
+  private Verdict await(ClassLoader loader, String name, long since, boolean pend) {
     synchronized (lock) {
       while (true) {
         long now = System.nanoTime();
         Verdict v = verdict(loader, name, since, now);
+        if (v == Verdict.PEND && !pend) {
+          v = waited(since, now); // the pending entry could not be woven: wait for the rules
+        }
         if (v != Verdict.WAIT) {
           return v;
         }

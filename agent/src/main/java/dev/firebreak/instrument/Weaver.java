@@ -65,6 +65,12 @@ public final class Weaver extends ClassVisitor {
   private final Map<String, Integer> maxLocals;
   private final Plan plan;
   private String owner;
+  private boolean ownerIsInterface;
+  private boolean pendingOnly;
+
+  /** The method globs the pending entry is for; null: every method. */
+  private List<dev.firebreak.rules.Glob> pendingMethods;
+
   private boolean frames;
   private int woven;
 
@@ -86,6 +92,24 @@ public final class Weaver extends ClassVisitor {
     return weaver.woven == 0 ? null : writer.toByteArray();
   }
 
+  /**
+   * The class file with the pending entry ({@code Probe.pending}) in every method a rule could
+   * name, or null when it has none: {@code if (Probe.pending()) return thisMethod(arguments);}. A
+   * class the rules may match loads at once while they are read; a call that comes before they are
+   * in force waits there, then calls the method again, instrumented by then (the class is
+   * retransformed before the wait ends). The re-call names this exact method ({@code
+   * invokespecial}, not virtual), so an overriding method is not called instead.
+   */
+  static byte[] pending(byte[] classFile, List<dev.firebreak.rules.Glob> methodGlobs) {
+    ClassReader reader = new ClassReader(classFile);
+    ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+    Weaver weaver = new Weaver(writer, null, null);
+    weaver.pendingOnly = true;
+    weaver.pendingMethods = methodGlobs;
+    reader.accept(weaver, ClassReader.EXPAND_FRAMES);
+    return weaver.woven == 0 ? null : writer.toByteArray();
+  }
+
   /** Concrete methods declared in source: no constructors, bridges or synthetic methods. */
   public static boolean selectable(int access, String name) {
     return (access
@@ -101,6 +125,7 @@ public final class Weaver extends ClassVisitor {
   public void visit(
       int version, int access, String name, String signature, String superName, String[] ifaces) {
     owner = name;
+    ownerIsInterface = (access & Opcodes.ACC_INTERFACE) != 0;
     frames = (version & 0xFFFF) >= Opcodes.V1_6;
     super.visit(version, access, name, signature, superName, ifaces);
   }
@@ -111,6 +136,13 @@ public final class Weaver extends ClassVisitor {
     MethodVisitor mv = super.visitMethod(access, name, descriptor, signature, exceptions);
     if (mv == null || !selectable(access, name)) {
       return mv;
+    }
+    if (pendingOnly) {
+      if (pendingMethods != null && !anyMatches(pendingMethods, name)) {
+        return mv;
+      }
+      woven++;
+      return new PendingMethod(mv, access, name, descriptor);
     }
     Integer max = maxLocals.get(name + descriptor);
     if (max == null) {
@@ -487,6 +519,82 @@ public final class Weaver extends ClassVisitor {
         super.visitTypeInsn(Opcodes.CHECKCAST, t.getInternalName());
       }
     }
+  }
+
+  /**
+   * The pending entry: waits while the agent starts, then calls the (instrumented) method again.
+   */
+  private final class PendingMethod extends MethodVisitor {
+    private final int access;
+    private final String name;
+    private final String descriptor;
+    private final Label entry = new Label();
+    private boolean lined;
+
+    PendingMethod(MethodVisitor mv, int access, String name, String descriptor) {
+      super(Opcodes.ASM9, mv);
+      this.access = access;
+      this.name = name;
+      this.descriptor = descriptor;
+    }
+
+    @Override
+    public void visitCode() {
+      super.visitCode();
+      super.visitLabel(entry);
+      Label body = new Label();
+      super.visitMethodInsn(Opcodes.INVOKESTATIC, PROBE, "pending", "()Z", false);
+      super.visitJumpInsn(Opcodes.IFEQ, body);
+      boolean isStatic = (access & Opcodes.ACC_STATIC) != 0;
+      int slot = 0;
+      if (!isStatic) {
+        super.visitVarInsn(Opcodes.ALOAD, 0);
+        slot = 1;
+      }
+      Type[] args = Type.getArgumentTypes(descriptor);
+      for (Type a : args) {
+        super.visitVarInsn(a.getOpcode(Opcodes.ILOAD), slot);
+        slot += a.getSize();
+      }
+      super.visitMethodInsn(
+          isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL,
+          owner,
+          name,
+          descriptor,
+          ownerIsInterface);
+      super.visitInsn(Type.getReturnType(descriptor).getOpcode(Opcodes.IRETURN));
+      super.visitLabel(body);
+      if (frames) {
+        java.util.List<Object> locals = new ArrayList<>();
+        if (!isStatic) {
+          locals.add(owner);
+        }
+        for (Type a : args) {
+          locals.add(frameType(a));
+        }
+        super.visitFrame(Opcodes.F_NEW, locals.size(), locals.toArray(), 0, new Object[0]);
+      }
+      super.visitInsn(
+          Opcodes.NOP); // the body's own first frame, if any, needs an offset of its own
+    }
+
+    @Override
+    public void visitLineNumber(int line, Label start) {
+      if (!lined) {
+        lined = true;
+        super.visitLineNumber(line, entry);
+      }
+      super.visitLineNumber(line, start);
+    }
+  }
+
+  private static boolean anyMatches(List<dev.firebreak.rules.Glob> globs, String name) {
+    for (int i = 0; i < globs.size(); i++) {
+      if (globs.get(i).matches(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isReference(Type t) {

@@ -44,12 +44,46 @@ class RulesPrescanTest {
     } catch (RulesException e) {
       return; // invalid: nothing will be watched; the prescan only must not throw
     }
+    List<Glob> methods = RulesPrescan.methodGlobs(bytes);
+    if (methods != null) {
+      assertThat(texts(methods))
+          .as(file.toString())
+          .containsAll(rs.targets().stream().map(Target::methodGlob).collect(Collectors.toList()));
+    }
     if (found == null) {
       return;
     }
     assertThat(texts(found))
         .as(file.toString())
         .containsAll(rs.targets().stream().map(Target::classGlob).collect(Collectors.toList()));
+  }
+
+  @org.junit.jupiter.api.Test
+  void readsTheSampleServicesMethodGlobs() throws Exception {
+    Path file = Path.of("../rules/emoji-pipeline.yaml");
+    byte[] bytes = Files.readAllBytes(file);
+    assertThat(texts(RulesPrescan.methodGlobs(bytes)))
+        .containsExactlyInAnyOrderElementsOf(
+            RulesParser.parse(file.toString(), bytes).targets().stream()
+                .map(Target::methodGlob)
+                .collect(Collectors.toList()));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        // a target without a method key watches every method
+        "targets:\n  - name: a\n    class: com.acme.A\n",
+        "targets:\n  - name: a\n    class: com.acme.A\n    method: run\n"
+            + "  - name: b\n    class: com.acme.B\n",
+        "targets:\n  - name: a\n    class: com.acme.A\n    method: *m\n",
+        "targets:\n  - name: a\n    class: com.acme.A\n    method:\n      run\n",
+        "targets:\n  - name: a\n    class: com.acme.A\n    labels: {method: x}\n",
+        "targets:\n  - name: a\n    class: com.acme.A\n    labels:\n      method: x\n",
+      })
+  void givesUpOnMethodsItCannotReadForSure(String targets) {
+    byte[] bytes = ("version: 1\n" + targets).getBytes(StandardCharsets.UTF_8);
+    assertThat(RulesPrescan.methodGlobs(bytes)).isNull();
   }
 
   @ParameterizedTest

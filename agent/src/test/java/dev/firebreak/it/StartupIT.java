@@ -139,6 +139,41 @@ class StartupIT {
   }
 
   /**
+   * The watched class loads at once while the rules are still being read (held back here for a
+   * second and a half): it gets the pending entry, main's first call waits in it, then calls the
+   * method again, instrumented by then. Exactly as many calls are counted as with the class held at
+   * load: none runs unwatched, none is counted twice.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aCallWhileTheRulesAreReadWaitsAndIsWatched(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("first", "First"));
+    try (ChildJvm app =
+        ChildJvm.startMain(
+            java,
+            List.of("-Dfirebreak.test.delay-rules-ms=1500"),
+            "testapp.StartupApp",
+            "rules=" + rules,
+            List.of(),
+            "first-line")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
+      assertThat(Integer.parseInt(app.lineAfter("PENDING "))).isPositive();
+      assertThat(app.stderr()).doesNotContain("firebreak:");
+      String m = app.metrics(port);
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "first")))
+          .isEqualTo(33);
+      assertThat(
+              ChildJvm.sample(
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "first", "reason", "limit")))
+          .isEqualTo(1);
+    }
+  }
+
+  /**
    * One thread is held at the class gate loading a watched class while a second thread loads
    * another: no deadlock, and both are watched from their first call.
    */
