@@ -15,12 +15,15 @@ import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.Engine;
+import dev.firebreak.runtime.MethodInfo;
 import dev.firebreak.runtime.Monitor;
 import dev.firebreak.runtime.TargetSummary;
 import dev.firebreak.secrets.SecretFile;
 import io.prometheus.client.CollectorRegistry;
 import java.lang.instrument.Instrumentation;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -192,16 +195,33 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         if (names.isEmpty()) {
           break;
         }
+        // a class the catch-up instrumented already has its methods in the registry
+        Set<String> watched = new HashSet<>();
+        for (MethodInfo m : engine.methods().all()) {
+          watched.add(m.className());
+        }
         Set<String> found = new HashSet<>();
+        List<Class<?>> again = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
           if (names.contains(c.getName()) && inst.isModifiableClass(c)) {
             found.add(c.getName());
-            try {
-              inst.retransformClasses(c);
-            } catch (Throwable t) {
-              AgentErrors.report(
-                  "instrument",
-                  "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+            if (!watched.contains(c.getName())) {
+              again.add(c);
+            }
+          }
+        }
+        if (!again.isEmpty()) {
+          try {
+            inst.retransformClasses(again.toArray(new Class<?>[0])); // one safepoint for all
+          } catch (Throwable t) {
+            for (Class<?> c : again) {
+              try {
+                inst.retransformClasses(c);
+              } catch (Throwable each) {
+                AgentErrors.report(
+                    "instrument",
+                    "could not retransform " + c.getName() + ": " + AgentErrors.describe(each));
+              }
             }
           }
         }
