@@ -21,6 +21,11 @@ import java.util.concurrent.TimeUnit;
  * dev.firebreak.benchmarks.scale.BroadGuardHarness [N [ROUNDS [REPEATS [net]]]]} (defaults 100000 3
  * 3: each child runs ROUNDS x N round trips; REPEATS children per configuration). With {@code net},
  * the agent runs the auto-fence's net over {@code com.fasterxml.jackson.**} instead of the target.
+ * Arguments starting with {@code -} go to the agent's child JVM only (e.g. {@code
+ * -XX:CompileCommand=dontinline,dev.firebreak.runtime.Engine::enter}), for experiments.
+ *
+ * <p>Besides the elapsed time of all rounds, each child prints each round's time ({@code
+ * ROUND_NS}); the table also gives the median round (the steady state, JIT warm-up mostly past).
  */
 public final class BroadGuardHarness {
   private BroadGuardHarness() {}
@@ -29,17 +34,28 @@ public final class BroadGuardHarness {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    List<String> positional = new ArrayList<>();
+    List<String> jvmArgs = new ArrayList<>();
+    for (String a : args) {
+      (a.startsWith("-") ? jvmArgs : positional).add(a);
+    }
+    args = positional.toArray(new String[0]);
     boolean net = args.length > 3 && args[3].equals("net");
     Path out = Path.of("benchmarks/target/scale");
     Files.createDirectories(out);
     String java = System.getProperty("java.home") + "/bin/java";
     List<Long> none = new ArrayList<>();
     List<Long> agent = new ArrayList<>();
+    List<Long> noneRound = new ArrayList<>();
+    List<Long> agentRound = new ArrayList<>();
     Map<String, Long> last = new HashMap<>();
     for (int r = 0; r < repeats; r++) {
-      none.add(run(java, n, rounds, false, net, out, r).get("ELAPSED_NS"));
-      last = run(java, n, rounds, true, net, out, r);
+      Map<String, Long> base = run(java, n, rounds, false, net, List.of(), out, r);
+      none.add(base.get("ELAPSED_NS"));
+      noneRound.add(base.get("ROUND_MEDIAN_NS"));
+      last = run(java, n, rounds, true, net, jvmArgs, out, r);
       agent.add(last.get("ELAPSED_NS"));
+      agentRound.add(last.get("ROUND_MEDIAN_NS"));
       System.err.printf(
           Locale.ROOT,
           "repeat %d: no agent %.0f ms, agent %.0f ms, /metrics %d bytes%n",
@@ -50,10 +66,13 @@ public final class BroadGuardHarness {
     }
     double a = median(agent);
     double b = median(none);
+    double ar = median(agentRound);
+    double br = median(noneRound);
     StringBuilder s = new StringBuilder();
     s.append("    command  java -cp benchmarks/target/benchmarks.jar ")
         .append("dev.firebreak.benchmarks.scale.BroadGuardHarness ")
-        .append(String.join(" ", args))
+        .append(String.join(" ", positional))
+        .append(jvmArgs.isEmpty() ? "" : " " + String.join(" ", jvmArgs))
         .append("\n    java     ")
         .append(System.getProperty("java.vm.name"))
         .append(' ')
@@ -70,15 +89,22 @@ public final class BroadGuardHarness {
                     : "`class: com.fasterxml.jackson.**`, `method: \"*\"`, one `depth` rule",
                 repeats))
         .append(
-            "| configuration | elapsed (median) | ratio to no agent | /metrics bytes | series | jackson `calls_total` series |\n")
-        .append("| --- | ---: | ---: | ---: | ---: | ---: |\n")
-        .append(String.format(Locale.ROOT, "| no agent | %.0f ms | 1.00x | | | |%n", b / 1e6))
+            "| configuration | elapsed (median) | ratio to no agent | median round | ratio | /metrics bytes | series | jackson `calls_total` series |\n")
+        .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
         .append(
             String.format(
                 Locale.ROOT,
-                "| Firebreak | %.0f ms | %.2fx | %d | %d | %d |%n",
+                "| no agent | %.0f ms | 1.00x | %.0f ms | 1.00x | | | |%n",
+                b / 1e6,
+                br / 1e6))
+        .append(
+            String.format(
+                Locale.ROOT,
+                "| Firebreak | %.0f ms | %.2fx | %.0f ms | %.2fx | %d | %d | %d |%n",
                 a / 1e6,
                 a / b,
+                ar / 1e6,
+                ar / br,
                 last.getOrDefault("METRICS_BYTES", -1L),
                 last.getOrDefault("METRICS_SERIES", -1L),
                 last.getOrDefault("JACKSON_SERIES", -1L)));
@@ -91,9 +117,18 @@ public final class BroadGuardHarness {
   }
 
   private static Map<String, Long> run(
-      String java, int n, int rounds, boolean withAgent, boolean net, Path out, int repeat)
+      String java,
+      int n,
+      int rounds,
+      boolean withAgent,
+      boolean net,
+      List<String> jvmArgs,
+      Path out,
+      int repeat)
       throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(java, "-cp", "benchmarks/target/benchmarks.jar"));
+    List<String> cmd = new ArrayList<>(List.of(java));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-cp", "benchmarks/target/benchmarks.jar"));
     int port = 0;
     if (withAgent) {
       try (ServerSocket s = new ServerSocket(0)) {
@@ -133,7 +168,12 @@ public final class BroadGuardHarness {
       p.destroyForcibly();
     }
     Map<String, Long> v = new HashMap<>();
+    List<Long> roundTimes = new ArrayList<>();
     for (String line : Files.readAllLines(log)) {
+      if (line.startsWith("ROUND_NS ")) {
+        roundTimes.add(Long.parseLong(line.substring("ROUND_NS ".length()).trim()));
+        continue;
+      }
       String[] kv = line.split(" ");
       if (kv.length == 2 && kv[0].matches("[A-Z_]+")) {
         try {
@@ -144,6 +184,7 @@ public final class BroadGuardHarness {
       }
     }
     v.putIfAbsent("ELAPSED_NS", -1L);
+    v.put("ROUND_MEDIAN_NS", roundTimes.isEmpty() ? -1L : (long) median(roundTimes));
     return v;
   }
 }

@@ -66,9 +66,11 @@ public final class JsonApp {
     }
     long start = System.nanoTime();
     for (int r = 0; r < rounds; r++) {
+      long roundStart = System.nanoTime();
       for (int i = 0; i < n; i++) {
         check += mapper.readValue(mapper.writeValueAsString(order), Order.class).lines.size();
       }
+      System.out.println("ROUND_NS " + (System.nanoTime() - roundStart));
     }
     long elapsed = System.nanoTime() - start;
     System.out.println("ELAPSED_NS " + elapsed);
