@@ -16,6 +16,8 @@ import dev.firebreak.runtime.Plan.RulePlan;
 import dev.firebreak.runtime.Plan.RuleState;
 import dev.firebreak.runtime.Plan.TargetPlan;
 import dev.firebreak.runtime.Plan.TargetState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -51,8 +54,43 @@ public final class Engine extends Dispatcher {
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
 
-  /** Pooled states no virtual thread holds now (see {@link ThreadState#pooled}). */
+  /**
+   * How many places of {@link #slots} a virtual thread looks at, from the one its id gives: a
+   * multiple of the processors (each runs one virtual thread at a time), at least 64, at most 1024.
+   */
+  static final int SLOTS =
+      Integer.highestOneBit(
+              Math.max(64, Math.min(1024, 16 * Runtime.getRuntime().availableProcessors())) - 1)
+          << 1;
+
+  /** How many places of the table from its first one a virtual thread tries. */
+  static final int PROBES = 8;
+
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadState[].class);
+
+  /**
+   * Virtual threads' states: pooled states in a fixed table, each made on first use, then lent to
+   * one thread at a time, from its first tracked call to the end of its outermost one (see {@link
+   * #claim}). No thread-local, nothing allocated, no queue: a virtual thread per request costs one
+   * compare-and-set and one store. Every state made is also in {@link #threads}, for the readers.
+   */
+  private final ThreadState[] slots = new ThreadState[SLOTS];
+
+  /**
+   * Pooled states no virtual thread holds now, for the virtual threads that found every place of
+   * the table they look at taken (see {@link ThreadState#pooled}): lent through {@link #borrowed}.
+   */
   final Queue<ThreadState> idle = new ConcurrentLinkedQueue<>();
+
+  /** The state a virtual thread holds from the idle pool, if it holds one. */
+  private final ThreadLocal<ThreadState> borrowed = new ThreadLocal<>();
+
+  /**
+   * How many virtual threads hold a state from the idle pool now: while none does, looking for a
+   * virtual thread's state never touches {@link #borrowed} (whose first use on a thread makes its
+   * thread-local map).
+   */
+  final AtomicInteger borrowers = new AtomicInteger();
 
   /** {@code Thread::isVirtual} on JDK 21+, null before. */
   private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
@@ -282,21 +320,100 @@ public final class Engine extends Dispatcher {
 
   // ---------------------------------------------------------------- hot path
 
+  /** A platform thread's state, on its first call: registered for the readers. */
   private ThreadState newThreadState() {
-    Thread current = Thread.currentThread();
-    if (isVirtual(current)) {
-      ThreadState ts = idle.poll();
-      if (ts != null) {
-        ts.lend(current);
-        return ts;
-      }
-      ts = new ThreadState(current, true);
-      threads.add(ts);
-      return ts;
-    }
-    ThreadState ts = new ThreadState(current);
+    ThreadState ts = new ThreadState(Thread.currentThread());
     threads.add(ts);
     registered.increment();
+    return ts;
+  }
+
+  /**
+   * The calling thread's state, for a call that is tracked: a platform thread's own, or the pooled
+   * state a virtual thread holds, or, if it holds none, one it claims now.
+   */
+  private ThreadState state() {
+    Thread t = Thread.currentThread();
+    if (!isVirtual(t)) {
+      return local.get();
+    }
+    ThreadState ts = lent(t);
+    return ts != null ? ts : claim(t);
+  }
+
+  /** The calling thread's state if it has one (a virtual thread's may be null). */
+  private ThreadState current() {
+    Thread t = Thread.currentThread();
+    return isVirtual(t) ? lent(t) : local.get();
+  }
+
+  /**
+   * The pooled state virtual thread {@code t} holds, or null: a look at its places in the table,
+   * then (only while some virtual thread holds one from the idle pool) at its thread-local.
+   */
+  ThreadState lent(Thread t) {
+    ThreadState[] s = slots;
+    int first = first(t);
+    for (int i = 0; i < PROBES; i++) {
+      ThreadState ts = s[(first + i) & (SLOTS - 1)];
+      if (ts == null) {
+        break; // the places are made in the order they are looked at: none is further on
+      }
+      if (ts.lentTo(t)) {
+        return ts;
+      }
+    }
+    return borrowers.get() == 0 ? null : borrowed.get();
+  }
+
+  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same field
+  private static int first(Thread t) {
+    return (int) t.getId();
+  }
+
+  /**
+   * Lends virtual thread {@code t} (which holds none) a pooled state: the first free place of the
+   * table among those it looks at, made if it is the first use of that place; if all are taken, one
+   * from the idle pool, held through a thread-local. Given back when its outermost tracked call
+   * ends ({@link #giveBack}); the evaluator takes back those of threads that died holding one.
+   */
+  ThreadState claim(Thread t) {
+    int first = first(t);
+    for (int i = 0; i < PROBES; i++) {
+      int k = (first + i) & (SLOTS - 1);
+      ThreadState ts = (ThreadState) SLOT.getAcquire(slots, k);
+      if (ts == null) {
+        ts = place(k);
+      }
+      if (ts.tryLend(t)) {
+        return ts;
+      }
+    }
+    return borrow(t);
+  }
+
+  /** The state at place {@code k} of the table, made now if nobody made it yet. */
+  private ThreadState place(int k) {
+    ThreadState fresh = new ThreadState(k);
+    ThreadState won = (ThreadState) SLOT.compareAndExchange(slots, k, null, fresh);
+    if (won != null) {
+      return won;
+    }
+    threads.add(fresh);
+    return fresh;
+  }
+
+  /** Every place of the table {@code t} looks at is taken: a state from the idle pool. */
+  private ThreadState borrow(Thread t) {
+    ThreadState ts = idle.poll();
+    if (ts != null) {
+      ts.lend(t);
+    } else {
+      ts = new ThreadState(t, true);
+      threads.add(ts);
+    }
+    borrowers.incrementAndGet();
+    borrowed.set(ts);
     return ts;
   }
 
@@ -323,14 +440,31 @@ public final class Engine extends Dispatcher {
    * pooled state goes back to the idle pool, with its counts, for the next virtual thread.
    */
   private void giveBack(ThreadState ts) {
-    local.remove();
+    if (ts.slot >= 0) {
+      ts.giveBack(); // from here on another thread may hold it: no touching it
+      return;
+    }
+    borrowed.remove();
     ts.giveBack();
-    idle.offer(ts); // from here on another thread may hold it: no touching it
+    idle.offer(ts);
+    borrowers.decrementAndGet();
   }
 
+  /** A pooled state of the idle pool taken back by the evaluator from a dead borrower. */
+  void reclaimed(ThreadState ts) {
+    if (ts.slot < 0) {
+      idle.offer(ts);
+      borrowers.decrementAndGet();
+    }
+  }
+
+  /**
+   * A virtual thread outside any tracked call holds no state: null, and the enter of its next
+   * tracked call claims one.
+   */
   @Override
   public Object thread() {
-    return local.get();
+    return current();
   }
 
   /**
@@ -352,7 +486,7 @@ public final class Engine extends Dispatcher {
       return UNTRACKED;
     }
     TargetPlan t = p.target;
-    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : state();
     ts.ensure(id, t.counterSlots);
     ts.countCall(id);
     int[] depth = ts.depth;
@@ -517,9 +651,9 @@ public final class Engine extends Dispatcher {
    */
   @Override
   public void exit(int id, long token, Object thread) {
-    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : current();
     long f = token - 2;
-    if (f < 0 || f >= ts.top) {
+    if (ts == null || f < 0 || f >= ts.top) {
       return; // not a frame of this thread's: nothing of it to undo
     }
     int frame = (int) f;
@@ -553,7 +687,10 @@ public final class Engine extends Dispatcher {
    */
   @Override
   public Object fallback(int id, Object argument) {
-    ThreadState ts = local.get();
+    ThreadState ts = current();
+    if (ts == null) {
+      return fallback(NO_STATE, id, argument); // a failure inside the agent lost it: best effort
+    }
     try {
       return fallback(ts, id, argument);
     } finally {
@@ -562,6 +699,9 @@ public final class Engine extends Dispatcher {
       }
     }
   }
+
+  /** What {@link #fallback} reads when the thread has no state: no last short-circuit. */
+  private static final ThreadState NO_STATE = new ThreadState(-1);
 
   private Object fallback(ThreadState ts, int id, Object argument) {
     MethodPlan p = ts.lastPlan;
