@@ -68,8 +68,9 @@ final class Drainer {
     for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
       ThreadState ts = it.next();
       if (ts.pooled) {
-        if (ts.reclaimFromDeadBorrower()) {
-          engine.reclaimed(ts);
+        Thread dead = ts.reclaimFromDeadBorrower();
+        if (dead != null) {
+          engine.reclaimed(ts, dead);
         }
         continue;
       }

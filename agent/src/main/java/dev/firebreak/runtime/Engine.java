@@ -348,14 +348,29 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * The pooled state virtual thread {@code t} holds, or null: a look at its places in the table,
-   * then (only while some virtual thread holds one from the idle pool) at its thread-local.
+   * The pooled state virtual thread {@code t} holds, or null: a look at its first place in the
+   * table, and at the next ones only if a thread of that first place holds one further on; then
+   * (only while some virtual thread holds one from the idle pool) at its thread-local.
    */
   ThreadState lent(Thread t) {
+    int home = home(t);
+    ThreadState ts = slots[home];
+    if (ts != null) {
+      if (ts.lentTo(t)) {
+        return ts;
+      }
+      if (ts.anyDisplaced() && (ts = further(t, home)) != null) {
+        return ts;
+      }
+    }
+    return borrowers.get() == 0 ? null : borrowed.get();
+  }
+
+  /** The state {@code t} holds at a place after its first one, or null. */
+  private ThreadState further(Thread t, int home) {
     ThreadState[] s = slots;
-    int first = first(t);
-    for (int i = 0; i < PROBES; i++) {
-      ThreadState ts = s[(first + i) & (SLOTS - 1)];
+    for (int i = 1; i < PROBES; i++) {
+      ThreadState ts = s[(home + i) & (SLOTS - 1)];
       if (ts == null) {
         break; // the places are made in the order they are looked at: none is further on
       }
@@ -363,33 +378,43 @@ public final class Engine extends Dispatcher {
         return ts;
       }
     }
-    return borrowers.get() == 0 ? null : borrowed.get();
+    return null;
   }
 
+  /** The first place of the table that virtual thread {@code t} looks at. */
   @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same field
-  private static int first(Thread t) {
-    return (int) t.getId();
+  static int home(Thread t) {
+    return (int) t.getId() & (SLOTS - 1);
   }
 
   /**
-   * Lends virtual thread {@code t} (which holds none) a pooled state: the first free place of the
-   * table among those it looks at, made if it is the first use of that place; if all are taken, one
-   * from the idle pool, held through a thread-local. Given back when its outermost tracked call
+   * Lends virtual thread {@code t} (which holds none) a pooled state: its first place in the table
+   * if free, else the next free one of the {@link #PROBES} it looks at (counted as displaced at its
+   * first place, so that it looks further only then), each made on its first use; if all are taken,
+   * one from the idle pool, held through a thread-local. Given back when its outermost tracked call
    * ends ({@link #giveBack}); the evaluator takes back those of threads that died holding one.
    */
   ThreadState claim(Thread t) {
-    int first = first(t);
-    for (int i = 0; i < PROBES; i++) {
-      int k = (first + i) & (SLOTS - 1);
-      ThreadState ts = (ThreadState) SLOT.getAcquire(slots, k);
-      if (ts == null) {
-        ts = place(k);
-      }
+    int home = home(t);
+    ThreadState first = at(home);
+    if (first.tryLend(t)) {
+      return first;
+    }
+    first.displaced(1);
+    for (int i = 1; i < PROBES; i++) {
+      ThreadState ts = at((home + i) & (SLOTS - 1));
       if (ts.tryLend(t)) {
         return ts;
       }
     }
+    first.displaced(-1);
     return borrow(t);
+  }
+
+  /** The state at place {@code k} of the table, made now if it is its first use. */
+  private ThreadState at(int k) {
+    ThreadState ts = (ThreadState) SLOT.getAcquire(slots, k);
+    return ts != null ? ts : place(k);
   }
 
   /** The state at place {@code k} of the table, made now if nobody made it yet. */
@@ -441,6 +466,10 @@ public final class Engine extends Dispatcher {
    */
   private void giveBack(ThreadState ts) {
     if (ts.slot >= 0) {
+      int home = home(Thread.currentThread());
+      if (ts.slot != home) {
+        slots[home].displaced(-1);
+      }
       ts.giveBack(); // from here on another thread may hold it: no touching it
       return;
     }
@@ -450,11 +479,13 @@ public final class Engine extends Dispatcher {
     borrowers.decrementAndGet();
   }
 
-  /** A pooled state of the idle pool taken back by the evaluator from a dead borrower. */
-  void reclaimed(ThreadState ts) {
+  /** A pooled state the evaluator took back from {@code dead}, which died holding it. */
+  void reclaimed(ThreadState ts, Thread dead) {
     if (ts.slot < 0) {
       idle.offer(ts);
       borrowers.decrementAndGet();
+    } else if (ts.slot != home(dead)) {
+      slots[home(dead)].displaced(-1);
     }
   }
 

@@ -269,6 +269,41 @@ class ThreadRegistryTest {
   }
 
   /**
+   * A thread whose first place in the table is taken holds the next free one, and looks beyond its
+   * first place only while it (or another thread of that place) holds one further on.
+   */
+  @Test
+  void aThreadWhoseFirstPlaceIsTakenLooksFurtherOnlyWhileItHoldsOneThere() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Thread holder = new Thread(() -> {});
+    ThreadState first = engine.claim(holder);
+    assertThat(first.slot).isEqualTo(Engine.home(holder));
+    AtomicReference<String> wrong = new AtomicReference<>();
+    Thread b =
+        LatencyRecorderTest.samePlaceAs(
+            holder,
+            () -> {
+              Thread me = Thread.currentThread();
+              ThreadState ts = engine.claim(me);
+              if (ts.slot != ((first.slot + 1) & (Engine.SLOTS - 1))
+                  || !first.anyDisplaced()
+                  || engine.lent(me) != ts) {
+                wrong.set("claimed " + ts.slot + ", first place " + first.slot);
+              }
+              engine.exit(m.id(), engine.enter(m.id(), null, ts), ts);
+              if (first.anyDisplaced() || engine.lent(me) != null) {
+                wrong.set("still displaced after giving it back");
+              }
+            });
+    b.start();
+    b.join();
+    assertThat(wrong.get()).isNull();
+    assertThat(engine.lent(holder)).isSameAs(first);
+  }
+
+  /**
    * A thread that finds every place it looks at taken borrows from the idle pool through a
    * thread-local, and gives it back there; the places of dead borrowers are taken back.
    */
@@ -313,6 +348,7 @@ class ThreadRegistryTest {
     for (Thread h : holders) {
       assertThat(engine.lent(h)).isNull();
     }
+    assertThat(engine.threads).noneMatch(ThreadState::anyDisplaced);
     assertThat(monitor.calls(m.id())).isEqualTo(1);
   }
 
