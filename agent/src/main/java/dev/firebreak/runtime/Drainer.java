@@ -68,9 +68,8 @@ final class Drainer {
     for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
       ThreadState ts = it.next();
       if (ts.pooled) {
-        Thread dead = ts.reclaimFromDeadBorrower();
-        if (dead != null) {
-          engine.reclaimed(ts, dead);
+        if (ts.reclaimFromDeadBorrower()) {
+          engine.reclaimed(ts);
         }
         continue;
       }

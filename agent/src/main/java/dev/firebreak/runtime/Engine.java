@@ -55,16 +55,25 @@ public final class Engine extends Dispatcher {
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
 
   /**
-   * How many places of {@link #slots} a virtual thread looks at, from the one its id gives: a
-   * multiple of the processors (each runs one virtual thread at a time), at least 64, at most 1024.
+   * How many places of the table a virtual thread looks at: its window, taken first free first, so
+   * that the states in use are as few as the virtual threads inside a tracked call at once (on a
+   * small machine, about one per carrier): they stay in the carriers' caches and own the latency
+   * recorders' stripes (see {@link LatencyRecorder.Stripes}). A virtual thread that finds its
+   * window full borrows from the idle pool.
    */
-  static final int SLOTS =
-      Integer.highestOneBit(
-              Math.max(64, Math.min(1024, 16 * Runtime.getRuntime().availableProcessors())) - 1)
-          << 1;
-
-  /** How many places of the table from its first one a virtual thread tries. */
   static final int PROBES = 8;
+
+  /**
+   * Windows of the table: one per 4 processors, rounded up to a power of two, at most 16; a virtual
+   * thread's window is chosen by its id, so that carriers of a large machine do not all scan the
+   * same places.
+   */
+  static final int WINDOWS =
+      Integer.highestOneBit(
+          Math.max(1, Math.min(16, Runtime.getRuntime().availableProcessors() / 4)) * 2 - 1);
+
+  /** Places in the table. */
+  static final int SLOTS = WINDOWS * PROBES;
 
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadState[].class);
 
@@ -348,66 +357,45 @@ public final class Engine extends Dispatcher {
   }
 
   /**
-   * The pooled state virtual thread {@code t} holds, or null: a look at its first place in the
-   * table, and at the next ones only if a thread of that first place holds one further on; then
-   * (only while some virtual thread holds one from the idle pool) at its thread-local.
+   * The pooled state virtual thread {@code t} holds, or null: a look along its window, up to the
+   * place it holds or the first place never used; then (only while some virtual thread holds one
+   * from the idle pool) at its thread-local.
    */
   ThreadState lent(Thread t) {
-    int home = home(t);
-    ThreadState ts = slots[home];
-    if (ts != null) {
-      if (ts.lentTo(t)) {
-        return ts;
+    ThreadState[] s = slots;
+    int first = window(t);
+    for (int i = 0; i < PROBES; i++) {
+      ThreadState ts = s[first + i];
+      if (ts == null) {
+        break; // the places of a window are made in order: none is further on
       }
-      if (ts.anyDisplaced() && (ts = further(t, home)) != null) {
+      if (ts.lentTo(t)) {
         return ts;
       }
     }
     return borrowers.get() == 0 ? null : borrowed.get();
   }
 
-  /** The state {@code t} holds at a place after its first one, or null. */
-  private ThreadState further(Thread t, int home) {
-    ThreadState[] s = slots;
-    for (int i = 1; i < PROBES; i++) {
-      ThreadState ts = s[(home + i) & (SLOTS - 1)];
-      if (ts == null) {
-        break; // the places are made in the order they are looked at: none is further on
-      }
-      if (ts.lentTo(t)) {
-        return ts;
-      }
-    }
-    return null;
-  }
-
-  /** The first place of the table that virtual thread {@code t} looks at. */
+  /** The first place of virtual thread {@code t}'s window in the table. */
   @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same field
-  static int home(Thread t) {
-    return (int) t.getId() & (SLOTS - 1);
+  static int window(Thread t) {
+    return WINDOWS == 1 ? 0 : ((int) t.getId() & (WINDOWS - 1)) * PROBES;
   }
 
   /**
-   * Lends virtual thread {@code t} (which holds none) a pooled state: its first place in the table
-   * if free, else the next free one of the {@link #PROBES} it looks at (counted as displaced at its
-   * first place, so that it looks further only then), each made on its first use; if all are taken,
-   * one from the idle pool, held through a thread-local. Given back when its outermost tracked call
-   * ends ({@link #giveBack}); the evaluator takes back those of threads that died holding one.
+   * Lends virtual thread {@code t} (which holds none) a pooled state: the first free place of its
+   * window, made on its first use; if all are taken, one from the idle pool, held through a
+   * thread-local. Given back when its outermost tracked call ends ({@link #giveBack}); the
+   * evaluator takes back those of threads that died holding one.
    */
   ThreadState claim(Thread t) {
-    int home = home(t);
-    ThreadState first = at(home);
-    if (first.tryLend(t)) {
-      return first;
-    }
-    first.displaced(1);
-    for (int i = 1; i < PROBES; i++) {
-      ThreadState ts = at((home + i) & (SLOTS - 1));
+    int first = window(t);
+    for (int i = 0; i < PROBES; i++) {
+      ThreadState ts = at(first + i);
       if (ts.tryLend(t)) {
         return ts;
       }
     }
-    first.displaced(-1);
     return borrow(t);
   }
 
@@ -466,10 +454,6 @@ public final class Engine extends Dispatcher {
    */
   private void giveBack(ThreadState ts) {
     if (ts.slot >= 0) {
-      int home = home(Thread.currentThread());
-      if (ts.slot != home) {
-        slots[home].displaced(-1);
-      }
       ts.giveBack(); // from here on another thread may hold it: no touching it
       return;
     }
@@ -480,12 +464,10 @@ public final class Engine extends Dispatcher {
   }
 
   /** A pooled state the evaluator took back from {@code dead}, which died holding it. */
-  void reclaimed(ThreadState ts, Thread dead) {
+  void reclaimed(ThreadState ts) {
     if (ts.slot < 0) {
       idle.offer(ts);
       borrowers.decrementAndGet();
-    } else if (ts.slot != home(dead)) {
-      slots[home(dead)].displaced(-1);
     }
   }
 

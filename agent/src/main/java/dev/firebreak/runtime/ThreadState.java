@@ -42,12 +42,10 @@ final class ThreadState {
   private static final int[] NO_INTS = new int[0];
 
   private static final VarHandle OWNER;
-  private static final VarHandle DISPLACED;
 
   static {
     try {
       OWNER = MethodHandles.lookup().findVarHandle(ThreadState.class, "owner", Thread.class);
-      DISPLACED = MethodHandles.lookup().findVarHandle(ThreadState.class, "displaced", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -74,13 +72,6 @@ final class ThreadState {
   /** A pooled state's borrower, null while idle (written by the borrower, CAS by the evaluator). */
   @SuppressWarnings("unused") // through OWNER
   private volatile Thread owner;
-
-  /**
-   * At a place of the engine's table: how many threads whose first place this is hold a state at a
-   * place further on. While none does, a thread looks only at its first place.
-   */
-  @SuppressWarnings("unused") // through DISPLACED
-  private volatile int displaced;
 
   /**
    * The stripe of the latency recorders this state writes, -1 until its first timed call (see
@@ -161,16 +152,6 @@ final class ThreadState {
     return OWNER.getOpaque(this) == t;
   }
 
-  /** True if some thread whose first place this is holds a state further on (see the field). */
-  boolean anyDisplaced() {
-    return (int) DISPLACED.getOpaque(this) != 0;
-  }
-
-  /** One more (+1) or one fewer (-1) thread whose first place this is holds one further on. */
-  void displaced(int delta) {
-    DISPLACED.getAndAdd(this, delta);
-  }
-
   /** The borrower gives a pooled state back (before it goes into the idle pool). */
   void giveBack() {
     lastPlan = null;
@@ -181,26 +162,26 @@ final class ThreadState {
 
   /**
    * On the evaluator: a pooled state whose borrower died holding it (in the middle of a call, or
-   * after an enter that failed) is taken back, its frames undone. Returns the dead borrower if it
-   * was, else null; the caller puts it back where it came from ({@link Engine#reclaimed}).
+   * after an enter that failed) is taken back, its frames undone. True if it was; the caller puts
+   * it back where it came from ({@link Engine#reclaimed}).
    */
-  Thread reclaimFromDeadBorrower() {
+  boolean reclaimFromDeadBorrower() {
     Thread o = (Thread) OWNER.getAcquire(this);
     if (o == null || o.isAlive()) {
-      return null;
+      return false;
     }
     // a dead borrower never gives it back nor borrows again: the CAS only fails if we raced
     // another reclaim; what the borrower wrote happened before isAlive() saw it dead. The
     // evaluator holds it while it undoes the frames: a state of the table is free to be lent
     // again as soon as its owner is null, so that comes last, with release semantics.
     if (!OWNER.compareAndSet(this, o, Thread.currentThread())) {
-      return null;
+      return false;
     }
     if (top > 0) {
       pop(0);
     }
     giveBack();
-    return o;
+    return true;
   }
 
   /** The thread using this state now (null if none, or if it was collected). */

@@ -60,11 +60,11 @@ class LatencyRecorderTest {
     }
   }
 
-  /** A thread whose first place in the engine's table of pooled states is {@code other}'s. */
-  static Thread samePlaceAs(Thread other, Runnable r) {
+  /** A thread whose window of the engine's table of pooled states is {@code other}'s. */
+  static Thread sameWindowAs(Thread other, Runnable r) {
     while (true) {
       Thread t = new Thread(r);
-      if (((t.getId() - other.getId()) & (Engine.SLOTS - 1)) == 0) {
+      if (Engine.window(t) == Engine.window(other)) {
         return t;
       }
     }
@@ -184,7 +184,8 @@ class LatencyRecorderTest {
 
   /**
    * A pooled state (virtual threads) keeps its stripe from borrower to borrower, handed over
-   * through its place in the table; it is never released, so the stripe is never owned twice.
+   * through its place in the table (the first free one of their window); it is never released, so
+   * the stripe is never owned twice.
    */
   @Test
   void aPooledStateKeepsItsStripeFromBorrowerToBorrower() throws Exception {
@@ -204,7 +205,7 @@ class LatencyRecorderTest {
     monitor.tick(System.nanoTime());
     assertThat(engine.stripes.taken()).isEqualTo(1); // kept while pooled
 
-    Thread b = samePlaceAs(a, () -> borrowAndCall(engine, m.id(), 500));
+    Thread b = sameWindowAs(a, () -> borrowAndCall(engine, m.id(), 500));
     b.start();
     b.join();
     assertThat(engine.threads).containsExactly(pooled);

@@ -206,7 +206,7 @@ class ThreadRegistryTest {
     assertThat(monitor.inflight(own)).isZero();
     assertThat(monitor.calls(m.id())).isEqualTo(2);
     assertThat(monitor.threadStates()).isEqualTo(1); // pooled: kept, counts and all
-    Thread next = LatencyRecorderTest.samePlaceAs(borrower, () -> {});
+    Thread next = LatencyRecorderTest.sameWindowAs(borrower, () -> {});
     assertThat(engine.claim(next)).isSameAs(lent.get());
   }
 
@@ -269,38 +269,40 @@ class ThreadRegistryTest {
   }
 
   /**
-   * A thread whose first place in the table is taken holds the next free one, and looks beyond its
-   * first place only while it (or another thread of that place) holds one further on.
+   * A thread holds the first free place of its window, and a thread that holds none stops looking
+   * at the first place never used: the states in use are as few as the threads holding one.
    */
   @Test
-  void aThreadWhoseFirstPlaceIsTakenLooksFurtherOnlyWhileItHoldsOneThere() throws Exception {
+  void aThreadHoldsTheFirstFreePlaceOfItsWindow() throws Exception {
     Engine engine = new Engine(new AlertDispatcher());
     engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
     MethodInfo m = register(engine, "run");
     Thread holder = new Thread(() -> {});
     ThreadState first = engine.claim(holder);
-    assertThat(first.slot).isEqualTo(Engine.home(holder));
+    assertThat(first.slot).isEqualTo(Engine.window(holder));
     AtomicReference<String> wrong = new AtomicReference<>();
     Thread b =
-        LatencyRecorderTest.samePlaceAs(
+        LatencyRecorderTest.sameWindowAs(
             holder,
             () -> {
               Thread me = Thread.currentThread();
+              if (engine.lent(me) != null) {
+                wrong.set("holds one before claiming");
+              }
               ThreadState ts = engine.claim(me);
-              if (ts.slot != ((first.slot + 1) & (Engine.SLOTS - 1))
-                  || !first.anyDisplaced()
-                  || engine.lent(me) != ts) {
+              if (ts.slot != first.slot + 1 || engine.lent(me) != ts) {
                 wrong.set("claimed " + ts.slot + ", first place " + first.slot);
               }
               engine.exit(m.id(), engine.enter(m.id(), null, ts), ts);
-              if (first.anyDisplaced() || engine.lent(me) != null) {
-                wrong.set("still displaced after giving it back");
+              if (engine.lent(me) != null) {
+                wrong.set("still holds it after giving it back");
               }
             });
     b.start();
     b.join();
     assertThat(wrong.get()).isNull();
     assertThat(engine.lent(holder)).isSameAs(first);
+    assertThat(engine.threads).hasSize(2);
   }
 
   /**
@@ -331,11 +333,8 @@ class ThreadRegistryTest {
     // threads never started hold every place the late one looks at (as if they died holding)
     List<Thread> holders = new ArrayList<>();
     for (int i = 0; i < Engine.PROBES; i++) {
-      Thread h;
-      do {
-        h = new Thread(() -> {});
-      } while (((h.getId() - late.getId()) & (Engine.SLOTS - 1)) != i);
-      assertThat(engine.claim(h).slot).isEqualTo((int) ((late.getId() + i) & (Engine.SLOTS - 1)));
+      Thread h = LatencyRecorderTest.sameWindowAs(late, () -> {});
+      assertThat(engine.claim(h).slot).isEqualTo(Engine.window(late) + i);
       holders.add(h);
     }
     late.start();
@@ -348,7 +347,6 @@ class ThreadRegistryTest {
     for (Thread h : holders) {
       assertThat(engine.lent(h)).isNull();
     }
-    assertThat(engine.threads).noneMatch(ThreadState::anyDisplaced);
     assertThat(monitor.calls(m.id())).isEqualTo(1);
   }
 
