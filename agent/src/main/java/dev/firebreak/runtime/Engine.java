@@ -36,10 +36,14 @@ import java.util.concurrent.atomic.LongAdder;
  * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: a
  * thread's first call (its state, registered with one lock-free insertion), an array that must
  * grow, the first call into a recorder's stripe, and a rule firing, which builds an alert event (at
- * most one per rule and target per {@code repeat-interval}) for the alert thread. One exception: a
- * virtual thread gives its pooled state back after each outermost tracked call, and taking one
- * again sets the thread-local anew, which allocates the JDK's thread-local entry (and, on a virtual
- * thread's first use, its map) once per outermost call.
+ * most one per rule and target per {@code repeat-interval}) for the alert thread.
+ *
+ * <p>A virtual thread has no state of its own: it borrows a pooled one from a small table for each
+ * outermost tracked call (one compare-and-set) and gives it back at its end (one store), with no
+ * thread-local and no allocation (see {@link #claim}). Only when every place of its window is held
+ * (more virtual threads inside tracked calls at once than the window has places, e.g. blocked in
+ * I/O) does one borrow from the idle pool through a thread-local, which allocates the JDK's
+ * thread-local map and entry once per such call.
  *
  * <p>Only a timed target (one with a latency or duration rule, or {@code histogram: true}) reads
  * the clock: a depth or budget guard costs no clock read and records no latency.

@@ -63,9 +63,9 @@ final class ThreadState {
 
   /**
    * A pooled state (virtual threads): lent to one thread at a time, from its first tracked call to
-   * the end of its outermost one, then back to the engine's idle pool, counts and all. So a virtual
-   * thread per request costs no state of its own, and states number as many as threads inside a
-   * watched call at once.
+   * the end of its outermost one, then given back, counts and all: to its place in the engine's
+   * table, or to the engine's idle pool. So a virtual thread per request costs no state of its own,
+   * and states number as many as threads inside a watched call at once.
    */
   final boolean pooled;
 
