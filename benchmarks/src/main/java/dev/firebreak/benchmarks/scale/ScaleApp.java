@@ -121,9 +121,9 @@ public final class ScaleApp {
 
   /**
    * CPU time by kind of thread, from /proc (Linux; empty elsewhere): {@code CARRIERS} (the virtual
-   * threads' scheduler), {@code MAIN} (which starts them), {@code GC}, {@code JIT}, {@code AGENT}
-   * (firebreak's threads), {@code OTHER}. Threads that died meanwhile are not counted: for the
-   * kinds above, none do during a run.
+   * threads' scheduler), {@code MAIN} (which starts them), {@code GC}, {@code REFINE} (G1's
+   * refinement threads), {@code JIT}, {@code AGENT} (firebreak's threads), {@code OTHER}. Threads
+   * that died meanwhile are not counted: for the kinds above, none do during a run.
    */
   static Map<String, Long> cpuByKind() {
     Map<String, Long> out = new TreeMap<>();
@@ -157,6 +157,10 @@ public final class ScaleApp {
     }
     if (name.equals("java") || name.equals("main")) {
       return "MAIN";
+    }
+    if (name.startsWith("G1 Refine")) {
+      return "REFINE"; // G1's concurrent refinement: cards dirtied by reference stores into old
+      // objects
     }
     if (name.startsWith("GC ") || name.startsWith("G1 ")) {
       return "GC";
