@@ -454,7 +454,8 @@ public final class Engine extends Dispatcher {
 
   /**
    * A virtual thread's outermost tracked call is over (or its short-circuit's fallback ran): its
-   * pooled state goes back to the idle pool, with its counts, for the next virtual thread.
+   * pooled state goes back, with its counts, for the next virtual thread: free again at its place
+   * in the table (one store), or into the idle pool.
    */
   private void giveBack(ThreadState ts) {
     if (ts.slot >= 0) {
@@ -467,7 +468,7 @@ public final class Engine extends Dispatcher {
     borrowers.decrementAndGet();
   }
 
-  /** A pooled state the evaluator took back from {@code dead}, which died holding it. */
+  /** A pooled state the evaluator took back from a borrower that died holding it. */
   void reclaimed(ThreadState ts) {
     if (ts.slot < 0) {
       idle.offer(ts);

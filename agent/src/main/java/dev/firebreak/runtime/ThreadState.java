@@ -152,7 +152,10 @@ final class ThreadState {
     return OWNER.getOpaque(this) == t;
   }
 
-  /** The borrower gives a pooled state back (before it goes into the idle pool). */
+  /**
+   * The borrower (or the evaluator, for a dead one) gives a pooled state back: the release store
+   * that frees a place of the table, so it comes after every other write to the state.
+   */
   void giveBack() {
     lastPlan = null;
     lastRule = null;
