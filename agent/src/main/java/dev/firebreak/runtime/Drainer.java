@@ -69,7 +69,7 @@ final class Drainer {
       ThreadState ts = it.next();
       if (ts.pooled) {
         if (ts.reclaimFromDeadBorrower()) {
-          engine.idle.offer(ts);
+          engine.reclaimed(ts);
         }
         continue;
       }

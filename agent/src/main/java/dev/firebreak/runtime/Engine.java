@@ -16,6 +16,8 @@ import dev.firebreak.runtime.Plan.RulePlan;
 import dev.firebreak.runtime.Plan.RuleState;
 import dev.firebreak.runtime.Plan.TargetPlan;
 import dev.firebreak.runtime.Plan.TargetState;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -33,10 +36,14 @@ import java.util.concurrent.atomic.LongAdder;
  * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: a
  * thread's first call (its state, registered with one lock-free insertion), an array that must
  * grow, the first call into a recorder's stripe, and a rule firing, which builds an alert event (at
- * most one per rule and target per {@code repeat-interval}) for the alert thread. One exception: a
- * virtual thread gives its pooled state back after each outermost tracked call, and taking one
- * again sets the thread-local anew, which allocates the JDK's thread-local entry (and, on a virtual
- * thread's first use, its map) once per outermost call.
+ * most one per rule and target per {@code repeat-interval}) for the alert thread.
+ *
+ * <p>A virtual thread has no state of its own: it borrows a pooled one from a small table for each
+ * outermost tracked call (one compare-and-set) and gives it back at its end (one store), with no
+ * thread-local and no allocation (see {@link #claim}). Only when every place of its window is held
+ * (more virtual threads inside tracked calls at once than the window has places, e.g. blocked in
+ * I/O) does one borrow from the idle pool through a thread-local, which allocates the JDK's
+ * thread-local map and entry once per such call.
  *
  * <p>Only a timed target (one with a latency or duration rule, or {@code histogram: true}) reads
  * the clock: a depth or budget guard costs no clock read and records no latency.
@@ -51,8 +58,52 @@ public final class Engine extends Dispatcher {
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
 
-  /** Pooled states no virtual thread holds now (see {@link ThreadState#pooled}). */
+  /**
+   * How many places of the table a virtual thread looks at: its window, taken first free first, so
+   * that the states in use are as few as the virtual threads inside a tracked call at once (on a
+   * small machine, about one per carrier): they stay in the carriers' caches and own the latency
+   * recorders' stripes (see {@link LatencyRecorder.Stripes}). A virtual thread that finds its
+   * window full borrows from the idle pool.
+   */
+  static final int PROBES = 8;
+
+  /**
+   * Windows of the table: one per 4 processors, rounded up to a power of two, at most 16; a virtual
+   * thread's window is chosen by its id, so that carriers of a large machine do not all scan the
+   * same places.
+   */
+  static final int WINDOWS =
+      Integer.highestOneBit(
+          Math.max(1, Math.min(16, Runtime.getRuntime().availableProcessors() / 4)) * 2 - 1);
+
+  /** Places in the table. */
+  static final int SLOTS = WINDOWS * PROBES;
+
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadState[].class);
+
+  /**
+   * Virtual threads' states: pooled states in a fixed table, each made on first use, then lent to
+   * one thread at a time, from its first tracked call to the end of its outermost one (see {@link
+   * #claim}). No thread-local, nothing allocated, no queue: a virtual thread per request costs one
+   * compare-and-set and one store. Every state made is also in {@link #threads}, for the readers.
+   */
+  private final ThreadState[] slots = new ThreadState[SLOTS];
+
+  /**
+   * Pooled states no virtual thread holds now, for the virtual threads that found every place of
+   * the table they look at taken (see {@link ThreadState#pooled}): lent through {@link #borrowed}.
+   */
   final Queue<ThreadState> idle = new ConcurrentLinkedQueue<>();
+
+  /** The state a virtual thread holds from the idle pool, if it holds one. */
+  private final ThreadLocal<ThreadState> borrowed = new ThreadLocal<>();
+
+  /**
+   * How many virtual threads hold a state from the idle pool now: while none does, looking for a
+   * virtual thread's state never touches {@link #borrowed} (whose first use on a thread makes its
+   * thread-local map).
+   */
+  final AtomicInteger borrowers = new AtomicInteger();
 
   /** {@code Thread::isVirtual} on JDK 21+, null before. */
   private static final java.lang.invoke.MethodHandle IS_VIRTUAL = isVirtualHandle();
@@ -282,21 +333,104 @@ public final class Engine extends Dispatcher {
 
   // ---------------------------------------------------------------- hot path
 
+  /** A platform thread's state, on its first call: registered for the readers. */
   private ThreadState newThreadState() {
-    Thread current = Thread.currentThread();
-    if (isVirtual(current)) {
-      ThreadState ts = idle.poll();
-      if (ts != null) {
-        ts.lend(current);
-        return ts;
-      }
-      ts = new ThreadState(current, true);
-      threads.add(ts);
-      return ts;
-    }
-    ThreadState ts = new ThreadState(current);
+    ThreadState ts = new ThreadState(Thread.currentThread());
     threads.add(ts);
     registered.increment();
+    return ts;
+  }
+
+  /**
+   * The calling thread's state, for a call that is tracked: a platform thread's own, or the pooled
+   * state a virtual thread holds, or, if it holds none, one it claims now.
+   */
+  private ThreadState state() {
+    Thread t = Thread.currentThread();
+    if (!isVirtual(t)) {
+      return local.get();
+    }
+    ThreadState ts = lent(t);
+    return ts != null ? ts : claim(t);
+  }
+
+  /** The calling thread's state if it has one (a virtual thread's may be null). */
+  private ThreadState current() {
+    Thread t = Thread.currentThread();
+    return isVirtual(t) ? lent(t) : local.get();
+  }
+
+  /**
+   * The pooled state virtual thread {@code t} holds, or null: a look along its window, up to the
+   * place it holds or the first place never used; then (only while some virtual thread holds one
+   * from the idle pool) at its thread-local.
+   */
+  ThreadState lent(Thread t) {
+    ThreadState[] s = slots;
+    int first = window(t);
+    for (int i = 0; i < PROBES; i++) {
+      ThreadState ts = s[first + i];
+      if (ts == null) {
+        break; // the places of a window are made in order: none is further on
+      }
+      if (ts.lentTo(t)) {
+        return ts;
+      }
+    }
+    return borrowers.get() == 0 ? null : borrowed.get();
+  }
+
+  /** The first place of virtual thread {@code t}'s window in the table. */
+  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same field
+  static int window(Thread t) {
+    return WINDOWS == 1 ? 0 : ((int) t.getId() & (WINDOWS - 1)) * PROBES;
+  }
+
+  /**
+   * Lends virtual thread {@code t} (which holds none) a pooled state: the first free place of its
+   * window, made on its first use; if all are taken, one from the idle pool, held through a
+   * thread-local. Given back when its outermost tracked call ends ({@link #giveBack}); the
+   * evaluator takes back those of threads that died holding one.
+   */
+  ThreadState claim(Thread t) {
+    int first = window(t);
+    for (int i = 0; i < PROBES; i++) {
+      ThreadState ts = at(first + i);
+      if (ts.tryLend(t)) {
+        return ts;
+      }
+    }
+    return borrow(t);
+  }
+
+  /** The state at place {@code k} of the table, made now if it is its first use. */
+  private ThreadState at(int k) {
+    ThreadState ts = (ThreadState) SLOT.getAcquire(slots, k);
+    return ts != null ? ts : place(k);
+  }
+
+  /** The state at place {@code k} of the table, made now if nobody made it yet. */
+  private ThreadState place(int k) {
+    ThreadState fresh = new ThreadState(k);
+    ThreadState won = (ThreadState) SLOT.compareAndExchange(slots, k, null, fresh);
+    if (won != null) {
+      return won;
+    }
+    threads.add(fresh);
+    return fresh;
+  }
+
+  /** Every place of the table {@code t} looks at is taken: a state from the idle pool. */
+  private ThreadState borrow(Thread t) {
+    ThreadState ts = idle.poll();
+    if (ts != null) {
+      ts.lend(t);
+    } else {
+      ts = new ThreadState(t, true);
+      threads.add(ts);
+    }
+    borrowers.incrementAndGet();
+    borrowed.set(ts);
     return ts;
   }
 
@@ -320,17 +454,35 @@ public final class Engine extends Dispatcher {
 
   /**
    * A virtual thread's outermost tracked call is over (or its short-circuit's fallback ran): its
-   * pooled state goes back to the idle pool, with its counts, for the next virtual thread.
+   * pooled state goes back, with its counts, for the next virtual thread: free again at its place
+   * in the table (one store), or into the idle pool.
    */
   private void giveBack(ThreadState ts) {
-    local.remove();
+    if (ts.slot >= 0) {
+      ts.giveBack(); // from here on another thread may hold it: no touching it
+      return;
+    }
+    borrowed.remove();
     ts.giveBack();
-    idle.offer(ts); // from here on another thread may hold it: no touching it
+    idle.offer(ts);
+    borrowers.decrementAndGet();
   }
 
+  /** A pooled state the evaluator took back from a borrower that died holding it. */
+  void reclaimed(ThreadState ts) {
+    if (ts.slot < 0) {
+      idle.offer(ts);
+      borrowers.decrementAndGet();
+    }
+  }
+
+  /**
+   * A virtual thread outside any tracked call holds no state: null, and the enter of its next
+   * tracked call claims one.
+   */
   @Override
   public Object thread() {
-    return local.get();
+    return current();
   }
 
   /**
@@ -352,7 +504,7 @@ public final class Engine extends Dispatcher {
       return UNTRACKED;
     }
     TargetPlan t = p.target;
-    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : state();
     ts.ensure(id, t.counterSlots);
     ts.countCall(id);
     int[] depth = ts.depth;
@@ -517,9 +669,9 @@ public final class Engine extends Dispatcher {
    */
   @Override
   public void exit(int id, long token, Object thread) {
-    ThreadState ts = thread instanceof ThreadState s ? s : local.get();
+    ThreadState ts = thread instanceof ThreadState s ? s : current();
     long f = token - 2;
-    if (f < 0 || f >= ts.top) {
+    if (ts == null || f < 0 || f >= ts.top) {
       return; // not a frame of this thread's: nothing of it to undo
     }
     int frame = (int) f;
@@ -553,7 +705,10 @@ public final class Engine extends Dispatcher {
    */
   @Override
   public Object fallback(int id, Object argument) {
-    ThreadState ts = local.get();
+    ThreadState ts = current();
+    if (ts == null) {
+      return fallback(NO_STATE, id, argument); // a failure inside the agent lost it: best effort
+    }
     try {
       return fallback(ts, id, argument);
     } finally {
@@ -562,6 +717,9 @@ public final class Engine extends Dispatcher {
       }
     }
   }
+
+  /** What {@link #fallback} reads when the thread has no state: no last short-circuit. */
+  private static final ThreadState NO_STATE = new ThreadState(-1);
 
   private Object fallback(ThreadState ts, int id, Object argument) {
     MethodPlan p = ts.lastPlan;

@@ -21,8 +21,9 @@ import org.HdrHistogram.Histogram;
  * <p>A stripe changes hands only with a happens-before edge, so its next owner continues from every
  * count its last owner wrote: a platform thread's stripe is released by the evaluator once it has
  * seen the thread dead ({@link Thread#isAlive()} false), then claimed with a compare-and-set; a
- * pooled state (virtual threads) keeps its stripe and goes from borrower to borrower through the
- * engine's idle queue. So counts are exact, whichever kind of stripe they went to.
+ * pooled state (virtual threads) keeps its stripe and goes from borrower to borrower through a
+ * compare-and-set on its owner (the engine's table) or the engine's idle queue. So counts are
+ * exact, whichever kind of stripe they went to.
  *
  * <p>The buckets are exactly those of {@code new Histogram(LOWEST_NANOS, HIGHEST_NANOS, 1)} (same
  * index, same lowest equivalent value), so the evaluator turns counts into an HdrHistogram for the

@@ -55,10 +55,17 @@ final class ThreadState {
   final WeakReference<Thread> thread;
 
   /**
+   * A pooled state's place in the engine's table of virtual threads' states (see {@link
+   * Engine#claim}), or -1: a platform thread's state, or a pooled state lent through the idle pool
+   * and a thread-local (the table's places for the thread were all taken).
+   */
+  final int slot;
+
+  /**
    * A pooled state (virtual threads): lent to one thread at a time, from its first tracked call to
-   * the end of its outermost one, then back to the engine's idle pool, counts and all. So a virtual
-   * thread per request costs no state of its own, and states number as many as threads inside a
-   * watched call at once.
+   * the end of its outermost one, then given back, counts and all: to its place in the engine's
+   * table, or to the engine's idle pool. So a virtual thread per request costs no state of its own,
+   * and states number as many as threads inside a watched call at once.
    */
   final boolean pooled;
 
@@ -106,13 +113,22 @@ final class ThreadState {
   ThreadState(Thread thread) {
     this.thread = new WeakReference<>(thread);
     this.pooled = false;
+    this.slot = -1;
   }
 
-  /** A pooled state, first lent to {@code borrower}. */
+  /** A pooled state of the idle pool, first lent to {@code borrower}. */
   ThreadState(Thread borrower, boolean pooled) {
     this.thread = null;
     this.pooled = pooled;
+    this.slot = -1;
     OWNER.setRelease(this, borrower);
+  }
+
+  /** A pooled state of the engine's table, at place {@code slot}, lent to nobody yet. */
+  ThreadState(int slot) {
+    this.thread = null;
+    this.pooled = true;
+    this.slot = slot;
   }
 
   /** Lends a pooled state to the calling thread (it came out of the idle pool). */
@@ -120,7 +136,26 @@ final class ThreadState {
     OWNER.setRelease(this, borrower);
   }
 
-  /** The borrower gives a pooled state back (before it goes into the idle pool). */
+  /**
+   * Lends a pooled state of the table to {@code borrower} if nobody holds it: one compare-and-set,
+   * whose acquire side makes everything the last borrower (or the evaluator) wrote visible.
+   */
+  boolean tryLend(Thread borrower) {
+    return OWNER.getOpaque(this) == null && OWNER.compareAndSet(this, null, borrower);
+  }
+
+  /**
+   * True if {@code t} holds this pooled state. An opaque read is enough: only {@code t} itself
+   * makes it its own, so it reads either its own last write or a later one by another thread.
+   */
+  boolean lentTo(Thread t) {
+    return OWNER.getOpaque(this) == t;
+  }
+
+  /**
+   * The borrower (or the evaluator, for a dead one) gives a pooled state back: the release store
+   * that frees a place of the table, so it comes after every other write to the state.
+   */
   void giveBack() {
     lastPlan = null;
     lastRule = null;
@@ -131,7 +166,7 @@ final class ThreadState {
   /**
    * On the evaluator: a pooled state whose borrower died holding it (in the middle of a call, or
    * after an enter that failed) is taken back, its frames undone. True if it was; the caller puts
-   * it back in the idle pool.
+   * it back where it came from ({@link Engine#reclaimed}).
    */
   boolean reclaimFromDeadBorrower() {
     Thread o = (Thread) OWNER.getAcquire(this);
@@ -139,16 +174,16 @@ final class ThreadState {
       return false;
     }
     // a dead borrower never gives it back nor borrows again: the CAS only fails if we raced
-    // another reclaim; what the borrower wrote happened before isAlive() saw it dead
-    if (!OWNER.compareAndSet(this, o, (Thread) null)) {
+    // another reclaim; what the borrower wrote happened before isAlive() saw it dead. The
+    // evaluator holds it while it undoes the frames: a state of the table is free to be lent
+    // again as soon as its owner is null, so that comes last, with release semantics.
+    if (!OWNER.compareAndSet(this, o, Thread.currentThread())) {
       return false;
     }
     if (top > 0) {
       pop(0);
     }
-    lastPlan = null;
-    lastRule = null;
-    lastTarget = null;
+    giveBack();
     return true;
   }
 

@@ -64,6 +64,33 @@ class ScaleIT {
     }
   }
 
+  /**
+   * 200 virtual threads (Temurin 25) held inside their watched call at once, more than a window of
+   * the engine's table has places: most borrow a state from the idle pool. Each is tracked on its
+   * own while held (all 4 calls of each in flight), and when they are let go every call is counted
+   * and nothing stays in flight.
+   */
+  @Test
+  void virtualThreadsHeldInsideTheirCallsAtOnceAreEachTrackedOnTheirOwn() throws Exception {
+    String java = javas().filter(j -> j.contains("temurin-25")).findFirst().orElse(null);
+    assumeTrue(java != null, "virtual threads need Temurin 25 (CI has it)");
+    int port = ChildJvm.freePort();
+    int threads = 200;
+    try (ChildJvm app =
+        ChildJvm.startMain(
+            java, "testapp.Crowd", "rules=" + rules(port, ""), "held", String.valueOf(threads))) {
+      app.awaitLine("HELD");
+      String m = app.metrics(port);
+      assertThat(ChildJvm.sample(m, "firebreak_inflight_calls", labels("target", "crowd")))
+          .isEqualTo(threads * 4);
+      // the warm-up's threads (as many, not held), then the held ones, 4 calls each
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "crowd")))
+          .isEqualTo(threads * 2 * 4);
+      app.send("release");
+      assertExactAndSmall(app, port, threads * 2 * 4L);
+    }
+  }
+
   /** 20,000 short-lived platform threads, 10 watched calls each, timed (striped recorders). */
   @ParameterizedTest
   @MethodSource("javas")

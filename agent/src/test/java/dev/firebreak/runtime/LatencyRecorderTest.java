@@ -52,17 +52,21 @@ class LatencyRecorderTest {
     }
   }
 
-  /** As a virtual thread does: each outermost call on a state borrowed from the idle pool. */
+  /** As a virtual thread does: each outermost call on a pooled state claimed from the table. */
   private static void borrowAndCall(Engine engine, int id, int n) {
     for (int i = 0; i < n; i++) {
-      ThreadState ts = engine.idle.poll();
-      if (ts == null) {
-        ts = new ThreadState(Thread.currentThread(), true);
-        engine.threads.add(ts);
-      } else {
-        ts.lend(Thread.currentThread());
+      ThreadState ts = engine.claim(Thread.currentThread());
+      engine.exit(id, engine.enter(id, null, ts), ts); // outermost: given back
+    }
+  }
+
+  /** A thread whose window of the engine's table of pooled states is {@code other}'s. */
+  static Thread sameWindowAs(Thread other, Runnable r) {
+    while (true) {
+      Thread t = new Thread(r);
+      if (Engine.window(t) == Engine.window(other)) {
+        return t;
       }
-      engine.exit(id, engine.enter(id, null, ts), ts); // outermost: given back to the pool
     }
   }
 
@@ -180,7 +184,8 @@ class LatencyRecorderTest {
 
   /**
    * A pooled state (virtual threads) keeps its stripe from borrower to borrower, handed over
-   * through the idle pool; it is never released, so the stripe is never owned twice.
+   * through its place in the table (the first free one of their window); it is never released, so
+   * the stripe is never owned twice.
    */
   @Test
   void aPooledStateKeepsItsStripeFromBorrowerToBorrower() throws Exception {
@@ -191,17 +196,19 @@ class LatencyRecorderTest {
     Thread a = new Thread(() -> borrowAndCall(engine, m.id(), 1000));
     a.start();
     a.join();
-    assertThat(engine.idle).hasSize(1); // given back after each outermost call
-    ThreadState pooled = engine.idle.peek();
+    assertThat(engine.threads).hasSize(1); // the same place, given back after each call
+    ThreadState pooled = engine.threads.peek();
+    assertThat(pooled.slot).isNotNegative();
+    assertThat(engine.lent(a)).isNull();
     int stripe = pooled.stripe;
     assertThat(stripe).isBetween(0, LatencyRecorder.OWNED - 1);
     monitor.tick(System.nanoTime());
     assertThat(engine.stripes.taken()).isEqualTo(1); // kept while pooled
 
-    Thread b = new Thread(() -> borrowAndCall(engine, m.id(), 500));
+    Thread b = sameWindowAs(a, () -> borrowAndCall(engine, m.id(), 500));
     b.start();
     b.join();
-    assertThat(engine.idle).containsExactly(pooled);
+    assertThat(engine.threads).containsExactly(pooled);
     assertThat(pooled.stripe).isEqualTo(stripe);
     assertThat(engine.stripes.taken()).isEqualTo(1);
     monitor.tick(System.nanoTime());

@@ -177,7 +177,7 @@ class ThreadRegistryTest {
 
   /**
    * A pooled state (what virtual threads borrow) whose borrower died in the middle of a call: the
-   * evaluator takes it back, undoes its frame, keeps its counts, and puts it in the idle pool.
+   * evaluator takes it back, undoes its frame, keeps its counts, and lends it again.
    */
   @Test
   void aPooledStateWhoseBorrowerDiedMidCallIsTakenBackWithItsCountsKept() throws Exception {
@@ -190,24 +190,164 @@ class ThreadRegistryTest {
     Thread borrower =
         new Thread(
             () -> {
-              ThreadState ts = new ThreadState(Thread.currentThread(), true);
-              engine.threads.add(ts);
+              ThreadState ts = engine.claim(Thread.currentThread());
               lent.set(ts);
               long token = engine.enter(m.id(), null, ts);
-              engine.exit(m.id(), token, ts); // outermost: given back to the pool
-              ThreadState again = engine.idle.poll();
-              again.lend(Thread.currentThread());
-              engine.enter(m.id(), null, again); // its exit never runs
+              engine.exit(m.id(), token, ts); // outermost: given back
+              // claims it again; its exit never runs
+              engine.enter(m.id(), null, engine.claim(Thread.currentThread()));
             });
     borrower.start();
     borrower.join();
-    assertThat(engine.idle).isEmpty();
+    assertThat(engine.lent(borrower)).isSameAs(lent.get());
     assertThat(monitor.inflight(own)).isEqualTo(1);
     monitor.tick(System.nanoTime());
-    assertThat(engine.idle).containsExactly(lent.get());
+    assertThat(engine.lent(borrower)).isNull();
     assertThat(monitor.inflight(own)).isZero();
     assertThat(monitor.calls(m.id())).isEqualTo(2);
     assertThat(monitor.threadStates()).isEqualTo(1); // pooled: kept, counts and all
+    Thread next = LatencyRecorderTest.sameWindowAs(borrower, () -> {});
+    assertThat(engine.claim(next)).isSameAs(lent.get());
+  }
+
+  /**
+   * Threads as a virtual thread per request uses them (simulated on platform threads: the engine
+   * takes the virtual threads' path when it is handed their pooled state): each claims a pooled
+   * state at its first tracked call, nested calls find it, and it is given back when its outermost
+   * call ends. No thread-local, no idle pool, no more states than places of the table; every call
+   * counted.
+   */
+  @Test
+  void threadsBorrowStatesOfTheTableForTheirOutermostCallsWithEveryCallCounted() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int own = engine.plan().targets[0].ownCounter;
+    AtomicReference<String> wrong = new AtomicReference<>();
+    Runnable request =
+        () -> {
+          Thread me = Thread.currentThread();
+          for (int call = 0; call < 3; call++) {
+            if (engine.lent(me) != null) {
+              wrong.set(me + " holds a state before its first call");
+            }
+            ThreadState ts = engine.claim(me);
+            long outer = engine.enter(m.id(), null, ts);
+            ThreadState found = engine.lent(me);
+            long inner = engine.enter(m.id(), null, found);
+            if (found != ts || ts.depth(own) != 2) {
+              wrong.set("nested call of " + me + " found " + found);
+            }
+            engine.exit(m.id(), inner, found);
+            engine.exit(m.id(), outer, ts);
+            if (engine.lent(me) != null) {
+              wrong.set(me + " kept its state after its outermost call");
+            }
+          }
+        };
+    int threads = 2000;
+    for (int batch = 0; batch < threads / 100; batch++) {
+      List<Thread> started = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        Thread t = new Thread(request);
+        t.start();
+        started.add(t);
+      }
+      for (Thread t : started) {
+        t.join();
+      }
+    }
+    assertThat(wrong.get()).isNull();
+    monitor.tick(System.nanoTime());
+    assertThat(monitor.calls(m.id())).isEqualTo(threads * 3 * 2L);
+    assertThat(monitor.inflight(own)).isZero();
+    assertThat(monitor.threadStates()).isBetween(1, Engine.SLOTS);
+    assertThat(engine.threads).allMatch(ts -> ts.slot >= 0);
+    assertThat(engine.idle).isEmpty();
+    assertThat(engine.borrowers.get()).isZero();
+  }
+
+  /**
+   * A thread holds the first free place of its window, and a thread that holds none stops looking
+   * at the first place never used: the states in use are as few as the threads holding one.
+   */
+  @Test
+  void aThreadHoldsTheFirstFreePlaceOfItsWindow() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Thread holder = new Thread(() -> {});
+    ThreadState first = engine.claim(holder);
+    assertThat(first.slot).isEqualTo(Engine.window(holder));
+    AtomicReference<String> wrong = new AtomicReference<>();
+    Thread b =
+        LatencyRecorderTest.sameWindowAs(
+            holder,
+            () -> {
+              Thread me = Thread.currentThread();
+              if (engine.lent(me) != null) {
+                wrong.set("holds one before claiming");
+              }
+              ThreadState ts = engine.claim(me);
+              if (ts.slot != first.slot + 1 || engine.lent(me) != ts) {
+                wrong.set("claimed " + ts.slot + ", first place " + first.slot);
+              }
+              engine.exit(m.id(), engine.enter(m.id(), null, ts), ts);
+              if (engine.lent(me) != null) {
+                wrong.set("still holds it after giving it back");
+              }
+            });
+    b.start();
+    b.join();
+    assertThat(wrong.get()).isNull();
+    assertThat(engine.lent(holder)).isSameAs(first);
+    assertThat(engine.threads).hasSize(2);
+  }
+
+  /**
+   * A thread that finds every place it looks at taken borrows from the idle pool through a
+   * thread-local, and gives it back there; the places of dead borrowers are taken back.
+   */
+  @Test
+  void aThreadWhosePlacesAreTakenBorrowsFromTheIdlePool() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    AtomicReference<ThreadState> outer = new AtomicReference<>();
+    AtomicReference<Object> inner = new AtomicReference<>();
+    Thread late =
+        new Thread(
+            () -> {
+              Thread me = Thread.currentThread();
+              ThreadState ts = engine.claim(me);
+              outer.set(ts);
+              long token = engine.enter(m.id(), null, ts);
+              inner.set(engine.lent(me));
+              engine.exit(m.id(), token, ts);
+              if (engine.lent(me) != null) {
+                inner.set(null);
+              }
+            });
+    // threads never started hold every place the late one looks at (as if they died holding)
+    List<Thread> holders = new ArrayList<>();
+    for (int i = 0; i < Engine.PROBES; i++) {
+      Thread h = LatencyRecorderTest.sameWindowAs(late, () -> {});
+      assertThat(engine.claim(h).slot).isEqualTo(Engine.window(late) + i);
+      holders.add(h);
+    }
+    late.start();
+    late.join();
+    assertThat(outer.get()).isNotNull().isSameAs(inner.get());
+    assertThat(outer.get().slot).isEqualTo(-1);
+    assertThat(engine.idle).containsExactly(outer.get());
+    assertThat(engine.borrowers.get()).isZero();
+    monitor.tick(System.nanoTime()); // the holders are not alive: their places are taken back
+    for (Thread h : holders) {
+      assertThat(engine.lent(h)).isNull();
+    }
+    assertThat(monitor.calls(m.id())).isEqualTo(1);
   }
 
   @Test

@@ -22,16 +22,25 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>usage, from the repository root: {@code java -cp benchmarks/target/benchmarks.jar
  * dev.firebreak.benchmarks.scale.ScaleHarness [--java PATH] [--virtual N] [--churn N] [--rounds N]
- * [--heap 256m]}; {@code --virtual 0} or {@code --churn 0} skips that workload.
+ * [--heap 256m] [--agent JAR] [--before JAR]}; {@code --virtual 0} or {@code --churn 0} skips that
+ * workload; {@code --before} adds the two agent configurations again with another agent jar (the
+ * one before a change), in the same rounds. Besides elapsed time, each child reports the process's
+ * CPU time over the measured run, which swings far less than elapsed time on a shared machine.
  */
 public final class ScaleHarness {
-  private static final String AGENT = "agent/target/firebreak-agent.jar";
   private static final String JAR = "benchmarks/target/benchmarks.jar";
-  private static final List<String> CONFIGS = List.of("noagent", "depth", "latency");
 
   private ScaleHarness() {}
 
-  record Run(long elapsedNs, long heapAfter, long calls, long agentCalls, int exit) {}
+  record Run(
+      long elapsedNs,
+      long cpuNs,
+      long carriersNs,
+      long gcNs,
+      long heapAfter,
+      long calls,
+      long agentCalls,
+      int exit) {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> o = new LinkedHashMap<>();
@@ -40,6 +49,8 @@ public final class ScaleHarness {
     o.put("--churn", "20000");
     o.put("--rounds", "3");
     o.put("--heap", "256m");
+    o.put("--agent", "agent/target/firebreak-agent.jar");
+    o.put("--before", "");
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!o.containsKey(args[i])) {
         throw new IllegalArgumentException("unknown option " + args[i]);
@@ -62,6 +73,10 @@ public final class ScaleHarness {
         .append(o.get("--heap"))
         .append("\n\n");
     int rounds = Integer.parseInt(o.get("--rounds"));
+    List<String> configs = new ArrayList<>(List.of("noagent", "depth", "latency"));
+    if (!o.get("--before").isEmpty()) {
+      configs.addAll(List.of("depth@before", "latency@before"));
+    }
     for (String mode : List.of("virtual", "churn")) {
       int n = Integer.parseInt(o.get("--" + mode));
       if (n == 0) {
@@ -69,15 +84,20 @@ public final class ScaleHarness {
       }
       Map<String, List<Run>> runs = new LinkedHashMap<>();
       for (int r = 0; r < rounds; r++) {
-        for (String c : CONFIGS) {
-          Run run = run(o.get("--java"), o.get("--heap"), mode, n, c, out, r);
+        for (String c : configs) {
+          String agent = c.endsWith("@before") ? o.get("--before") : o.get("--agent");
+          Run run = run(o.get("--java"), o.get("--heap"), agent, mode, n, c, out, r);
           System.err.printf(
               Locale.ROOT,
-              "%s round %d %s: %.0f ms, heap after GC %.1f MB, calls %d, agent %d, exit %d%n",
+              "%s round %d %s: %.0f ms, cpu %.0f ms (carriers %.0f, gc %.0f), heap after GC %.1f"
+                  + " MB, calls %d, agent %d, exit %d%n",
               mode,
               r + 1,
               c,
               run.elapsedNs / 1e6,
+              run.cpuNs / 1e6,
+              run.carriersNs / 1e6,
+              run.gcNs / 1e6,
               run.heapAfter / 1e6,
               run.calls,
               run.agentCalls,
@@ -102,21 +122,23 @@ public final class ScaleHarness {
                 Locale.ROOT, "%,d platform threads (4 at a time), 10 watched calls each:%n%n", n));
     b.append(
         "| configuration | elapsed (median) | ratio to no agent | per thread added | heap after GC"
-            + " vs no agent | counts exact | failed runs |\n");
-    b.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+            + " vs no agent | counts exact | failed runs | CPU (median) | CPU ratio |\n");
+    b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     double base = median(runs.get("noagent"), Run::elapsedNs);
     double baseHeap = median(runs.get("noagent"), Run::heapAfter);
+    double baseCpu = median(runs.get("noagent"), Run::cpuNs);
     for (Map.Entry<String, List<Run>> e : runs.entrySet()) {
       List<Run> rs = e.getValue();
       double el = median(rs, Run::elapsedNs);
       double heap = median(rs, Run::heapAfter);
+      double cpu = median(rs, Run::cpuNs);
       boolean agent = !e.getKey().equals("noagent");
       boolean exact = rs.stream().allMatch(r -> r.exit == 0 && (!agent || r.agentCalls == r.calls));
       long failed = rs.stream().filter(r -> r.exit != 0).count();
       b.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.0f ms | %s | %s | %s | %s | %d of %d |%n",
+              "| %s | %.0f ms | %s | %s | %s | %s | %d of %d | %.0f ms | %s |%n",
               label(e.getKey()),
               el / 1e6,
               agent ? String.format(Locale.ROOT, "%.2fx", el / base) : "1.00x",
@@ -124,16 +146,19 @@ public final class ScaleHarness {
               agent ? String.format(Locale.ROOT, "%+.1f MB", (heap - baseHeap) / 1e6) : "",
               agent ? (exact ? "yes" : "**no**") : "",
               failed,
-              rs.size()));
+              rs.size(),
+              cpu / 1e6,
+              agent ? String.format(Locale.ROOT, "%.2fx", cpu / baseCpu) : "1.00x"));
     }
     return b.toString();
   }
 
   private static String label(String config) {
-    return switch (config) {
+    String before = config.endsWith("@before") ? " (`--before` agent)" : "";
+    return switch (config.replace("@before", "")) {
       case "noagent" -> "no agent";
-      case "depth" -> "Firebreak, `depth: 50, action: limit`";
-      default -> "Firebreak, depth + `latency` rule";
+      case "depth" -> "Firebreak, `depth: 50, action: limit`" + before;
+      default -> "Firebreak, depth + `latency` rule" + before;
     };
   }
 
@@ -143,13 +168,20 @@ public final class ScaleHarness {
   }
 
   private static Run run(
-      String java, String heap, String mode, int n, String config, Path out, int round)
+      String java,
+      String heap,
+      String agent,
+      String mode,
+      int n,
+      String config,
+      Path out,
+      int round)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-cp", JAR));
     int port = 0;
     if (!config.equals("noagent")) {
       port = freePort();
-      Path rules = out.resolve("rules-" + config + ".yaml");
+      Path rules = out.resolve("rules-" + config.replace("@before", "") + ".yaml");
       Files.writeString(
           rules,
           "version: 1\n"
@@ -164,15 +196,15 @@ public final class ScaleHarness {
               + "    fallback: return-default\n"
               + "    rules:\n"
               + "      - {name: scale-deep, depth: 50, action: limit}\n"
-              + (config.equals("latency")
+              + (config.startsWith("latency")
                   ? "      - {name: scale-slow, latency: {percentile: 99, above: 1s, window: 30s},"
                       + " action: alert}\n"
                   : ""),
           StandardCharsets.UTF_8);
-      cmd.add("-javaagent:" + AGENT + "=rules=" + rules);
+      cmd.add("-javaagent:" + agent + "=rules=" + rules);
     }
     cmd.addAll(List.of(ScaleApp.class.getName(), mode, String.valueOf(n), String.valueOf(port)));
-    Path log = out.resolve(mode + "-" + config + "-r" + (round + 1) + ".log");
+    Path log = out.resolve(mode + "-" + config.replace('@', '-') + "-r" + (round + 1) + ".log");
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     if (!p.waitFor(15, TimeUnit.MINUTES)) {
@@ -192,6 +224,9 @@ public final class ScaleHarness {
     }
     return new Run(
         v.getOrDefault("ELAPSED_NS", 0L),
+        v.getOrDefault("CPU_NS", 0L),
+        v.getOrDefault("CPU_CARRIERS_NS", 0L),
+        v.getOrDefault("CPU_GC_NS", 0L),
         v.getOrDefault("HEAP_AFTER", 0L),
         v.getOrDefault("CALLS", -1L),
         v.getOrDefault("AGENT_CALLS", -2L),
