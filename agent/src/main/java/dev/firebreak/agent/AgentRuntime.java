@@ -119,6 +119,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     Probe.install(engine);
     ClassGate g = premainGate;
     if (g == null) {
+      ClassGate.primeGlobs();
       g = new ClassGate(new ClassFilter(), attached);
       g.prime();
       g.startedBy(Thread.currentThread());

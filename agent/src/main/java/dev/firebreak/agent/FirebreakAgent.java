@@ -42,7 +42,16 @@ public final class FirebreakAgent {
             "startup=lazy: calls made before the agent reports running"
                 + " (system property firebreak.status) are not watched");
       }
-      Thread t = new Thread(new Start(args, options.rules(), inst, gate), "firebreak-start");
+      Start start = new Start(args, options.rules(), inst, gate);
+      if (gate != null) {
+        // at once, beside the start thread's look at the rules: the probe in the boot loader and
+        // the weaver ready, so that a class the rules may match can load with the pending entry
+        start.warmUp = new WarmUp(inst, gate);
+        start.other = new Thread(start.warmUp, "firebreak-warm-up");
+        start.other.setDaemon(true);
+        start.other.start();
+      }
+      Thread t = new Thread(start, "firebreak-start");
       t.setDaemon(true);
       if (gate != null) {
         gate.startedBy(t);
@@ -80,6 +89,12 @@ public final class FirebreakAgent {
     returnedAt = System.nanoTime();
   }
 
+  /**
+   * How long the default start lets a starting application go first at most, before it parses the
+   * rules (nothing a rule may name runs meanwhile: see {@code yieldUntilNeeded}).
+   */
+  static final long WATCHED_YIELD_NANOS = 2_000_000_000L;
+
   /** How long {@code startup=lazy} yields to a starting application at most. */
   static final long YIELD_NANOS = 5_000_000_000L;
 
@@ -98,6 +113,8 @@ public final class FirebreakAgent {
     private final Instrumentation inst;
     private final ClassGate gate;
     private final String rulesPath;
+    WarmUp warmUp;
+    Thread other;
 
     Start(String args, String rulesPath, Instrumentation inst, ClassGate gate) {
       this.args = args;
@@ -114,21 +131,36 @@ public final class FirebreakAgent {
         start(args, inst, false, gate, null, null, false);
         return;
       }
-      // classes a rule may match wait at the gate: the other CPU prepares the rest meanwhile
-      WarmUp warmUp = new WarmUp(inst, gate);
-      Thread other = new Thread(warmUp, "firebreak-warm-up");
-      other.setDaemon(true);
-      other.start();
       // first of all (a few milliseconds): the class globs the file names, so that while the
-      // rules are parsed only the classes they may match wait
+      // rules are parsed only the classes they may match are held back (until then every class
+      // of the application waits, the main class too)
+      boolean expected = false;
       try {
         rules = readRules(rulesPath);
         List<Glob> globs = rules == null ? null : RulesPrescan.classGlobs(rules);
         if (globs != null) {
           gate.expect(globs, RulesPrescan.methodGlobs(rules));
+          expected = true;
         }
       } catch (Throwable t) {
         rules = null; // only an optimisation: every application class waits for the rules
+      }
+      WarmUp warmUp = this.warmUp; // started by premain
+      Thread other = this.other;
+      try {
+        ClassGate.primeGlobs();
+      } catch (Throwable t) {
+        // the rules' globs load these classes later anyway
+      }
+      try {
+        other.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (expected && warmUp.injected) {
+        // what the rules may name is held back (its classes load with the pending entry): the
+        // parse can let the application start first, unless a call or a class waits for it
+        yieldUntilNeeded();
       }
       AgentRuntime.EarlyRules early = null;
       try {
@@ -141,12 +173,39 @@ public final class FirebreakAgent {
       } catch (Throwable t) {
         early = null; // parsed again, and reported, by the runtime
       }
+      start(args, inst, false, gate, rules, early, warmUp.injected);
+    }
+
+    /**
+     * Lets a starting application have the CPUs before the rules are parsed, until it has loaded no
+     * class for 100 ms ({@link #WATCHED_YIELD_NANOS} at most), or at once when a call waits in a
+     * pending entry or a class waits at the gate.
+     */
+    private void yieldUntilNeeded() {
       try {
-        other.join();
+        long begin = System.nanoTime();
+        long lastLook = begin;
+        int loaded = inst.getAllLoadedClasses().length;
+        while (System.nanoTime() - begin < WATCHED_YIELD_NANOS) {
+          if (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0) {
+            break;
+          }
+          Thread.sleep(5);
+          if (System.nanoTime() - lastLook >= 100_000_000L) {
+            int now = inst.getAllLoadedClasses().length;
+            if (now == loaded) {
+              break;
+            }
+            loaded = now;
+            lastLook = System.nanoTime();
+          }
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      } catch (Throwable t) {
+        // yielding is an optimisation: parse now
       }
-      start(args, inst, false, gate, rules, early, warmUp.injected);
+      yieldedUntil = System.nanoTime();
     }
 
     private void yieldToTheApplication() {
@@ -215,11 +274,12 @@ public final class FirebreakAgent {
         // wait instead (most run only after the rules are in force)
         dev.firebreak.bootstrap.Probe.openPending();
         gate.allowPending();
+        // the weaver first: a class that loads now is woven on its own thread
+        dev.firebreak.instrument.Instrumenter.warmUp();
         ClassLoader own = FirebreakAgent.class.getClassLoader();
         for (String c : WARM_CLASSES) {
           Class.forName(c, true, own);
         }
-        dev.firebreak.instrument.Instrumenter.warmUp();
       } catch (Throwable t) {
         // only an optimisation: the start thread injects (and reports) if this did not
       }

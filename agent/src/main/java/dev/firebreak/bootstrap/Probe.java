@@ -2,6 +2,7 @@ package dev.firebreak.bootstrap;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,6 +25,9 @@ public final class Probe {
 
   private static final CountDownLatch PENDING = new CountDownLatch(1);
 
+  /** Calls that waited in {@link #pending}: the agent's start stops yielding at the first. */
+  private static final AtomicInteger pendingWaits = new AtomicInteger();
+
   /** How long a call waits in {@link #pending} at most; then it runs unwatched (counted). */
   private static final long MAX_PENDING_SECONDS = 60;
 
@@ -34,6 +38,11 @@ public final class Probe {
     if (PENDING.getCount() > 0) {
       pendingOpen = true;
     }
+  }
+
+  /** How many calls waited in {@link #pending} so far. */
+  public static int pendingWaits() {
+    return pendingWaits.get();
   }
 
   /** The rules are in force and the pending classes instrumented: waiting calls go on. */
@@ -53,6 +62,7 @@ public final class Probe {
       return false;
     }
     try {
+      pendingWaits.incrementAndGet();
       if (PENDING.await(MAX_PENDING_SECONDS, TimeUnit.SECONDS)) {
         return true;
       }

@@ -77,6 +77,8 @@ public final class ClassGate implements ClassFileTransformer {
   private final AtomicLong transformClasses = new AtomicLong();
   private final AtomicLong waitNanos = new AtomicLong();
   private final AtomicLong waitClasses = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger waitingNow =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param hold make a class a rule may match wait for the instrumentation (the start-up guarantee)
@@ -301,6 +303,20 @@ public final class ClassGate implements ClassFileTransformer {
    * @param pend return {@link Verdict#PEND} when it comes, rather than wait for the rules
    */
   private Verdict await(ClassLoader loader, String name, long since, boolean pend) {
+    waitingNow.incrementAndGet();
+    try {
+      return awaitLocked(loader, name, since, pend);
+    } finally {
+      waitingNow.decrementAndGet();
+    }
+  }
+
+  /** Classes waiting at the gate now: the agent's start stops yielding when one does. */
+  public int waitingNow() {
+    return waitingNow.get();
+  }
+
+  private Verdict awaitLocked(ClassLoader loader, String name, long since, boolean pend) {
     synchronized (lock) {
       while (true) {
         long now = System.nanoTime();
@@ -327,17 +343,22 @@ public final class ClassGate implements ClassFileTransformer {
    * loaded before it is installed, not while it looks at one of them.
    */
   public void prime() {
-    // the classes of the regular expressions globs compile to (a literal one uses Boyer-Moore):
-    // compiling one while the gate looks at a class of java.util.regex would be circular
-    for (String g : new String[] {"java.firebreak.Prime", "java.firebreak.**", "java.*.Pri?e"}) {
-      dev.firebreak.rules.Glob.forClass(g).matches("java.firebreak.Prime");
-    }
-    dev.firebreak.rules.Glob.forMethod("prime*").matches("prime");
-    dev.firebreak.rules.Glob.anyOf(
-            dev.firebreak.rules.Glob.Kind.CLASS, java.util.List.of("java.firebreak.Prime", "x.Y"))
-        .matches("java.firebreak.Prime");
     verdict(null, "java.firebreak.Prime", 0, 0);
     waited(0, 0);
+  }
+
+  /**
+   * Loads the classes of the regular expressions globs compile to (a literal one uses Boyer-Moore):
+   * compiling one while the gate looks at a class of java.util.regex would be circular. On the
+   * agent's start thread, before the rules are known (not in premain: it costs milliseconds there).
+   */
+  public static void primeGlobs() {
+    for (String g : new String[] {"java.firebreak.Prime", "java.firebreak.**", "java.*.Pri?e"}) {
+      Glob.forClass(g).matches("java.firebreak.Prime");
+    }
+    Glob.forMethod("prime*").matches("prime");
+    Glob.anyOf(Glob.Kind.CLASS, List.of("java.firebreak.Prime", "x.Y"))
+        .matches("java.firebreak.Prime");
   }
 
   /** Classes the gate looked at, and the time it took (nanoseconds). */

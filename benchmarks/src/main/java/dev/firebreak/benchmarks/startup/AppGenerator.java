@@ -38,7 +38,7 @@ import javax.tools.ToolProvider;
  */
 final class AppGenerator {
   /** Bump when the generated code or layout changes: a cached app of another version is rebuilt. */
-  static final String VERSION = "startup-app-5";
+  static final String VERSION = "startup-app-6";
 
   static final int HOT_CLASSES = 10;
   static final int MIN_CLASSES = 200;
@@ -491,7 +491,8 @@ final class AppGenerator {
 
   /**
    * The two agent configurations, same shape: ten targets, target j with class glob {@code
-   * <base>.pNNN.Hot*} (NNN: the package of Hot j) and method glob {@code hot*}, forced open with
+   * <base>.pNNN.Hot*} (NNN: the package of Hot j) and method glob {@code hot*} with {@code leaves:
+   * true} ({@code hot()} is a leaf, which a method glob leaves out by default), forced open with
    * fallback return-default, one depth rule. match-10 uses base {@code startup.app} (each glob
    * matches exactly one class); match-0 uses {@code startup.absent}, a package that does not exist.
    */
@@ -520,6 +521,8 @@ final class AppGenerator {
       y.append("  - name: hot-").append(j).append('\n');
       y.append("    class: \"").append(base).append('.').append(p).append(".Hot*\"\n");
       y.append("    method: \"hot*\"\n");
+      // hot() is a leaf (no call, no loop): a method glob leaves it out unless asked
+      y.append("    leaves: true\n");
       y.append("    force: open\n");
       y.append("    fallback: return-default\n");
       y.append("    rules:\n");
