@@ -45,13 +45,9 @@ final class RulesPrescan {
   /** The class globs of {@code yaml}, or null when it cannot tell for sure. */
   static List<Glob> classGlobs(byte[] yaml) {
     try {
-      String raw = new String(yaml, StandardCharsets.UTF_8);
-      if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
+      String text = readable(yaml);
+      if (text == null) {
         return null;
-      }
-      String text = withoutComments(raw);
-      if (text.contains("auto-fence")) {
-        return null; // the net's packages are no class keys: every class waits for the parse
       }
       Matcher s = SUBTYPES.matcher(text);
       while (s.find()) {
@@ -60,25 +56,8 @@ final class RulesPrescan {
           return null; // a target wants subtypes: any class may be one
         }
       }
-      List<Glob> globs = new ArrayList<>();
-      Matcher m = CLASS_KEY.matcher(text);
-      int keys = 0;
-      while (m.find()) {
-        keys++;
-        int key = text.lastIndexOf("class", m.end());
-        int column = key - (text.lastIndexOf('\n', key) + 1);
-        String value = value(text, m.end(), column);
-        if (value == null) {
-          return null;
-        }
-        globs.add(Glob.forClass(value));
-      }
-      Matcher w = CLASS_WORD.matcher(text);
-      int words = 0;
-      while (w.find()) {
-        words++;
-      }
-      return words == keys ? globs : null;
+      List<String> values = values(text, CLASS_KEY, CLASS_WORD, "class");
+      return values == null ? null : globs(values, false);
     } catch (RuntimeException e) {
       return null; // not a glob after all: let the parser say what is wrong
     }
@@ -91,41 +70,70 @@ final class RulesPrescan {
    */
   static List<Glob> methodGlobs(byte[] yaml) {
     try {
-      String raw = new String(yaml, StandardCharsets.UTF_8);
-      if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
+      String text = readable(yaml);
+      if (text == null) {
         return null;
       }
-      String text = withoutComments(raw);
-      if (text.contains("auto-fence")) {
-        return null;
-      }
-      List<Glob> globs = new ArrayList<>();
-      Matcher m = METHOD_KEY.matcher(text);
-      int keys = 0;
-      while (m.find()) {
-        keys++;
-        int key = text.lastIndexOf("method", m.end());
-        int column = key - (text.lastIndexOf('\n', key) + 1);
-        String value = value(text, m.end(), column);
-        if (value == null) {
-          return null;
-        }
-        globs.add(Glob.forMethod(value));
-      }
-      int words = 0;
-      for (Matcher w = METHOD_WORD.matcher(text); w.find(); ) {
-        words++;
-      }
-      int classes = 0;
-      for (Matcher c = CLASS_KEY.matcher(text); c.find(); ) {
-        classes++;
-      }
+      List<String> values = values(text, METHOD_KEY, METHOD_WORD, "method");
+      List<String> classes = values(text, CLASS_KEY, CLASS_WORD, "class");
       // one method key per class key, none elsewhere (a user's label named "method" could stand
       // in for a target's missing one, which watches every method): else no method is left out
-      return words == keys && keys == classes && !methodUnderLabels(text) ? globs : null;
+      if (values == null
+          || classes == null
+          || values.size() != classes.size()
+          || methodUnderLabels(text)) {
+        return null;
+      }
+      return globs(values, true);
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * The file's text without comments, or null when the prescan cannot read it for sure (escapes,
+   * tabs) or it has an auto-fence section (the net's packages are no class keys: every class waits
+   * for the parse).
+   */
+  private static String readable(byte[] yaml) {
+    String raw = new String(yaml, StandardCharsets.UTF_8);
+    if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
+      return null;
+    }
+    String text = withoutComments(raw);
+    return text.contains("auto-fence") ? null : text;
+  }
+
+  /**
+   * The values of every {@code key} the pattern finds, or null when one is not plainly written on
+   * its line or the word appears anywhere else (an explicit '? key', a flow of its own).
+   */
+  private static List<String> values(String text, Pattern keyPattern, Pattern word, String key) {
+    List<String> values = new ArrayList<>();
+    Matcher m = keyPattern.matcher(text);
+    while (m.find()) {
+      int at = text.lastIndexOf(key, m.end());
+      int column = at - (text.lastIndexOf('\n', at) + 1);
+      String value = value(text, m.end(), column);
+      if (value == null) {
+        return null;
+      }
+      values.add(value);
+    }
+    int words = 0;
+    for (Matcher w = word.matcher(text); w.find(); ) {
+      words++;
+    }
+    return words == values.size() ? values : null;
+  }
+
+  /** No lambda: the start thread stays clear of the invokedynamic machinery before the parse. */
+  private static List<Glob> globs(List<String> values, boolean methods) {
+    List<Glob> out = new ArrayList<>(values.size());
+    for (String v : values) {
+      out.add(methods ? Glob.forMethod(v) : Glob.forClass(v));
+    }
+    return out;
   }
 
   /** Whether the word "method" is in a {@code labels} map (flow on its line, or block below it). */
