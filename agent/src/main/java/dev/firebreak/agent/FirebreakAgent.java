@@ -13,12 +13,14 @@ import java.util.List;
 
 /**
  * {@code Premain-Class} and {@code Agent-Class}. Does as little as possible. By default ({@code
- * startup=watched}) premain installs the {@link ClassGate}, which makes a class a rule may match
- * wait while it loads until its instrumentation is ready, and starts the agent's own thread, which
- * at once reads the rules and builds the instrumentation (see AgentRuntime). With {@code
- * startup=lazy} premain only starts that thread, which first lets the application start. Never
- * throws: an agent that fails must leave the application running (one {@code firebreak:} line on
- * stderr says why).
+ * startup=watched}) premain installs the {@link ClassGate}, which holds back a class a rule may
+ * match (it loads with the pending entry, whose calls wait, or it waits while it loads) until its
+ * instrumentation is ready, and starts two threads of the agent's own: the warm-up thread puts the
+ * probe in the boot loader and readies the weaver; the start thread takes a quick look at the rules
+ * file's globs, lets the application start, reads the rules and builds the rest (see AgentRuntime).
+ * With {@code startup=lazy} premain only starts the start thread, which first lets the application
+ * start and holds nothing back. Never throws: an agent that fails must leave the application
+ * running (one {@code firebreak:} line on stderr says why).
  */
 public final class FirebreakAgent {
   /** {@link System#nanoTime()} when premain (or agentmain) was entered, and when it returned. */
@@ -102,11 +104,12 @@ public final class FirebreakAgent {
   static volatile long yieldedUntil;
 
   /**
-   * The agent's start thread. With the gate ({@code startup=watched}) it starts at once: classes a
-   * rule may match are waiting for it. Without ({@code startup=lazy}) it first lets the application
-   * start (it loads classes; the agent would compete with it for the CPUs and the class loaders),
-   * until no class has loaded for 100 ms or for {@link #YIELD_NANOS} at most. Not a lambda: premain
-   * stays clear of the invokedynamic machinery.
+   * The agent's start thread. With the gate ({@code startup=watched}) it looks at the file's globs
+   * at once (until then every application class waits), then lets the application start unless a
+   * call or a class waits for the rules. Without ({@code startup=lazy}) it first lets the
+   * application start (it loads classes; the agent would compete with it for the CPUs and the class
+   * loaders), until no class has loaded for 100 ms or for {@link #YIELD_NANOS} at most. Not a
+   * lambda: premain stays clear of the invokedynamic machinery.
    */
   private static final class Start implements Runnable {
     private final String args;
