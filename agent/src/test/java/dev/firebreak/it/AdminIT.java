@@ -3,9 +3,6 @@ package dev.firebreak.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,20 +15,9 @@ import org.junit.jupiter.api.Test;
 /** SPEC section 5: bearer token, 401 changes nothing, manual open/close, /rules, /reload. */
 class AdminIT {
   private static final String JAVA = ChildJvm.javas().findFirst().orElseThrow();
-  private final HttpClient http = HttpClient.newHttpClient();
 
-  private HttpResponse<String> call(int port, String method, String path, String token)
-      throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        method.equals("POST")
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.noBody());
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> call(int port, String method, String path, String token) {
+    return ChildJvm.admin(port, method, path, token);
   }
 
   private static String rules(int port, String admin) {

@@ -7,10 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -225,21 +221,8 @@ class AutoFenceIT {
         ChildJvm.rulesHeader(port, alerts.toString(), "") + "admin: {token-file: " + token + "}\n";
     Path rules = dir.resolve("rules.yaml");
     Files.writeString(rules, head + "auto-fence: {packages: [\"testapp.**\"], depth: 200}\n");
-    HttpClient http = HttpClient.newHttpClient();
     BiFunction<String, String, String> admin =
-        (method, path) -> {
-          try {
-            return http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                        .header("Authorization", "Bearer t0ken")
-                        .method(method, HttpRequest.BodyPublishers.noBody())
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .body();
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        };
+        (method, path) -> ChildJvm.admin(port, method, path, "t0ken").body();
     try (ChildJvm app = start(java, List.of(), rules)) {
       attempt(app, "expand");
       await().atMost(ChildJvm.TIMEOUT).until(() -> !fenceAlerts(alerts).isEmpty());

@@ -266,6 +266,28 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /**
+   * One admin request to the agent's HTTP server on {@code port}: {@code token} goes in an {@code
+   * Authorization: Bearer} header, none when null.
+   */
+  static HttpResponse<String> admin(int port, String method, String path, String token) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    b.method(method, HttpRequest.BodyPublishers.noBody());
+    try {
+      return ADMIN_HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final HttpClient ADMIN_HTTP = HttpClient.newHttpClient();
+
+  /**
    * GET /metrics. The agent starts its HTTP server on its own thread after premain, so the first
    * scrape may come a moment early: connection failures are retried for a few seconds.
    */
