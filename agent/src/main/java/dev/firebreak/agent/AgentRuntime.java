@@ -15,7 +15,6 @@ import dev.firebreak.metrics.FirebreakCollector;
 import dev.firebreak.metrics.MetricsServer;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.Engine;
-import dev.firebreak.runtime.MethodInfo;
 import dev.firebreak.runtime.Monitor;
 import dev.firebreak.runtime.TargetSummary;
 import dev.firebreak.secrets.SecretFile;
@@ -196,11 +195,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         if (names.isEmpty()) {
           break;
         }
-        // a class the catch-up instrumented already has its methods in the registry
-        Set<String> watched = new HashSet<>();
-        for (MethodInfo m : engine.methods().all()) {
-          watched.add(m.className());
-        }
+        // a class the catch-up instrumented needs no second retransformation
+        Instrumenter i = instrumenter;
+        Set<String> watched = i == null ? Set.of() : i.watchedClasses();
         Set<String> found = new HashSet<>();
         List<Class<?>> again = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {

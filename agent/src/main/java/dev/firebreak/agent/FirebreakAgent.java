@@ -185,15 +185,28 @@ public final class FirebreakAgent {
      * pending entry or a class waits at the gate.
      */
     private void yieldUntilNeeded() {
+      letTheApplicationStart(System.nanoTime() + WATCHED_YIELD_NANOS, true);
+    }
+
+    private void yieldToTheApplication() {
+      letTheApplicationStart(enteredAt + YIELD_NANOS, false);
+    }
+
+    /**
+     * Waits until the application has loaded no class for 100 ms, or until {@code deadline}; with
+     * {@code untilNeeded}, also no longer than a call or a class waits for the rules (looked at
+     * every 5 ms).
+     */
+    private void letTheApplicationStart(long deadline, boolean untilNeeded) {
       try {
-        long begin = System.nanoTime();
-        long lastLook = begin;
+        long lastLook = System.nanoTime();
         int loaded = inst.getAllLoadedClasses().length;
-        while (System.nanoTime() - begin < WATCHED_YIELD_NANOS) {
-          if (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0) {
+        while (System.nanoTime() < deadline) {
+          if (untilNeeded
+              && (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0)) {
             break;
           }
-          Thread.sleep(5);
+          Thread.sleep(untilNeeded ? 5 : 100);
           if (System.nanoTime() - lastLook >= 100_000_000L) {
             int now = inst.getAllLoadedClasses().length;
             if (now == loaded) {
@@ -206,27 +219,7 @@ public final class FirebreakAgent {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Throwable t) {
-        // yielding is an optimisation: parse now
-      }
-      yieldedUntil = System.nanoTime();
-    }
-
-    private void yieldToTheApplication() {
-      try {
-        long deadline = enteredAt + YIELD_NANOS;
-        int loaded = inst.getAllLoadedClasses().length;
-        while (System.nanoTime() < deadline) {
-          Thread.sleep(100);
-          int now = inst.getAllLoadedClasses().length;
-          if (now == loaded) {
-            break;
-          }
-          loaded = now;
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (Throwable t) {
-        // yielding is an optimisation: start now
+        // yielding is an optimisation: go on now
       }
       yieldedUntil = System.nanoTime();
     }

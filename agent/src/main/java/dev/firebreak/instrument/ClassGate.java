@@ -199,7 +199,8 @@ public final class ClassGate implements ClassFileTransformer {
     return hold ? waited(since, now) : Verdict.PASS;
   }
 
-  private static boolean anyMatches(List<Glob> globs, String name) {
+  /** Whether one of {@code globs} matches {@code name}. */
+  static boolean anyMatches(List<Glob> globs, String name) {
     for (int i = 0; i < globs.size(); i++) {
       if (globs.get(i).matches(name)) {
         return true;

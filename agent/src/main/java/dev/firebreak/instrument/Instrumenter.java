@@ -156,12 +156,18 @@ public final class Instrumenter {
    * slip between installing the transformer and listing the loaded classes).
    */
   public int retransformUnwatched(Instrumentation inst, RuleSet rules) {
+    Set<String> watched = watchedClasses();
+    return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
+  }
+
+  /** The names of the classes woven so far: a method of theirs registered, or the net. */
+  public Set<String> watchedClasses() {
     Set<String> watched = new java.util.HashSet<>();
     for (MethodInfo m : engine.methods().all()) {
       watched.add(m.className());
     }
     watched.addAll(netted);
-    return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
+    return watched;
   }
 
   private int retransform(

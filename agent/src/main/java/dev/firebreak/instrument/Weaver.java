@@ -138,7 +138,7 @@ public final class Weaver extends ClassVisitor {
       return mv;
     }
     if (pendingOnly) {
-      if (pendingMethods != null && !anyMatches(pendingMethods, name)) {
+      if (pendingMethods != null && !ClassGate.anyMatches(pendingMethods, name)) {
         return mv;
       }
       woven++;
@@ -413,17 +413,8 @@ public final class Weaver extends ClassVisitor {
 
     /** The locals at entry: the parameters, nothing else of the body's, the woven ones. */
     private List<Object> entryLocals() {
-      List<Object> l = new ArrayList<>();
-      int slots = 0;
-      if (!isStatic) {
-        l.add(owner);
-        slots++;
-      }
-      for (Type a : args) {
-        l.add(frameType(a));
-        slots += a.getSize();
-      }
-      padTo(l, slots);
+      List<Object> l = parameterLocals(isStatic, args);
+      padTo(l, argumentSlot(args.length)); // the slots the parameters take
       addWoven(l);
       return l;
     }
@@ -565,13 +556,7 @@ public final class Weaver extends ClassVisitor {
       super.visitInsn(Type.getReturnType(descriptor).getOpcode(Opcodes.IRETURN));
       super.visitLabel(body);
       if (frames) {
-        java.util.List<Object> locals = new ArrayList<>();
-        if (!isStatic) {
-          locals.add(owner);
-        }
-        for (Type a : args) {
-          locals.add(frameType(a));
-        }
+        List<Object> locals = parameterLocals(isStatic, args);
         super.visitFrame(Opcodes.F_NEW, locals.size(), locals.toArray(), 0, new Object[0]);
       }
       super.visitInsn(
@@ -588,13 +573,16 @@ public final class Weaver extends ClassVisitor {
     }
   }
 
-  private static boolean anyMatches(List<dev.firebreak.rules.Glob> globs, String name) {
-    for (int i = 0; i < globs.size(); i++) {
-      if (globs.get(i).matches(name)) {
-        return true;
-      }
+  /** The frame types of a method's parameters, {@code this} first (a frame's locals at entry). */
+  private List<Object> parameterLocals(boolean isStatic, Type[] args) {
+    List<Object> l = new ArrayList<>();
+    if (!isStatic) {
+      l.add(owner);
     }
-    return false;
+    for (Type a : args) {
+      l.add(frameType(a));
+    }
+    return l;
   }
 
   private static boolean isReference(Type t) {
