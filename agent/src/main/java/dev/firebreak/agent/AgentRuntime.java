@@ -208,21 +208,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
             }
           }
         }
-        if (!again.isEmpty()) {
-          try {
-            inst.retransformClasses(again.toArray(new Class<?>[0])); // one safepoint for all
-          } catch (Throwable t) {
-            for (Class<?> c : again) {
-              try {
-                inst.retransformClasses(c);
-              } catch (Throwable each) {
-                AgentErrors.report(
-                    "instrument",
-                    "could not retransform " + c.getName() + ": " + AgentErrors.describe(each));
-              }
-            }
-          }
-        }
+        Instrumenter.retransformAll(inst, again);
         done.addAll(found);
         if (found.size() == names.size()) {
           continue; // one more look: a class may have joined meanwhile

@@ -42,11 +42,17 @@ public final class Instrumenter {
     this.filter = filter;
   }
 
+  /** Set once {@link #warmUp} has run: a second call costs nothing. */
+  private static volatile boolean warm;
+
   /**
    * Weaves a class of the agent's own (thrown away) so that ASM's and the weaver's classes are
    * loaded and have run once before the first class the rules match waits for them. Never throws.
    */
   public static void warmUp() {
+    if (warm) {
+      return;
+    }
     try (java.io.InputStream in =
         Instrumenter.class.getResourceAsStream("/dev/firebreak/instrument/Weaver.class")) {
       byte[] bytes = in.readAllBytes();
@@ -61,6 +67,7 @@ public final class Instrumenter {
             Signatures.parameterTypes(descriptor);
             return n[0]++ % 2 == 0 ? Weaver.Weave.NET : Weaver.Weave.probe(1, 0);
           });
+      warm = true;
     } catch (Throwable t) {
       // only an optimisation
     }
@@ -182,25 +189,53 @@ public final class Instrumenter {
     boolean net = !java.util.Objects.equals(netOf(old), netOf(next));
     List<Class<?>> classes = new ArrayList<>();
     for (Class<?> c : inst.getAllLoadedClasses()) {
-      if (c.isArray() || c.isPrimitive() || c.isSynthetic() || !inst.isModifiableClass(c)) {
+      // by name first: tens of thousands of classes go through this loop, mostly interpreted
+      if (!(matchesLoaded(c, old, next) || net && inNet(c, old, next))) {
         continue;
       }
-      String name = c.getName();
-      if (name.contains("$$Lambda")) {
+      if (c.isArray()
+          || c.isPrimitive()
+          || c.isSynthetic()
+          || c.getName().contains("$$Lambda")
+          || !inst.isModifiableClass(c)) {
         continue;
       }
-      if ((matchesLoaded(c, old, next) || net && inNet(c, old, next)) && wanted.test(c)) {
+      if (wanted.test(c)) {
         classes.add(c);
       }
     }
+    return retransformAll(inst, classes);
+  }
+
+  /** How many classes one retransformation takes at most: one safepoint each, kept short. */
+  private static final int BATCH = 64;
+
+  /**
+   * Retransforms these classes in batches: the JVM walks every loaded class once per
+   * retransformation (tens of milliseconds with tens of thousands of classes), so one call per
+   * class would cost that walk each time. A batch that fails is retried a class at a time, and what
+   * still fails is reported. Returns how many were retransformed.
+   */
+  public static int retransformAll(Instrumentation inst, List<Class<?>> classes) {
     int done = 0;
-    for (Class<?> c : classes) {
+    for (int from = 0; from < classes.size(); from += BATCH) {
+      List<Class<?>> batch = classes.subList(from, Math.min(classes.size(), from + BATCH));
       try {
-        inst.retransformClasses(c);
-        done++;
+        inst.retransformClasses(batch.toArray(new Class<?>[0]));
+        done += batch.size();
+        continue;
       } catch (Throwable t) {
-        AgentErrors.report(
-            "instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+        // one at a time below, to tell which
+      }
+      for (Class<?> c : batch) {
+        try {
+          inst.retransformClasses(c);
+          done++;
+        } catch (Throwable t) {
+          AgentErrors.report(
+              "instrument",
+              "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+        }
       }
     }
     return done;
@@ -219,20 +254,13 @@ public final class Instrumenter {
    * just put up. Returns how many were retransformed.
    */
   public int retransformNamed(Instrumentation inst, Set<String> names) {
-    int done = 0;
+    List<Class<?>> classes = new ArrayList<>();
     for (Class<?> c : inst.getAllLoadedClasses()) {
-      if (!names.contains(c.getName()) || !inst.isModifiableClass(c)) {
-        continue;
-      }
-      try {
-        inst.retransformClasses(c);
-        done++;
-      } catch (Throwable t) {
-        AgentErrors.report(
-            "instrument", "could not retransform " + c.getName() + ": " + AgentErrors.describe(t));
+      if (names.contains(c.getName()) && inst.isModifiableClass(c)) {
+        classes.add(c);
       }
     }
-    return done;
+    return retransformAll(inst, classes);
   }
 
   private boolean matchesLoaded(Class<?> c, RuleSet old, RuleSet next) {
