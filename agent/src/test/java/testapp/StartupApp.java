@@ -33,6 +33,11 @@ public final class StartupApp {
       case "first-line":
         System.out.println("RESULT " + First.down(0));
         System.out.println("PENDING " + pendingClasses());
+        System.out.println(
+            "PARSED "
+                + System.getProperty("firebreak.timing.parse.ms")
+                + " READY "
+                + System.getProperty("firebreak.timing.ready.ms"));
         break;
       case "two-threads":
         twoThreads();

@@ -73,7 +73,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
    * @param early the rules the start thread parsed already, or null to parse them here
    */
-  static synchronized void start(
+  /**
+   * The first half of the agent's start: the runtime with the rules applied to its engine, nothing
+   * instrumented, nothing started, the class gate not told (it still holds back what the rules may
+   * name). {@link #finish} does the rest. Null when an agent runs already: it took the new options.
+   */
+  static synchronized AgentRuntime prepare(
       String args,
       Instrumentation inst,
       boolean attached,
@@ -85,11 +90,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       // a second attach: new rules (or --detach) for the agent already running, never a second
       // agent
       instance.reattach(options);
-      return;
+      return null;
     }
     AgentRuntime rt = new AgentRuntime(options, inst);
     instance = rt;
-    rt.boot(attached, gate, rulesBytes, early);
+    rt.readRules(attached, gate, rulesBytes, early);
+    return rt;
   }
 
   /** The rules file as the start thread parsed it, before the runtime existed. */
@@ -99,16 +105,19 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     return instance;
   }
 
+  /** The rules in force when {@link #readRules} was done, for {@link #finish}. */
+  private RuleSet initial;
+
   /**
    * Runs on the agent's start thread (or, attached, on the thread of {@code attach}, which reports
-   * success only after this): reads the rules, tells the class gate, builds the instrumentation at
-   * once when a rule names a class (classes a rule may match may be waiting for it at the gate),
-   * retransforms what loaded before it was ready, then starts the evaluator, /metrics and the rules
-   * watcher. By default ({@code startup=watched}) premain installed the gate already; with {@code
-   * startup=lazy} it is installed here and holds nothing back; attached, it holds classes a rule
-   * may match until the instrumentation is ready, before {@code attach} returns.
+   * success only after {@link #finish}): reads the rules (unless the start thread did) and puts
+   * them in the engine. By default ({@code startup=watched}) premain installed the class gate
+   * already; with {@code startup=lazy} it is installed here and holds nothing back; attached, it
+   * holds classes a rule may match until the instrumentation is ready, before {@code attach}
+   * returns.
    */
-  private void boot(boolean attached, ClassGate premainGate, byte[] rulesBytes, EarlyRules early) {
+  private void readRules(
+      boolean attached, ClassGate premainGate, byte[] rulesBytes, EarlyRules early) {
     for (Map.Entry<String, String> e : options.unknown().entrySet()) {
       AgentErrors.report(
           "options",
@@ -129,18 +138,33 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     if (loaded != null) {
       swapIn(loaded);
     }
+    initial = loaded;
     prepareWatcher();
-    g.rulesKnown(loaded);
-    if (loaded != null && loaded.instruments()) {
-      ensureInstrumentation();
+  }
+
+  /**
+   * The second half of the start: tells the class gate the rules, builds the instrumentation at
+   * once when a rule names a class (classes a rule may match may be waiting for it at the gate),
+   * retransforms what loaded before it was ready and lets the calls waiting in a pending entry go
+   * on, then starts the evaluator, /metrics and the rules watcher.
+   */
+  void finish() {
+    synchronized (AgentRuntime.class) { // not beside a second attach's reattach
+      ClassGate g = gate;
+      // what is in force now: a second attach may have changed the rules since readRules
+      RuleSet loaded = initial == null ? null : rules.rules();
+      g.rulesKnown(loaded);
+      if (loaded != null && loaded.instruments()) {
+        ensureInstrumentation();
+      }
+      settlePending(g);
+      readyAt = System.nanoTime();
+      startMetrics(loaded);
+      monitor.afterTick(this::afterTick);
+      monitor.start();
+      startWatcher();
+      status();
     }
-    settlePending(g);
-    readyAt = System.nanoTime();
-    startMetrics(loaded);
-    monitor.afterTick(this::afterTick);
-    monitor.start();
-    startWatcher();
-    status();
   }
 
   /**

@@ -100,6 +100,9 @@ public final class FirebreakAgent {
   /** How long {@code startup=lazy} yields to a starting application at most. */
   static final long YIELD_NANOS = 5_000_000_000L;
 
+  /** When the start thread had parsed the rules file ({@link System#nanoTime()}), 0 if not yet. */
+  static volatile long parsedAt;
+
   /** When the agent stopped yielding ({@link System#nanoTime()}), 0 if it never did. */
   static volatile long yieldedUntil;
 
@@ -160,28 +163,45 @@ public final class FirebreakAgent {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      // the rules parsed and put in the engine now, while the application starts on the other
+      // CPU: once a call waits in a pending entry, only the instrumentation stands between it and
+      // the rules
+      AgentRuntime prepared =
+          prepare(args, inst, false, gate, rules, parse(rules), warmUp.injected);
       if (expected && warmUp.injected) {
         // what the rules may name is held back (its classes load with the pending entry): the
-        // parse can let the application start first, unless a call or a class waits for it
+        // rest of the start can let the application start first, unless a call or a class waits
         yieldUntilNeeded();
       }
-      AgentRuntime.EarlyRules early = null;
       try {
-        // for tests only: hold the parse back, so that the application meets the pending entry
+        // for tests only: hold the rules back, so that the application meets the pending entry
         long delay = Long.getLong("firebreak.test.delay-rules-ms", 0L);
         if (delay > 0) {
           Thread.sleep(delay);
         }
-        early = new AgentRuntime.EarlyRules(RulesInForce.parseInitial(rulesPath, rules));
-      } catch (Throwable t) {
-        early = null; // parsed again, and reported, by the runtime
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-      start(args, inst, false, gate, rules, early, warmUp.injected);
+      if (prepared != null) {
+        finish(prepared, gate);
+      }
+    }
+
+    /** The rules file parsed, or null (then parsed again, and reported, by the runtime). */
+    private AgentRuntime.EarlyRules parse(byte[] rules) {
+      try {
+        AgentRuntime.EarlyRules e =
+            new AgentRuntime.EarlyRules(RulesInForce.parseInitial(rulesPath, rules));
+        parsedAt = System.nanoTime();
+        return e;
+      } catch (Throwable t) {
+        return null;
+      }
     }
 
     /**
-     * Lets a starting application have the CPUs before the rules are parsed, until it has loaded no
-     * class for 100 ms ({@link #WATCHED_YIELD_NANOS} at most), or at once when a call waits in a
+     * Lets a starting application have the CPUs before the rest of the start, until it has loaded
+     * no class for 100 ms ({@link #WATCHED_YIELD_NANOS} at most), or at once when a call waits in a
      * pending entry or a class waits at the gate.
      */
     private void yieldUntilNeeded() {
@@ -233,14 +253,41 @@ public final class FirebreakAgent {
       byte[] rules,
       AgentRuntime.EarlyRules early,
       boolean injected) {
+    AgentRuntime rt = prepare(args, inst, attached, gate, rules, early, injected);
+    if (rt != null) {
+      finish(rt, gate);
+    }
+  }
+
+  /** {@link AgentRuntime#prepare}; null when it failed (said why) or an agent runs already. */
+  private static AgentRuntime prepare(
+      String args,
+      Instrumentation inst,
+      boolean attached,
+      ClassGate gate,
+      byte[] rules,
+      AgentRuntime.EarlyRules early,
+      boolean injected) {
     try {
       if (!injected) {
         BootstrapInjector.inject(inst);
       }
-      AgentRuntime.start(args, inst, attached, gate, rules, early);
+      return AgentRuntime.prepare(args, inst, attached, gate, rules, early);
     } catch (Throwable t) {
       if (gate != null) {
         gate.failed(); // nothing may wait for an agent that is not coming
+      }
+      failed(t);
+      return null;
+    }
+  }
+
+  private static void finish(AgentRuntime rt, ClassGate gate) {
+    try {
+      rt.finish();
+    } catch (Throwable t) {
+      if (gate != null) {
+        gate.failed();
       }
       failed(t);
     }

@@ -11,7 +11,8 @@ import java.util.Locale;
  *
  * @param entered premain (or agentmain) entered
  * @param returned premain returned
- * @param yielded {@code startup=lazy} stopped yielding to the application
+ * @param yielded the start stopped yielding to the application
+ * @param parsed the start thread had parsed the rules file
  * @param ready the rules in force
  * @param instrumented the advice transformer ready
  * @param weaverNanos building the advice transformer (loading Byte Buddy)
@@ -29,6 +30,7 @@ record StartupTimings(
     long entered,
     long returned,
     long yielded,
+    long parsed,
     long ready,
     long instrumented,
     long weaverNanos,
@@ -53,6 +55,7 @@ record StartupTimings(
         FirebreakAgent.enteredAt,
         FirebreakAgent.returnedAt,
         FirebreakAgent.yieldedUntil,
+        FirebreakAgent.parsedAt,
         ready,
         instrumented,
         weaverNanos,
@@ -68,8 +71,9 @@ record StartupTimings(
   }
 
   /**
-   * premain itself ({@code premain.ms}), premain to rules in force ({@code ready.ms}) and to the
-   * instrumentation ready ({@code instrumented.ms}; absent while no rule names a class), the
+   * premain itself ({@code premain.ms}), premain to the end of the yield ({@code yield.ms}) and of
+   * the start thread's parse ({@code parse.ms}), premain to rules in force ({@code ready.ms}) and
+   * to the instrumentation ready ({@code instrumented.ms}; absent while no rule names a class), the
    * weaver's own start, the class gate, the transforms and the waits, with class counts.
    */
   void publish() {
@@ -81,6 +85,9 @@ record StartupTimings(
     }
     if (yielded != 0) {
       set("yield.ms", millis(yielded - entered));
+    }
+    if (parsed != 0) {
+      set("parse.ms", millis(parsed - entered));
     }
     if (ready != 0) {
       set("ready.ms", millis(ready - entered));

@@ -160,6 +160,9 @@ class StartupIT {
       app.awaitLine("READY");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       assertThat(Integer.parseInt(app.lineAfter("PENDING "))).isPositive();
+      // the start thread parsed the file before the rules were held back (1.5 s), not after
+      String[] t = app.lineAfter("PARSED ").split(" READY ");
+      assertThat(Double.parseDouble(t[1]) - Double.parseDouble(t[0])).isGreaterThan(1500.0);
       assertThat(app.stderr()).doesNotContain("firebreak:");
       String m = app.metrics(port);
       assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "first")))
