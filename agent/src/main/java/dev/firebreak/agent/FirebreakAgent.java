@@ -17,10 +17,10 @@ import java.util.List;
  * match (it loads with the pending entry, whose calls wait, or it waits while it loads) until its
  * instrumentation is ready, and starts two threads of the agent's own: the warm-up thread puts the
  * probe in the boot loader and readies the weaver; the start thread takes a quick look at the rules
- * file's globs, lets the application start, reads the rules and builds the rest (see AgentRuntime).
- * With {@code startup=lazy} premain only starts the start thread, which first lets the application
- * start and holds nothing back. Never throws: an agent that fails must leave the application
- * running (one {@code firebreak:} line on stderr says why).
+ * file's globs, reads the rules into a prepared runtime, lets the application start, then builds
+ * the rest (see AgentRuntime). With {@code startup=lazy} premain only starts the start thread,
+ * which first lets the application start and holds nothing back. Never throws: an agent that fails
+ * must leave the application running (one {@code firebreak:} line on stderr says why).
  */
 public final class FirebreakAgent {
   /** {@link System#nanoTime()} when premain (or agentmain) was entered, and when it returned. */

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.bootstrap.ShortCircuitException;
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Fallback;
@@ -15,8 +14,6 @@ import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.Monitor;
-import java.lang.instrument.Instrumentation;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,11 +25,7 @@ import testapp.inproc.Recurser;
  * loaded retransformed.
  */
 class InstrumenterTest {
-  private static final Instrumentation INST = ByteBuddyAgent.install();
-
-  private ClassGate gate;
-  private Instrumenter instrumenter;
-  private RuleSet installed;
+  private InProcessAgent agent;
   private Engine engine;
   private Monitor monitor;
 
@@ -40,27 +33,17 @@ class InstrumenterTest {
   void setUp() {
     engine = new Engine(new AlertDispatcher());
     monitor = new Monitor(engine);
+    agent = new InProcessAgent(engine);
   }
 
   @AfterEach
   void tearDown() {
-    Probe.install(null);
-    if (gate != null) {
-      INST.removeTransformer(gate);
-      instrumenter.retransform(INST, installed, null); // their original bytecode back
-    }
+    agent.close();
   }
 
   private void install(RuleSet rs) {
     engine.apply(rs);
-    Probe.install(engine);
-    installed = rs;
-    gate = new ClassGate(new ClassFilter(), true);
-    INST.addTransformer(gate, true);
-    gate.rulesKnown(rs);
-    instrumenter = new Instrumenter(engine, () -> rs, gate.filter());
-    gate.ready(instrumenter.transformer());
-    instrumenter.retransform(INST, null, rs);
+    agent.install(rs);
   }
 
   @Test

@@ -5,17 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.bootstrap.Net;
-import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Fallback;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.NetEvents;
-import java.lang.instrument.Instrumentation;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,13 +25,9 @@ import testapp.inproc.Netted;
  * takes the net away while calls are under it.
  */
 class NetDepthTest {
-  private static final Instrumentation INST = ByteBuddyAgent.install();
-
   private final AtomicInteger deep = new AtomicInteger();
   private final AtomicInteger overflows = new AtomicInteger();
-  private ClassGate gate;
-  private Instrumenter instrumenter;
-  private volatile RuleSet installed;
+  private InProcessAgent agent;
   private Engine engine;
 
   @BeforeEach
@@ -52,26 +45,15 @@ class NetDepthTest {
             overflows.incrementAndGet();
           }
         });
-    Probe.install(engine);
-    RuleSet rs = net();
-    installed = rs;
-    gate = new ClassGate(new ClassFilter(), true);
-    INST.addTransformer(gate, true);
-    gate.rulesKnown(rs);
-    instrumenter = new Instrumenter(engine, () -> installed, gate.filter());
-    gate.ready(instrumenter.transformer());
-    instrumenter.retransform(INST, null, rs);
+    agent = new InProcessAgent(engine);
+    agent.install(net());
     Net.deep = 200;
   }
 
   @AfterEach
   void tearDown() {
     Net.deep = Integer.MAX_VALUE;
-    Probe.install(null);
-    INST.removeTransformer(gate);
-    RuleSet old = installed;
-    installed = null;
-    instrumenter.retransform(INST, old, null);
+    agent.close();
   }
 
   private static RuleSet net() {
@@ -129,9 +111,7 @@ class NetDepthTest {
           public int down(int k) {
             if (k == 0) {
               // deep inside calls under the net: the net goes
-              RuleSet old = installed;
-              installed = TestRules.rules(Mode.ENFORCE);
-              instrumenter.retransform(INST, old, installed);
+              agent.reload(TestRules.rules(Mode.ENFORCE));
               seen[0] = Net.cell()[0];
               return 0;
             }

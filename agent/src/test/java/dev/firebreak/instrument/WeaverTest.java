@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.firebreak.alert.AlertDispatcher;
-import dev.firebreak.bootstrap.Probe;
 import dev.firebreak.rules.Action;
 import dev.firebreak.rules.Fallback;
 import dev.firebreak.rules.Mode;
@@ -16,10 +15,8 @@ import dev.firebreak.rules.Target;
 import dev.firebreak.runtime.Engine;
 import dev.firebreak.runtime.MethodInfo;
 import dev.firebreak.runtime.Monitor;
-import java.lang.instrument.Instrumentation;
 import java.util.ArrayList;
 import java.util.List;
-import net.bytebuddy.agent.ByteBuddyAgent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import testapp.inproc.Woven;
@@ -31,34 +28,20 @@ import testapp.inproc.Woven;
  * short-circuits return each kind of value.
  */
 class WeaverTest {
-  private static final Instrumentation INST = ByteBuddyAgent.install();
   private static final String WOVEN = "testapp.inproc.Woven";
 
   private final Engine engine = new Engine(new AlertDispatcher());
   private final Monitor monitor = new Monitor(engine);
-  private ClassGate gate;
-  private Instrumenter instrumenter;
-  private RuleSet installed;
+  private final InProcessAgent agent = new InProcessAgent(engine);
 
   @AfterEach
   void tearDown() {
-    Probe.install(null);
-    if (gate != null) {
-      INST.removeTransformer(gate);
-      instrumenter.retransform(INST, installed, null);
-    }
+    agent.close();
   }
 
   private void install(RuleSet rs) {
     engine.apply(rs);
-    Probe.install(engine);
-    installed = rs;
-    gate = new ClassGate(new ClassFilter(), true);
-    INST.addTransformer(gate, true);
-    gate.rulesKnown(rs);
-    instrumenter = new Instrumenter(engine, () -> rs, gate.filter());
-    gate.ready(instrumenter.transformer());
-    instrumenter.retransform(INST, null, rs);
+    agent.install(rs);
   }
 
   private static Target target(String name, String method, Fallback fallback, int depth) {
