@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
  * The test program of StartupIT: what it does first runs while the agent starts. {@code
  * first-line}: a runaway recursion in main's first line. {@code two-threads}: one thread loads a
  * watched class while another already waits for the instrumentation of another. {@code counted}:
- * calls of a target that has no rules. Then prints READY and waits for "quit" on stdin.
+ * calls of a target that has no rules. {@code long-start}: 1.5 s of class loading, then the
+ * recursion. Then prints READY and waits for "quit" on stdin.
  */
 public final class StartupApp {
   private StartupApp() {}
@@ -41,6 +42,24 @@ public final class StartupApp {
         break;
       case "two-threads":
         twoThreads();
+        break;
+      case "long-start":
+        // a start that keeps loading classes for 1.5 s before its first watched call
+        long until = System.nanoTime() + 1_500_000_000L;
+        int defined = 0;
+        byte[] tiny = tinyClass();
+        while (System.nanoTime() < until) {
+          new OneClass(tiny).load();
+          defined++;
+          Thread.sleep(2);
+        }
+        System.out.println("RESULT " + First.down(0) + " after " + defined + " classes");
+        System.out.println("PENDING " + pendingClasses());
+        System.out.println(
+            "PARSED "
+                + System.getProperty("firebreak.timing.parse.ms")
+                + " YIELDED "
+                + System.getProperty("firebreak.timing.yield.ms"));
         break;
       case "counted":
         int sum = 0;
@@ -86,6 +105,29 @@ public final class StartupApp {
     right.join();
     System.out.println("LEFT " + results[0]);
     System.out.println("RIGHT " + results[1]);
+  }
+
+  /** A class of no interest to anyone, defined anew by each {@link OneClass}. */
+  public static final class Tiny {}
+
+  private static byte[] tinyClass() throws java.io.IOException {
+    try (java.io.InputStream in = StartupApp.class.getResourceAsStream("StartupApp$Tiny.class")) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** A class loader of one class: each instance makes the JVM load one class more. */
+  private static final class OneClass extends ClassLoader {
+    private final byte[] bytes;
+
+    OneClass(byte[] bytes) {
+      super(null);
+      this.bytes = bytes;
+    }
+
+    Class<?> load() {
+      return defineClass("testapp.StartupApp$Tiny", bytes, 0, bytes.length);
+    }
   }
 
   /** Recurses without end: only a depth rule's limit stops it before the stack overflows. */

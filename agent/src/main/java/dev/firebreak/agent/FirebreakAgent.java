@@ -97,6 +97,15 @@ public final class FirebreakAgent {
    */
   static final long WATCHED_YIELD_NANOS = 2_000_000_000L;
 
+  /**
+   * When the default start parses the rules beside an application that is still starting. A short
+   * start (a service up in a few hundred milliseconds) runs alone on the CPUs, the agent's parse
+   * after it: on two CPUs the parse beside it slowed the sample service's first response by a
+   * quarter. A long start (thousands of classes) has its calls come late, and the parse done by
+   * then: they wait only for the instrumentation.
+   */
+  static final long PREPARE_AFTER_NANOS = 500_000_000L;
+
   /** How long {@code startup=lazy} yields to a starting application at most. */
   static final long YIELD_NANOS = 5_000_000_000L;
 
@@ -163,16 +172,14 @@ public final class FirebreakAgent {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      // the rules parsed and put in the engine now, while the application starts on the other
-      // CPU: once a call waits in a pending entry, only the instrumentation stands between it and
-      // the rules
-      AgentRuntime prepared =
-          prepare(args, inst, false, gate, rules, parse(rules), warmUp.injected);
-      if (expected && warmUp.injected) {
+      rulesBytes = rules;
+      injected = warmUp.injected;
+      if (expected && injected) {
         // what the rules may name is held back (its classes load with the pending entry): the
         // rest of the start can let the application start first, unless a call or a class waits
         yieldUntilNeeded();
       }
+      prepareOnce();
       try {
         // for tests only: hold the rules back, so that the application meets the pending entry
         long delay = Long.getLong("firebreak.test.delay-rules-ms", 0L);
@@ -184,6 +191,25 @@ public final class FirebreakAgent {
       }
       if (prepared != null) {
         finish(prepared, gate);
+      }
+    }
+
+    /** What {@link #prepareOnce} needs: the file's bytes as the quick look read them. */
+    private byte[] rulesBytes;
+
+    private boolean injected;
+    private boolean preparedYet;
+    private AgentRuntime prepared;
+
+    /**
+     * Parses the rules and builds the runtime with them in its engine ({@link
+     * AgentRuntime#prepare}), once: during the yield when the application's start is a long one, so
+     * that a call that then waits in a pending entry waits only for the instrumentation.
+     */
+    private void prepareOnce() {
+      if (!preparedYet) {
+        preparedYet = true;
+        prepared = prepare(args, inst, false, gate, rulesBytes, parse(rulesBytes), injected);
       }
     }
 
@@ -202,7 +228,8 @@ public final class FirebreakAgent {
     /**
      * Lets a starting application have the CPUs before the rest of the start, until it has loaded
      * no class for 100 ms ({@link #WATCHED_YIELD_NANOS} at most), or at once when a call waits in a
-     * pending entry or a class waits at the gate.
+     * pending entry or a class waits at the gate. An application still starting {@link
+     * #PREPARE_AFTER_NANOS} after premain gets the rules parsed beside it meanwhile.
      */
     private void yieldUntilNeeded() {
       letTheApplicationStart(System.nanoTime() + WATCHED_YIELD_NANOS, true);
@@ -225,6 +252,9 @@ public final class FirebreakAgent {
           if (untilNeeded
               && (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0)) {
             break;
+          }
+          if (untilNeeded && System.nanoTime() - enteredAt >= PREPARE_AFTER_NANOS) {
+            prepareOnce();
           }
           Thread.sleep(untilNeeded ? 5 : 100);
           if (System.nanoTime() - lastLook >= 100_000_000L) {

@@ -144,6 +144,33 @@ class StartupIT {
    * method again, instrumented by then. Exactly as many calls are counted as with the class held at
    * load: none runs unwatched, none is counted twice.
    */
+  /**
+   * An application that starts for longer (here: loads classes for 1.5 s) gets the rules parsed
+   * beside its start, not after it: its first call then waits only for the instrumentation.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aLongStartHasTheRulesParsedBesideIt(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("first", "First"));
+    try (ChildJvm app =
+        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "long-start")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).startsWith("32 after ");
+      String[] t = app.lineAfter("PARSED ").split(" YIELDED ");
+      double parsed = Double.parseDouble(t[0]);
+      double yielded = Double.parseDouble(t[1]);
+      assertThat(parsed).as("parsed during the yield").isLessThan(yielded);
+      assertThat(parsed)
+          .as("not before the application had half a second to itself")
+          .isGreaterThanOrEqualTo(500.0);
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port), "firebreak_calls_total", labels("target", "first")))
+          .isEqualTo(33);
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("javas")
   void aCallWhileTheRulesAreReadWaitsAndIsWatched(String java) throws Exception {
