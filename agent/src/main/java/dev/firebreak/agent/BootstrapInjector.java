@@ -6,8 +6,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
-import java.net.URL;
-import java.security.CodeSource;
 import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
@@ -68,7 +66,7 @@ final class BootstrapInjector {
     byte[][] classes = new byte[CLASSES.size()][];
     String definer = BootDefiner.class.getName();
     byte[] definerClass;
-    try (Resources resources = new Resources()) {
+    try (AgentJar resources = new AgentJar()) {
       for (int i = 0; i < names.length; i++) {
         names[i] = PREFIX.replace('/', '.') + CLASSES.get(i);
         classes[i] = resources.read(PREFIX + CLASSES.get(i) + ".class");
@@ -87,53 +85,6 @@ final class BootstrapInjector {
     c.getMethod("define", String[].class, byte[][].class).invoke(null, names, classes);
   }
 
-  /**
-   * Class files of the agent jar, read from the jar itself: the class loader's resource lookup asks
-   * the boot and platform loaders first, which walks every module of the run-time image and costs
-   * tens of milliseconds at start-up, while the application may already wait for the probe. Falls
-   * back to the class loader when the agent's classes do not come from a jar file.
-   */
-  private static final class Resources implements AutoCloseable {
-    private final JarFile jar = open();
-
-    private static JarFile open() {
-      try {
-        File file = agentJar();
-        return file.isFile() ? new JarFile(file, false) : null;
-      } catch (IOException | RuntimeException e) {
-        return null; // the class loader's lookup below
-      }
-    }
-
-    byte[] read(String path) throws IOException {
-      if (jar != null) {
-        JarEntry e = jar.getJarEntry(path);
-        if (e != null) {
-          try (InputStream in = jar.getInputStream(e)) {
-            return in.readAllBytes();
-          }
-        }
-      }
-      return resource(path);
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (jar != null) {
-        jar.close();
-      }
-    }
-  }
-
-  private static byte[] resource(String path) throws IOException {
-    try (InputStream in = BootstrapInjector.class.getClassLoader().getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IOException("the agent jar lacks " + path);
-      }
-      return in.readAllBytes();
-    }
-  }
-
   /** Holds {@link BootDefiner} alone: what {@code java.lang} is opened to. */
   private static final class OneClassLoader extends ClassLoader {
     OneClassLoader() {
@@ -147,7 +98,7 @@ final class BootstrapInjector {
 
   /** The old way: a jar of the bootstrap classes appended to the boot class path. */
   private static void append(Instrumentation inst) throws IOException {
-    File agentJar = agentJar();
+    File agentJar = AgentJar.file();
     // not File.createTempFile: its SecureRandom would load the security providers in premain
     File out =
         new File(
@@ -175,20 +126,6 @@ final class BootstrapInjector {
       }
     }
     inst.appendToBootstrapClassLoaderSearch(new JarFile(out));
-  }
-
-  /** Where the agent's classes come from. */
-  private static File agentJar() throws IOException {
-    CodeSource source = BootstrapInjector.class.getProtectionDomain().getCodeSource();
-    URL location = source == null ? null : source.getLocation();
-    if (location == null) {
-      throw new IOException("cannot locate the agent jar");
-    }
-    try {
-      return new File(location.toURI());
-    } catch (Exception e) {
-      throw new IOException("cannot locate the agent jar: " + location, e);
-    }
   }
 
   /** A second load of the agent (attach after -javaagent) finds the probe already there. */

@@ -348,7 +348,10 @@ public final class FirebreakAgent {
         dev.firebreak.bootstrap.Probe.openPending();
         gate.allowPending();
         // the weaver first: a class that loads now is woven on its own thread
-        dev.firebreak.instrument.Instrumenter.warmUp();
+        try (AgentJar jar = new AgentJar()) {
+          dev.firebreak.instrument.Instrumenter.warmUp(
+              jar.read(dev.firebreak.instrument.Instrumenter.WARM_UP_SAMPLE));
+        }
         ClassLoader own = FirebreakAgent.class.getClassLoader();
         for (String c : WARM_CLASSES) {
           Class.forName(c, true, own);

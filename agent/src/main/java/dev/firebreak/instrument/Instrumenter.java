@@ -45,22 +45,36 @@ public final class Instrumenter {
   /** Set once {@link #warmUp} has run: a second call costs nothing. */
   private static volatile boolean warm;
 
-  /**
-   * Weaves a class of the agent's own (thrown away) so that ASM's and the weaver's classes are
-   * loaded and have run once before the first class the rules match waits for them. Never throws.
-   */
+  /** Where {@link #warmUp()} finds {@link WarmUpSample}'s class file. */
+  public static final String WARM_UP_SAMPLE = "dev/firebreak/instrument/WarmUpSample.class";
+
+  /** {@link #warmUp(byte[])} with the sample read through the class loader; once. */
   public static void warmUp() {
     if (warm) {
       return;
     }
-    try (java.io.InputStream in =
-        Instrumenter.class.getResourceAsStream("/dev/firebreak/instrument/Weaver.class")) {
-      byte[] bytes = in.readAllBytes();
-      Weaver.pending(bytes, java.util.List.of(dev.firebreak.rules.Glob.forMethod("visit*")));
-      LeafMethods.Facts facts = LeafMethods.scan(bytes);
+    try (java.io.InputStream in = Instrumenter.class.getResourceAsStream("/" + WARM_UP_SAMPLE)) {
+      warmUp(in.readAllBytes());
+    } catch (Throwable t) {
+      // only an optimisation
+    }
+  }
+
+  /**
+   * Weaves {@code sample} (the class file of {@link WarmUpSample}, read by the caller) and throws
+   * the result away, so that ASM's and the weaver's classes are loaded and have run once before the
+   * first class the rules match waits for them. Once; never throws.
+   */
+  public static void warmUp(byte[] sample) {
+    if (warm) {
+      return;
+    }
+    try {
+      Weaver.pending(sample, java.util.List.of(dev.firebreak.rules.Glob.forMethod("*")));
+      LeafMethods.Facts facts = LeafMethods.scan(sample);
       int[] n = new int[1];
       Weaver.weave(
-          new ClassReader(bytes),
+          new ClassReader(sample),
           facts.maxLocals(),
           (access, method, descriptor) -> {
             Signatures.label(method, descriptor);
