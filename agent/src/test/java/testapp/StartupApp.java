@@ -29,16 +29,21 @@ public final class StartupApp {
     return "timeout";
   }
 
+  /** How the agent's start went: PENDING n, then TIMING with three of its timing keys. */
+  private static void printStart() throws InterruptedException {
+    System.out.println("PENDING " + pendingClasses());
+    StringBuilder t = new StringBuilder("TIMING");
+    for (String key : new String[] {"parse.ms", "yield.ms", "ready.ms"}) {
+      t.append(' ').append(key).append('=').append(System.getProperty("firebreak.timing." + key));
+    }
+    System.out.println(t);
+  }
+
   public static void main(String[] args) throws Exception {
     switch (args[0]) {
       case "first-line":
         System.out.println("RESULT " + First.down(0));
-        System.out.println("PENDING " + pendingClasses());
-        System.out.println(
-            "PARSED "
-                + System.getProperty("firebreak.timing.parse.ms")
-                + " READY "
-                + System.getProperty("firebreak.timing.ready.ms"));
+        printStart();
         break;
       case "two-threads":
         twoThreads();
@@ -54,12 +59,7 @@ public final class StartupApp {
           Thread.sleep(2);
         }
         System.out.println("RESULT " + First.down(0) + " after " + defined + " classes");
-        System.out.println("PENDING " + pendingClasses());
-        System.out.println(
-            "PARSED "
-                + System.getProperty("firebreak.timing.parse.ms")
-                + " YIELDED "
-                + System.getProperty("firebreak.timing.yield.ms"));
+        printStart();
         break;
       case "counted":
         int sum = 0;
