@@ -155,9 +155,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       RuleSet loaded = initial == null ? null : rules.rules();
       g.rulesKnown(loaded);
       if (loaded != null && loaded.instruments()) {
-        ensureInstrumentation();
+        ensureInstrumentation(false);
       }
+      // the calls waiting in a pending entry first: they need only their own classes
       settlePending(g);
+      if (instrumenter != null) {
+        catchUp(instrumenter);
+      }
       readyAt = System.nanoTime();
       startMetrics(loaded);
       monitor.afterTick(this::afterTick);
@@ -172,6 +176,14 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * the rules match. Once; false if it failed (then nothing is instrumented, and nothing waits).
    */
   private boolean ensureInstrumentation() {
+    return ensureInstrumentation(true);
+  }
+
+  /**
+   * @param catchUp also retransform at once what the rules match among the loaded classes (the
+   *     start does that itself, after the classes with a pending entry)
+   */
+  private boolean ensureInstrumentation(boolean catchUp) {
     synchronized (instrumentLock) {
       if (instrumenter != null) {
         return true;
@@ -188,8 +200,9 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         instrumenter = i;
         instrumentedAt = System.nanoTime();
         weaverNanos = instrumentedAt - begin;
-        catchUpClasses = i.retransform(inst, null, rules.rules());
-        catchUpNanos = System.nanoTime() - instrumentedAt;
+        if (catchUp) {
+          catchUp(i);
+        }
         return true;
       } catch (Throwable t) {
         instrumentationFailed = true;
@@ -199,6 +212,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         return false;
       }
     }
+  }
+
+  /** Retransforms the loaded classes the rules match that are not woven yet. */
+  private void catchUp(Instrumenter i) {
+    long begin = System.nanoTime();
+    catchUpClasses = i.retransformUnwatched(inst, rules.rules());
+    catchUpNanos = System.nanoTime() - begin;
   }
 
   /** How long the start looks for a class that loaded with the pending entry. */
@@ -219,7 +239,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
         if (names.isEmpty()) {
           break;
         }
-        // a class the catch-up instrumented needs no second retransformation
+        // a class woven already (it loaded once the transformer was ready) needs no second one
         Instrumenter i = instrumenter;
         Set<String> watched = i == null ? Set.of() : i.watchedClasses();
         Set<String> found = new HashSet<>();
