@@ -70,13 +70,12 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   }
 
   /**
-   * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
-   * @param early the rules the start thread parsed already, or null to parse them here
-   */
-  /**
    * The first half of the agent's start: the runtime with the rules applied to its engine, nothing
    * instrumented, nothing started, the class gate not told (it still holds back what the rules may
    * name). {@link #finish} does the rest. Null when an agent runs already: it took the new options.
+   *
+   * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
+   * @param early the rules the start thread parsed already, or null to parse them here
    */
   static synchronized AgentRuntime prepare(
       String args,

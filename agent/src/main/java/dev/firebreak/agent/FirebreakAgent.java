@@ -324,7 +324,7 @@ public final class FirebreakAgent {
   }
 
   /**
-   * Beside the start thread's parse of the rules: defines the bootstrap classes (nothing that
+   * Beside the start thread's quick look at the rules: defines the bootstrap classes (nothing that
    * depends on them may load before), loads the runtime's classes and warms up the weaver, so the
    * first class the rules match is woven without loading ASM on the critical path.
    */
