@@ -77,7 +77,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * @param rulesBytes the rules file as premain read it (and looked at its class globs), or null
    * @param early the rules the start thread parsed already, or null to parse them here
    */
-  static synchronized AgentRuntime prepare(
+  static AgentRuntime prepare(
       String args,
       Instrumentation inst,
       boolean attached,
@@ -85,16 +85,38 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       byte[] rulesBytes,
       EarlyRules early) {
     AgentOptions options = AgentOptions.parse(args, attached ? Map.of() : System.getenv());
-    if (instance != null) {
-      // a second attach: new rules (or --detach) for the agent already running, never a second
-      // agent
-      instance.reattach(options);
-      return null;
+    AgentRuntime running;
+    synchronized (AgentRuntime.class) {
+      if (instance == null) {
+        AgentRuntime rt = new AgentRuntime(options, inst);
+        instance = rt;
+        rt.readRules(attached, gate, rulesBytes, early);
+        return rt;
+      }
+      running = instance;
     }
-    AgentRuntime rt = new AgentRuntime(options, inst);
-    instance = rt;
-    rt.readRules(attached, gate, rulesBytes, early);
-    return rt;
+    // a second attach: new rules (or --detach) for the agent already running, never a second
+    // agent; one that comes while the first start is between its halves waits for the second
+    running.awaitFinished();
+    synchronized (AgentRuntime.class) {
+      running.reattach(options);
+    }
+    return null;
+  }
+
+  /** Counted down when {@link #finish} is done. */
+  private final java.util.concurrent.CountDownLatch finished =
+      new java.util.concurrent.CountDownLatch(1);
+
+  /** How long a second attach waits for the first start's second half (one that failed: never). */
+  private static final long FINISH_WAIT_SECONDS = 60;
+
+  private void awaitFinished() {
+    try {
+      finished.await(FINISH_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The rules file as the start thread parsed it, before the runtime existed. */
@@ -148,10 +170,17 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
    * on, then starts the evaluator, /metrics and the rules watcher.
    */
   void finish() {
-    synchronized (AgentRuntime.class) { // not beside a second attach's reattach
+    try {
+      finishStart();
+    } finally {
+      finished.countDown();
+    }
+  }
+
+  private void finishStart() {
+    synchronized (AgentRuntime.class) {
       ClassGate g = gate;
-      // what is in force now: a second attach may have changed the rules since readRules
-      RuleSet loaded = initial == null ? null : rules.rules();
+      RuleSet loaded = initial;
       g.rulesKnown(loaded);
       if (loaded != null && loaded.instruments()) {
         ensureInstrumentation(false);

@@ -97,6 +97,40 @@ class AttachIT {
     }
   }
 
+  /**
+   * An attach that comes while the -javaagent start is between its halves (the rules parsed and in
+   * the engine, the instrumentation not built: held here for three seconds) waits for the start to
+   * finish, then swaps the rules on the same agent.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void anAttachDuringTheStartWaitsForItThenSwapsTheRules(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    // the first rules name another class: Emoji, loaded only by once(), must get the second's
+    Path first = ChildJvm.writeRules(rules(port, 16).replace("testapp.Emoji", "testapp.Nothing"));
+    Path second = ChildJvm.writeRules(rules(port, 20));
+    try (ChildJvm app =
+        ChildJvm.start(
+            java,
+            List.of("-Dfirebreak.test.delay-rules-ms=3000"),
+            "rules=" + first,
+            Map.of(),
+            "plain")) {
+      app.awaitLine("READY");
+      String pid = Long.toString(app.pid());
+
+      Cli attached = cli(java, "attach", pid, second.toString());
+
+      assertThat(attached.exit()).as(attached.err()).isZero();
+      assertThat(attached.out()).contains("firebreak: pid " + pid + ": running, rules " + second);
+      // /metrics answers once the start is complete; Emoji loads only after that
+      assertThat(app.sample(port, "firebreak_rules_info", Map.of("source", second.toString())))
+          .isEqualTo(1);
+      assertThat(app.once()).isEqualTo("fallback");
+      assertThat(app.stderr()).doesNotContain("cannot serve /metrics");
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("javas")
   void clearErrorsForNoSuchPidBadUsageAndDisabledAttach(String java) throws Exception {
