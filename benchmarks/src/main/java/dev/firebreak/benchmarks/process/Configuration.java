@@ -78,7 +78,8 @@ record Configuration(
       Path elasticAgent,
       Path emptyAgent,
       Path noTargetRules,
-      Path autoFenceRules) {
+      Path autoFenceRules,
+      Path firebreakBefore) {
     Map<String, Configuration> m = new LinkedHashMap<>();
     m.put(
         "noagent",
@@ -140,6 +141,21 @@ record Configuration(
             Check.FIREBREAK_METRICS,
             List.of(),
             true));
+    // An A/B of two agent jars in one run (--firebreak-before): the same rules, the other jar
+    if (firebreakBefore != null) {
+      List<String> before =
+          List.of("-javaagent:" + firebreakBefore + "=rules=" + rules + ",port={port}");
+      m.put(
+          "firebreak-before",
+          new Configuration(
+              "firebreak-before",
+              "Firebreak, the --firebreak-before jar (rules/emoji-pipeline.yaml)",
+              before,
+              before,
+              Check.FIREBREAK_METRICS,
+              List.of(),
+              true));
+    }
     // The auto-fence's net over the whole service (rules/auto-fence.yaml, next to --rules), no
     // target: what the net costs while nothing runs away
     List<String> autoFence =

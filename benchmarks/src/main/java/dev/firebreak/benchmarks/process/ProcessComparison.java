@@ -79,7 +79,9 @@ public final class ProcessComparison {
       Path out,
       String heap,
       String minHeap,
-      boolean verify) {
+      boolean verify,
+      List<String> jvmArgs,
+      Path firebreakBefore) {
 
     /** -Xmx, and -Xms when --min-heap is given. */
     List<String> heapFlags() {
@@ -128,7 +130,14 @@ public final class ProcessComparison {
           "                             no configuration's heap can shrink (G1 shrinks it after a concurrent",
           "                             cycle, which an agent's class loading can start: a smaller young",
           "                             generation, shorter and more frequent pauses)",
-          "  --skip-verify              do not check first that each agent instruments the four methods");
+          "  --skip-verify              do not check first that each agent instruments the four methods",
+          "  --firebreak-before PATH    another Firebreak agent jar (e.g. main's, before a change): adds the",
+          "                             configuration firebreak-before, the same rules with that jar, to name",
+          "                             in --configs beside firebreak (an A/B of two jars in one run)",
+          "  --jvm-arg ARG              (repeatable) one more JVM flag for every service under load (not the",
+          "                             start-ups or the verification), e.g. a profiler; {name} becomes the",
+          "                             round's name (firebreak-2) and {dir} the run's log directory:",
+          "                             --jvm-arg=-XX:StartFlightRecording=filename={dir}/{name}.jfr,settings=profile");
 
   public static void main(String[] argv) {
     int code;
@@ -153,6 +162,7 @@ public final class ProcessComparison {
   static Options parse(String[] argv) {
     Map<String, String> v = new LinkedHashMap<>();
     boolean verify = true;
+    List<String> jvmArgs = new ArrayList<>();
     List<String> args = Arrays.asList(argv);
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -176,6 +186,10 @@ public final class ProcessComparison {
         if (i + 1 >= args.size()) throw new UsageException("--" + key + " needs a value");
         value = args.get(++i);
       }
+      if (key.equals("jvm-arg")) {
+        jvmArgs.add(value); // repeatable
+        continue;
+      }
       v.put(key, value);
     }
     List<String> known =
@@ -192,7 +206,8 @@ public final class ProcessComparison {
             "peer-agents",
             "out",
             "heap",
-            "min-heap");
+            "min-heap",
+            "firebreak-before");
     for (String k : v.keySet())
       if (!known.contains(k)) throw new UsageException("unknown option --" + k);
     double rate;
@@ -235,7 +250,9 @@ public final class ProcessComparison {
         path(v.getOrDefault("out", "benchmarks/target/process")),
         v.getOrDefault("heap", "512m"),
         v.getOrDefault("min-heap", ""),
-        verify);
+        verify,
+        List.copyOf(jvmArgs),
+        v.containsKey("firebreak-before") ? path(v.get("firebreak-before")) : null);
   }
 
   private static Path path(String p) {
@@ -404,7 +421,8 @@ public final class ProcessComparison {
             elasticAgent,
             emptyAgent,
             noTargetRules,
-            o.rules().resolveSibling("auto-fence.yaml"));
+            o.rules().resolveSibling("auto-fence.yaml"),
+            o.firebreakBefore());
     List<Configuration> configs = new ArrayList<>();
     for (String name : o.configs()) {
       Configuration c = known.get(name);
@@ -422,6 +440,8 @@ public final class ProcessComparison {
             "the Firebreak agent jar (mvn -B -q -pl agent package -DskipTests)");
         requireFile(o.rules(), "the rules file");
       }
+      if (c.name().equals("firebreak-before"))
+        requireFile(o.firebreakBefore(), "the --firebreak-before agent jar");
       if (c.name().startsWith("otel"))
         requireFile(otelAgent, "the OpenTelemetry agent (mvn -B -q -pl benchmarks package)");
       if (c.name().startsWith("elastic"))
@@ -644,8 +664,10 @@ public final class ProcessComparison {
     Round rd = new Round();
     res.rounds.add(rd);
     String name = c.name() + "-" + (round + 1);
-    Service s =
-        Service.start(o.heapFlags(), c.args(port, false), o.appJar(), dir.resolve("load-" + name));
+    List<String> args = new ArrayList<>(c.args(port, false));
+    for (String a : o.jvmArgs())
+      args.add(a.replace("{name}", name).replace("{dir}", dir.toString()));
+    Service s = Service.start(o.heapFlags(), args, o.appJar(), dir.resolve("load-" + name));
     try {
       Duration up = s.awaitHealthy(Duration.ofMinutes(2));
       progress(

@@ -166,7 +166,7 @@ class LatenciesTest {
 
   static Map<String, Configuration> known() {
     Path x = Path.of("x.jar");
-    return Configuration.all(x, x, x, x, x, x, x);
+    return Configuration.all(x, x, x, x, x, x, x, null);
   }
 
   @Test
@@ -191,6 +191,25 @@ class LatenciesTest {
   }
 
   @Test
+  void jvmArgsRepeatAndTheBeforeJarIsOptional() {
+    ProcessComparison.Options o =
+        ProcessComparison.parse(
+            new String[] {
+              "--jvm-arg=-XX:+UnlockDiagnosticVMOptions",
+              "--jvm-arg",
+              "-XX:StartFlightRecording=filename={dir}/{name}.jfr",
+              "--firebreak-before",
+              "before.jar"
+            });
+    assertThat(o.jvmArgs())
+        .containsExactly(
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:StartFlightRecording=filename={dir}/{name}.jfr");
+    assertThat(o.firebreakBefore()).isEqualTo(Path.of("before.jar").toAbsolutePath());
+    assertThat(ProcessComparison.parse(new String[0]).jvmArgs()).isEmpty();
+    assertThat(ProcessComparison.parse(new String[0]).firebreakBefore()).isNull();
+  }
+
+  @Test
   void theDiagnosticConfigurationsDifferFromFirebreakInOneThingEach() {
     Path agent = Path.of("fb.jar");
     Path noTarget = Path.of("no-target.yaml");
@@ -202,7 +221,8 @@ class LatenciesTest {
             Path.of("e.jar"),
             Path.of("empty.jar"),
             noTarget,
-            Path.of("auto-fence.yaml"));
+            Path.of("auto-fence.yaml"),
+            Path.of("before.jar"));
     assertThat(m.get("firebreak").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=rules.yaml,port={port}");
     assertThat(m.get("firebreak-lazy").jvmArgs())
@@ -211,6 +231,10 @@ class LatenciesTest {
         .containsExactly("-javaagent:fb.jar=rules=no-target.yaml,port={port}");
     assertThat(m.get("firebreak-auto-fence").jvmArgs())
         .containsExactly("-javaagent:fb.jar=rules=auto-fence.yaml,port={port}");
+    assertThat(m.get("firebreak-before").jvmArgs())
+        .containsExactly("-javaagent:before.jar=rules=rules.yaml,port={port}");
+    assertThat(m.get("firebreak-before").check()).isEqualTo(Configuration.Check.FIREBREAK_METRICS);
+    assertThat(known()).doesNotContainKey("firebreak-before"); // only with --firebreak-before
     assertThat(m.get("firebreak-idle").check())
         .isEqualTo(Configuration.Check.NONE); // no call to count
     assertThat(m.get("empty-agent-load").jvmArgs()).isEqualTo(m.get("empty-agent").jvmArgs());
@@ -267,7 +291,9 @@ class LatenciesTest {
             Path.of("out"),
             "512m",
             "",
-            false);
+            false,
+            List.of(),
+            null);
     String table =
         ProcessComparison.table(
             List.of(base, empty, again), base, o, Map.of("loadavg_end", "0.01 0.02 0.03"));
