@@ -377,6 +377,22 @@ final class Children {
     static final List<String> GROUPS = List.of("application", "jit", "gc", "agent");
 
     /**
+     * The application group split by the sample service's thread names (each also counted in
+     * "application"): its pipeline workers, its HTTP handler pool, the HTTP server's dispatcher,
+     * and every other thread of the group.
+     */
+    static final List<String> APPLICATION_PARTS =
+        List.of("app:workers", "app:http-handlers", "app:http-dispatcher", "app:other");
+
+    /** The part of the application group a thread is in (see {@link #APPLICATION_PARTS}). */
+    static String applicationPart(String comm) {
+      if (comm.startsWith("worker-")) return "app:workers";
+      if (comm.startsWith("http-")) return "app:http-handlers";
+      if (comm.equals("HTTP-Dispatcher")) return "app:http-dispatcher";
+      return "app:other";
+    }
+
+    /**
      * CPU time of the process's live threads ({@code /proc/PID/task/TID/stat}), summed by what the
      * thread is: the agents' own threads (by name), the JIT compilers, the GC and VM threads, and
      * everything else (the application and the JDK's threads working for it). Threads that have
@@ -387,6 +403,7 @@ final class Children {
       Path tasks = Path.of("/proc", Long.toString(p.pid()), "task");
       if (!Files.isDirectory(tasks)) return out;
       for (String g : GROUPS) out.put(g, 0L);
+      for (String g : APPLICATION_PARTS) out.put(g, 0L);
       long tick = 1_000_000_000L / ticksPerSecond();
       try (java.util.stream.Stream<Path> ts = Files.list(tasks)) {
         for (Path t : ts.toList()) {
@@ -397,7 +414,10 @@ final class Children {
             continue; // the thread ended meanwhile
           }
           String comm = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')'));
-          out.merge(group(comm), cpuTicks(s) * tick, Long::sum);
+          String group = group(comm);
+          long nanos = cpuTicks(s) * tick;
+          out.merge(group, nanos, Long::sum);
+          if (group.equals("application")) out.merge(applicationPart(comm), nanos, Long::sum);
         }
       }
       return out;

@@ -866,6 +866,25 @@ public final class ProcessComparison {
       }
       t.append(" |\n");
     }
+    t.append(
+        "\nThe application's CPU s by thread (median of the rounds; each ratio to no agent): the pipeline's"
+            + " workers, the HTTP handler pool, the HTTP server's dispatcher, the other threads:\n\n");
+    t.append("| configuration | workers | HTTP handlers | HTTP dispatcher | other |\n");
+    t.append("| --- | ---: | ---: | ---: | ---: |\n");
+    for (Result r : results) {
+      if (r.rounds.isEmpty()) continue;
+      t.append("| ").append(r.config.label());
+      for (String g : Children.ProcStat.APPLICATION_PARTS) {
+        double v = r.median(rd -> rd.cpuByGroupS.getOrDefault(g, Double.NaN));
+        double b =
+            base == null
+                ? Double.NaN
+                : base.median(rd -> rd.cpuByGroupS.getOrDefault(g, Double.NaN));
+        t.append(" | ").append(fmt(v, 2));
+        if (b > 0) t.append(" (").append(fmt(v / b, 2)).append("x)");
+      }
+      t.append(" |\n");
+    }
     t.append("\nStart-ups, ms (in the order run):\n\n");
     for (Result r : results) {
       List<String> ups = new ArrayList<>();
