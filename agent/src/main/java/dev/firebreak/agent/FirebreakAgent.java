@@ -7,8 +7,6 @@ import dev.firebreak.instrument.ClassGate;
 import dev.firebreak.rules.Glob;
 import dev.firebreak.rules.RulesParser;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -74,12 +72,14 @@ public final class FirebreakAgent {
     if (path == null) {
       return null;
     }
-    try {
-      Path file = Path.of(path);
-      if (!Files.isRegularFile(file) || Files.size(file) > RulesParser.MAX_BYTES) {
+    // java.io, not java.nio.file: the NIO file system's first use loads and initializes tens of
+    // classes (10-20 ms), while the application's main class waits for this look at the file
+    java.io.File file = new java.io.File(path);
+    try (java.io.FileInputStream in = new java.io.FileInputStream(file)) {
+      if (!file.isFile() || file.length() > RulesParser.MAX_BYTES) {
         return null;
       }
-      return Files.readAllBytes(file);
+      return in.readAllBytes();
     } catch (Exception e) {
       return null;
     }

@@ -4,42 +4,20 @@ import dev.firebreak.rules.Glob;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * The class globs of a rules file, found by a regular expression first thing on the agent's start
- * thread (a few milliseconds), so that while it then parses the file properly (SnakeYAML: a few
- * hundred milliseconds), only a class one of them may match has to wait. Must never miss a glob the
- * parser will find: whatever it cannot read with certainty (a value on the next line, an alias, a
- * tag, a backslash escape anywhere, a key that is not written plainly, {@code subtypes} set to
- * anything but false) makes it give up (null), and then every application class waits for the
- * rules. Finding a glob the parser will not (a file that fails validation, a commented line read as
- * a key) only makes a class wait that need not. The agent's thread parses the very bytes read here,
- * so the two cannot see different files.
+ * The class globs of a rules file, found by a plain text scan first thing on the agent's start
+ * thread (a few milliseconds, and no regular expression: the application's main class waits for
+ * this look, and java.util.regex costs tens of milliseconds to load and run cold), so that while it
+ * then parses the file properly (SnakeYAML: a few hundred milliseconds), only a class one of them
+ * may match has to wait. Must never miss a glob the parser will find: whatever it cannot read with
+ * certainty (a value on the next line, an alias, a tag, a backslash escape anywhere, a key that is
+ * not written plainly, {@code subtypes} set to anything but false) makes it give up (null), and
+ * then every application class waits for the rules. Finding a glob the parser will not (a file that
+ * fails validation, a commented line read as a key) only makes a class wait that need not. The
+ * agent's thread parses the very bytes read here, so the two cannot see different files.
  */
 final class RulesPrescan {
-  /** A {@code class} key, plain or quoted, at the start of a line, after '- ', '{' or ','. */
-  private static final Pattern CLASS_KEY =
-      Pattern.compile("(?m)(?:^[ \\t]*(?:-[ \\t]+)*|[{,][ \\t]*)([\"']?)class\\1[ \\t]*:");
-
-  /**
-   * Any mention of the word, however written (an explicit '? class' key, in a comment): each must
-   * be one CLASS_KEY found, or the file is not read for sure.
-   */
-  private static final Pattern CLASS_WORD =
-      Pattern.compile("(?<![A-Za-z0-9_$.-])class(?![A-Za-z0-9_$.-])");
-
-  /** A {@code method} key, written as {@link #CLASS_KEY} finds a class key. */
-  private static final Pattern METHOD_KEY =
-      Pattern.compile("(?m)(?:^[ \\t]*(?:-[ \\t]+)*|[{,][ \\t]*)([\"']?)method\\1[ \\t]*:");
-
-  private static final Pattern METHOD_WORD =
-      Pattern.compile("(?<![A-Za-z0-9_$.-])method(?![A-Za-z0-9_$.-])");
-
-  private static final Pattern SUBTYPES =
-      Pattern.compile("subtypes[\"']?[ \\t]*:[ \\t]*([^\\s,}#]*)");
-
   private RulesPrescan() {}
 
   /** The class globs of {@code yaml}, or null when it cannot tell for sure. */
@@ -49,14 +27,12 @@ final class RulesPrescan {
       if (text == null) {
         return null;
       }
-      Matcher s = SUBTYPES.matcher(text);
-      while (s.find()) {
-        String v = s.group(1);
+      for (String v : subtypesValues(text)) {
         if (!(v.equals("false") || v.equals("False") || v.equals("FALSE"))) {
           return null; // a target wants subtypes: any class may be one
         }
       }
-      List<String> values = values(text, CLASS_KEY, CLASS_WORD, "class");
+      List<String> values = values(text, "class");
       return values == null ? null : globs(values, false);
     } catch (RuntimeException e) {
       return null; // not a glob after all: let the parser say what is wrong
@@ -74,8 +50,8 @@ final class RulesPrescan {
       if (text == null) {
         return null;
       }
-      List<String> values = values(text, METHOD_KEY, METHOD_WORD, "method");
-      List<String> classes = values(text, CLASS_KEY, CLASS_WORD, "class");
+      List<String> values = values(text, "method");
+      List<String> classes = values(text, "class");
       // one method key per class key, none elsewhere (a user's label named "method" could stand
       // in for a target's missing one, which watches every method): else no method is left out
       if (values == null
@@ -96,35 +72,150 @@ final class RulesPrescan {
    * for the parse).
    */
   private static String readable(byte[] yaml) {
-    String raw = new String(yaml, StandardCharsets.UTF_8);
-    if (raw.indexOf('\\') >= 0 || raw.indexOf('\t') >= 0) {
-      return null;
+    // line ends as YAML reads them: CRLF is one; a lone CR, NEL or a separator is not read here
+    String raw = new String(yaml, StandardCharsets.UTF_8).replace("\r\n", "\n");
+    if (raw.indexOf('\\') >= 0
+        || raw.indexOf('\t') >= 0
+        || raw.indexOf('\r') >= 0
+        || raw.indexOf('\u0085') >= 0
+        || raw.indexOf('\u2028') >= 0
+        || raw.indexOf('\u2029') >= 0) {
+      return null; // escapes, tabs, other line ends: not read for sure
     }
     String text = withoutComments(raw);
     return text.contains("auto-fence") ? null : text;
   }
 
   /**
-   * The values of every {@code key} the pattern finds, or null when one is not plainly written on
-   * its line or the word appears anywhere else (an explicit '? key', a flow of its own).
+   * The values of every {@code key} key ({@link #keyEnd}), or null when one is not plainly written
+   * on its line or the word appears anywhere else (an explicit '? key', a flow of its own, a
+   * comment kept because of a quote): each mention of the word ({@link #isWord}) must be a key.
    */
-  private static List<String> values(String text, Pattern keyPattern, Pattern word, String key) {
+  private static List<String> values(String text, String key) {
     List<String> values = new ArrayList<>();
-    Matcher m = keyPattern.matcher(text);
-    while (m.find()) {
-      int at = text.lastIndexOf(key, m.end());
+    int words = 0;
+    for (int at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+      if (!isWord(text, at, key.length())) {
+        continue;
+      }
+      words++;
+      int end = keyEnd(text, at, key.length());
+      if (end < 0) {
+        continue;
+      }
       int column = at - (text.lastIndexOf('\n', at) + 1);
-      String value = value(text, m.end(), column);
+      String value = value(text, end, column);
       if (value == null) {
         return null;
       }
       values.add(value);
     }
-    int words = 0;
-    for (Matcher w = word.matcher(text); w.find(); ) {
-      words++;
-    }
     return words == values.size() ? values : null;
+  }
+
+  /** A name character: a mention of a key's word has none right before or after it. */
+  private static boolean nameChar(char c) {
+    return (c >= 'A' && c <= 'Z')
+        || (c >= 'a' && c <= 'z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '$'
+        || c == '.'
+        || c == '-';
+  }
+
+  /** Whether the {@code length} characters at {@code at} stand alone, not inside a longer name. */
+  private static boolean isWord(String text, int at, int length) {
+    int after = at + length;
+    return (at == 0 || !nameChar(text.charAt(at - 1)))
+        && (after >= text.length() || !nameChar(text.charAt(after)));
+  }
+
+  /**
+   * Where the value of the key written at {@code at} starts (just past its colon), or -1 when the
+   * word there is not a key written plainly: plain or quoted ({@code "class"}, {@code 'class'}),
+   * then blanks and a colon; before it a line start with blanks and list dashes ({@code - - }), or
+   * a '{' or ',' and blanks.
+   */
+  private static int keyEnd(String text, int at, int length) {
+    int end = at + length;
+    if (at > 0) {
+      char q = text.charAt(at - 1);
+      if ((q == '"' || q == '\'') && end < text.length() && text.charAt(end) == q) {
+        int colon = colonAfter(text, end + 1);
+        if (colon >= 0 && keyStartsHere(text, at - 1)) {
+          return colon + 1;
+        }
+      }
+    }
+    int colon = colonAfter(text, end);
+    return colon >= 0 && keyStartsHere(text, at) ? colon + 1 : -1;
+  }
+
+  /** The index of a ':' after blanks from {@code from}, or -1. */
+  private static int colonAfter(String text, int from) {
+    int i = from;
+    while (i < text.length() && text.charAt(i) == ' ') {
+      i++;
+    }
+    return i < text.length() && text.charAt(i) == ':' ? i : -1;
+  }
+
+  /**
+   * Whether a key may start at {@code start}: after a line start, blanks and list dashes each
+   * followed by a blank, or after a '{' or ',' and blanks.
+   */
+  private static boolean keyStartsHere(String text, int start) {
+    int i = start - 1;
+    int j = i;
+    while (j >= 0 && text.charAt(j) == ' ') {
+      j--;
+    }
+    if (j >= 0 && (text.charAt(j) == '{' || text.charAt(j) == ',')) {
+      return true;
+    }
+    while (true) {
+      if (j < 0 || text.charAt(j) == '\n') {
+        return true;
+      }
+      if (text.charAt(j) != '-' || j == i) {
+        return false; // a dash must have a blank after it
+      }
+      i = j - 1;
+      j = i;
+      while (j >= 0 && text.charAt(j) == ' ') {
+        j--;
+      }
+    }
+  }
+
+  /**
+   * The value after each {@code subtypes} key (possibly quoted), as far as a blank, ',', '}' or
+   * '#'.
+   */
+  private static List<String> subtypesValues(String text) {
+    List<String> values = new ArrayList<>();
+    String key = "subtypes";
+    for (int at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+      int i = at + key.length();
+      if (i < text.length() && (text.charAt(i) == '"' || text.charAt(i) == '\'')) {
+        i++;
+      }
+      int colon = colonAfter(text, i);
+      if (colon < 0) {
+        continue;
+      }
+      int from = colon + 1;
+      while (from < text.length() && text.charAt(from) == ' ') {
+        from++;
+      }
+      int to = from;
+      while (to < text.length() && " \n\u000B\f,}#".indexOf(text.charAt(to)) < 0) {
+        to++;
+      }
+      values.add(text.substring(from, to));
+    }
+    return values;
   }
 
   /** No lambda: the start thread stays clear of the invokedynamic machinery before the parse. */

@@ -22,14 +22,46 @@ public final class Glob {
 
   private final Kind kind;
   private final String text;
-  private final Pattern pattern;
+  private final String regex;
   private final String literalPrefix;
 
-  private Glob(Kind kind, String text, Pattern pattern, String literalPrefix) {
+  /** What follows the literal prefix, when it is all one wildcard the name needs no regex for. */
+  private final Tail tail;
+
+  /**
+   * Compiled on first use: most names are decided by the literal prefix and the tail alone, and
+   * java.util.regex costs tens of milliseconds to load cold, on the application's start-up path.
+   */
+  private volatile Pattern pattern;
+
+  private enum Tail {
+    /** the literal prefix is the whole glob */
+    NONE,
+    /** any run of characters ({@code **} of a class glob, {@code *} of a method glob) */
+    ANY,
+    /** any run of characters without a '.' ({@code *} of a class glob) */
+    SEGMENT,
+    /** the regex decides */
+    REGEX
+  }
+
+  private Glob(Kind kind, String text, String regex, String literalPrefix) {
     this.kind = kind;
     this.text = text;
-    this.pattern = pattern;
+    this.regex = regex;
     this.literalPrefix = literalPrefix;
+    String rest = text.startsWith(literalPrefix) ? text.substring(literalPrefix.length()) : null;
+    if (rest == null) {
+      tail = Tail.REGEX; // a list of names: {a,b}
+    } else if (rest.isEmpty()) {
+      tail = Tail.NONE;
+    } else if (kind == Kind.CLASS ? rest.equals("**") : rest.equals("*")) {
+      tail = Tail.ANY;
+    } else if (kind == Kind.CLASS && rest.equals("*")) {
+      tail = Tail.SEGMENT;
+    } else {
+      tail = Tail.REGEX;
+    }
   }
 
   /**
@@ -51,7 +83,7 @@ public final class Glob {
         appendLiteral(regex, c);
       }
     }
-    return new Glob(Kind.CLASS, text, Pattern.compile(regex.toString()), prefix(text));
+    return new Glob(Kind.CLASS, text, regex.toString(), prefix(text));
   }
 
   /**
@@ -70,7 +102,7 @@ public final class Glob {
         appendLiteral(regex, c);
       }
     }
-    return new Glob(Kind.METHOD, text, Pattern.compile(regex.toString()), prefix(text));
+    return new Glob(Kind.METHOD, text, regex.toString(), prefix(text));
   }
 
   /**
@@ -84,7 +116,7 @@ public final class Glob {
     }
     if (sorted.size() == 1) {
       String n = sorted.get(0);
-      return new Glob(kind, n, Pattern.compile(Pattern.quote(n)), n);
+      return new Glob(kind, n, Pattern.quote(n), n);
     }
     StringBuilder regex = new StringBuilder();
     for (String n : sorted) {
@@ -98,10 +130,7 @@ public final class Glob {
       common++;
     }
     return new Glob(
-        kind,
-        "{" + String.join(",", sorted) + "}",
-        Pattern.compile(regex.toString()),
-        first.substring(0, common));
+        kind, "{" + String.join(",", sorted) + "}", regex.toString(), first.substring(0, common));
   }
 
   /** The error message for {@code text}, or null when it is a valid glob of this kind. */
@@ -187,7 +216,12 @@ public final class Glob {
   }
 
   public Pattern pattern() {
-    return pattern;
+    Pattern p = pattern;
+    if (p == null) {
+      p = Pattern.compile(regex);
+      pattern = p; // a race compiles it twice: the same pattern
+    }
+    return p;
   }
 
   public boolean matches(String name) {
@@ -195,10 +229,16 @@ public final class Glob {
       // most names fail here, without a Matcher (the name filter sees every class the JVM loads)
       return false;
     }
-    if (literalPrefix.length() == text.length()) {
-      return name.length() == text.length();
+    switch (tail) {
+      case NONE:
+        return name.length() == literalPrefix.length();
+      case ANY:
+        return true;
+      case SEGMENT:
+        return name.indexOf('.', literalPrefix.length()) < 0;
+      default:
+        return pattern().matcher(name).matches();
     }
-    return pattern.matcher(name).matches();
   }
 
   /** The text before the first wildcard: the whole glob when it is literal. */
