@@ -98,11 +98,13 @@ public final class FirebreakAgent {
   static final long WATCHED_YIELD_NANOS = 2_000_000_000L;
 
   /**
-   * When the default start parses the rules beside an application that is still starting. A short
-   * start (a service up in a few hundred milliseconds) runs alone on the CPUs, the agent's parse
-   * after it: on two CPUs the parse beside it slowed the sample service's first response by a
+   * When the default start parses the rules beside an application that is still starting, if a
+   * class the rules may name has loaded (with the pending entry, so a call may come to wait in it).
+   * A short start (a service up in a few hundred milliseconds) runs alone on the CPUs, the agent's
+   * parse after it: on two CPUs the parse beside it slowed the sample service's first response by a
    * quarter. A long start (thousands of classes) has its calls come late, and the parse done by
-   * then: they wait only for the instrumentation.
+   * then: they wait only for the instrumentation. One that loads nothing the rules name does not
+   * pay for the parse during its start.
    */
   static final long PREPARE_AFTER_NANOS = 500_000_000L;
 
@@ -229,7 +231,8 @@ public final class FirebreakAgent {
      * Lets a starting application have the CPUs before the rest of the start, until it has loaded
      * no class for 100 ms ({@link #WATCHED_YIELD_NANOS} at most), or at once when a call waits in a
      * pending entry or a class waits at the gate. An application still starting {@link
-     * #PREPARE_AFTER_NANOS} after premain gets the rules parsed beside it meanwhile.
+     * #PREPARE_AFTER_NANOS} after premain, with a class the rules may name loaded, gets the rules
+     * parsed beside it meanwhile.
      */
     private void yieldUntilNeeded() {
       letTheApplicationStart(System.nanoTime() + WATCHED_YIELD_NANOS, true);
@@ -253,7 +256,9 @@ public final class FirebreakAgent {
               && (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0)) {
             break;
           }
-          if (untilNeeded && System.nanoTime() - enteredAt >= PREPARE_AFTER_NANOS) {
+          if (untilNeeded
+              && System.nanoTime() - enteredAt >= PREPARE_AFTER_NANOS
+              && gate.anyPended()) {
             prepareOnce();
           }
           Thread.sleep(untilNeeded ? 5 : 100);

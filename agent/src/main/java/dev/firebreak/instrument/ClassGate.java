@@ -120,6 +120,11 @@ public final class ClassGate implements ClassFileTransformer {
     wake();
   }
 
+  /** Whether a class loaded with the pending entry: a call may come to wait in it. */
+  public boolean anyPended() {
+    return !pended.isEmpty();
+  }
+
   /** The names of the classes that loaded with the pending entry. */
   public java.util.Set<String> pended() {
     return java.util.Set.copyOf(pended);
