@@ -49,7 +49,9 @@ public final class StartupApp {
         twoThreads();
         break;
       case "long-start":
-        // a start that keeps loading classes for 1.5 s before its first watched call
+        // a start that loads the watched class at once, then keeps loading classes for 1.5 s
+        // before its first watched call
+        System.out.println("LOADED " + First.class.getName());
         long until = System.nanoTime() + 1_500_000_000L;
         int defined = 0;
         byte[] tiny = tinyClass();

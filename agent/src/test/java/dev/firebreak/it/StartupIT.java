@@ -155,8 +155,9 @@ class StartupIT {
    * load: none runs unwatched, none is counted twice.
    */
   /**
-   * An application that starts for longer (here: loads classes for 1.5 s) gets the rules parsed
-   * beside its start, not after it: its first call then waits only for the instrumentation.
+   * An application that starts for longer (here: loads the watched class, then other classes for
+   * 1.5 s) gets the rules parsed beside its start, not after it: its first call then waits only for
+   * the instrumentation.
    */
   @ParameterizedTest
   @MethodSource("javas")
