@@ -71,7 +71,7 @@ final class RulesPrescan {
    * tabs) or it has an auto-fence section (the net's packages are no class keys: every class waits
    * for the parse).
    */
-  private static String readable(byte[] yaml) {
+  static String readable(byte[] yaml) {
     // line ends as YAML reads them: CRLF is one; a lone CR, NEL or a separator is not read here
     String raw = new String(yaml, StandardCharsets.UTF_8).replace("\r\n", "\n");
     if (raw.indexOf('\\') >= 0
@@ -219,7 +219,7 @@ final class RulesPrescan {
   }
 
   /** No lambda: the start thread stays clear of the invokedynamic machinery before the parse. */
-  private static List<Glob> globs(List<String> values, boolean methods) {
+  static List<Glob> globs(List<String> values, boolean methods) {
     List<Glob> out = new ArrayList<>(values.size());
     for (String v : values) {
       out.add(methods ? Glob.forMethod(v) : Glob.forClass(v));
@@ -228,7 +228,7 @@ final class RulesPrescan {
   }
 
   /** Whether the word "method" is in a {@code labels} map (flow on its line, or block below it). */
-  private static boolean methodUnderLabels(String text) {
+  static boolean methodUnderLabels(String text) {
     String[] lines = text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
       int at = lines[i].indexOf("labels");
@@ -287,7 +287,7 @@ final class RulesPrescan {
   }
 
   /** The scalar after a key's colon, when it is written on the same line, plainly or quoted. */
-  private static String value(String text, int from, int keyColumn) {
+  static String value(String text, int from, int keyColumn) {
     int i = from;
     while (i < text.length() && text.charAt(i) == ' ') {
       i++;

@@ -1,15 +1,16 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.rules.Glob;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The prescan as it was written with regular expressions (until 2026-12-03), kept as the oracle of
- * {@link RulesPrescanOracleTest}: the plain text scan that replaced it must read every file alike.
+ * The prescan's key finding as it was written with regular expressions (until 2026-12-03), kept as
+ * the oracle of {@link RulesPrescanOracleTest}: the plain text scan that replaced it must find the
+ * same keys, values and words in every file. What did not change (the text without comments, a
+ * value's reading, the labels check) it shares with {@link RulesPrescan}.
  */
 final class RegexPrescan {
   /** A {@code class} key, plain or quoted, at the start of a line, after '- ', '{' or ','. */
@@ -38,7 +39,7 @@ final class RegexPrescan {
   /** The class globs of {@code yaml}, or null when it cannot tell for sure. */
   static List<Glob> classGlobs(byte[] yaml) {
     try {
-      String text = readable(yaml);
+      String text = RulesPrescan.readable(yaml);
       if (text == null) {
         return null;
       }
@@ -50,7 +51,7 @@ final class RegexPrescan {
         }
       }
       List<String> values = values(text, CLASS_KEY, CLASS_WORD, "class");
-      return values == null ? null : globs(values, false);
+      return values == null ? null : RulesPrescan.globs(values, false);
     } catch (RuntimeException e) {
       return null; // not a glob after all: let the parser say what is wrong
     }
@@ -63,7 +64,7 @@ final class RegexPrescan {
    */
   static List<Glob> methodGlobs(byte[] yaml) {
     try {
-      String text = readable(yaml);
+      String text = RulesPrescan.readable(yaml);
       if (text == null) {
         return null;
       }
@@ -74,32 +75,13 @@ final class RegexPrescan {
       if (values == null
           || classes == null
           || values.size() != classes.size()
-          || methodUnderLabels(text)) {
+          || RulesPrescan.methodUnderLabels(text)) {
         return null;
       }
-      return globs(values, true);
+      return RulesPrescan.globs(values, true);
     } catch (RuntimeException e) {
       return null;
     }
-  }
-
-  /**
-   * The file's text without comments, or null when the prescan cannot read it for sure (escapes,
-   * tabs) or it has an auto-fence section (the net's packages are no class keys: every class waits
-   * for the parse).
-   */
-  private static String readable(byte[] yaml) {
-    String raw = new String(yaml, StandardCharsets.UTF_8).replace("\r\n", "\n");
-    if (raw.indexOf('\\') >= 0
-        || raw.indexOf('\t') >= 0
-        || raw.indexOf('\r') >= 0
-        || raw.indexOf('\u0085') >= 0
-        || raw.indexOf('\u2028') >= 0
-        || raw.indexOf('\u2029') >= 0) {
-      return null;
-    }
-    String text = withoutComments(raw);
-    return text.contains("auto-fence") ? null : text;
   }
 
   /**
@@ -112,7 +94,7 @@ final class RegexPrescan {
     while (m.find()) {
       int at = text.lastIndexOf(key, m.end());
       int column = at - (text.lastIndexOf('\n', at) + 1);
-      String value = value(text, m.end(), column);
+      String value = RulesPrescan.value(text, m.end(), column);
       if (value == null) {
         return null;
       }
@@ -123,142 +105,5 @@ final class RegexPrescan {
       words++;
     }
     return words == values.size() ? values : null;
-  }
-
-  /** No lambda: the start thread stays clear of the invokedynamic machinery before the parse. */
-  private static List<Glob> globs(List<String> values, boolean methods) {
-    List<Glob> out = new ArrayList<>(values.size());
-    for (String v : values) {
-      out.add(methods ? Glob.forMethod(v) : Glob.forClass(v));
-    }
-    return out;
-  }
-
-  /** Whether the word "method" is in a {@code labels} map (flow on its line, or block below it). */
-  private static boolean methodUnderLabels(String text) {
-    String[] lines = text.split("\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      int at = lines[i].indexOf("labels");
-      if (at < 0) {
-        continue;
-      }
-      if (lines[i].indexOf("method", at) >= 0) {
-        return true;
-      }
-      int indent = indentOf(lines[i]);
-      for (int j = i + 1; j < lines.length; j++) {
-        if (lines[j].isBlank()) {
-          continue;
-        }
-        if (indentOf(lines[j]) <= indent) {
-          break;
-        }
-        if (lines[j].contains("method")) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private static int indentOf(String line) {
-    int n = 0;
-    while (n < line.length() && (line.charAt(n) == ' ' || line.charAt(n) == '-')) {
-      n++;
-    }
-    return n;
-  }
-
-  /**
-   * The text without its comments: from a '#' at the start of a line or after a space, on a line
-   * with no quote before it (in a quoted scalar a '#' is no comment: such a line is kept whole, and
-   * a word in it is counted).
-   */
-  private static String withoutComments(String text) {
-    StringBuilder b = new StringBuilder(text.length());
-    for (String line : text.split("\n", -1)) {
-      int cut = -1;
-      for (int i = 0; i < line.length(); i++) {
-        char c = line.charAt(i);
-        if (c == '"' || c == '\'') {
-          break;
-        }
-        if (c == '#' && (i == 0 || line.charAt(i - 1) == ' ')) {
-          cut = i;
-          break;
-        }
-      }
-      b.append(cut < 0 ? line : line.substring(0, cut)).append('\n');
-    }
-    return b.toString();
-  }
-
-  /** The scalar after a key's colon, when it is written on the same line, plainly or quoted. */
-  private static String value(String text, int from, int keyColumn) {
-    int i = from;
-    while (i < text.length() && text.charAt(i) == ' ') {
-      i++;
-    }
-    if (i == from || i >= text.length()) {
-      return null;
-    }
-    char first = text.charAt(i);
-    if (first == '"' || first == '\'') {
-      int end = text.indexOf(first, i + 1);
-      int eol = text.indexOf('\n', i);
-      if (end < 0 || (eol >= 0 && eol < end)) {
-        return null;
-      }
-      if (first == '\'' && end + 1 < text.length() && text.charAt(end + 1) == '\'') {
-        return null; // '' inside a single-quoted scalar
-      }
-      return text.substring(i + 1, end);
-    }
-    if ("*&!|>%@`#[{\r\n".indexOf(first) >= 0) {
-      return null; // an alias, an anchor, a tag, a block scalar, a collection, no value here
-    }
-    int end = i;
-    while (end < text.length()) {
-      char c = text.charAt(end);
-      if (c == '\n' || c == '\r' || c == ',' || c == '}' || c == ']') {
-        break;
-      }
-      if (c == '#' && text.charAt(end - 1) == ' ') {
-        break;
-      }
-      end++;
-    }
-    String v = text.substring(i, end).trim();
-    if (v.contains(": ")) {
-      return null;
-    }
-    // a plain scalar goes on on the next non-blank line indented more than its key: then the
-    // value is not this line alone
-    int j = end;
-    while (j < text.length()) {
-      int eol = text.indexOf('\n', j);
-      if (eol < 0) {
-        break;
-      }
-      int k = eol + 1;
-      int indent = 0;
-      while (k < text.length() && text.charAt(k) == ' ') {
-        k++;
-        indent++;
-      }
-      if (k >= text.length()) {
-        break;
-      }
-      char c = text.charAt(k);
-      if (c == '\n' || c == '\r') {
-        j = k; // a blank line: look at the next
-        continue;
-      }
-      if (indent > keyColumn && c != '#') {
-        return null;
-      }
-      break;
-    }
-    return v;
   }
 }

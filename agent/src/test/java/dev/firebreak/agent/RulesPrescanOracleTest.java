@@ -90,6 +90,29 @@ class RulesPrescanOracleTest {
     sameAsTheOracle(text.getBytes(StandardCharsets.UTF_8), "\"" + text + "\"");
   }
 
+  /** One key on a line, in the many ways it can be written or almost written. */
+  @Provide
+  Arbitrary<String> keyLines() {
+    Arbitrary<String> line =
+        net.jqwik.api.Combinators.combine(
+                Arbitraries.of(
+                    "", "  ", "- ", "  - ", "- - ", "-", "{", "{ ", ", ", ",", "[", "x ", "#"),
+                Arbitraries.of("", "\"", "'"),
+                Arbitraries.of("class", "method", "subtypes", "classy", "x.class", "labels"),
+                Arbitraries.of("", "\"", "'"),
+                Arbitraries.of(":", " :", ": ", "", ":  "),
+                Arbitraries.of(
+                    "a.b.C", "\"x*\"", "'y'", "", "false", "true", "&a", "*", "{", "a: b"),
+                Arbitraries.of("", "}", ", method: m}", ",", " # c", "\n    more", "\n  next: 1"))
+            .as((a, b, c, d, e, f, g) -> a + b + c + d + e + f + g);
+    return line.list().ofMinSize(1).ofMaxSize(6).map(l -> String.join("\n", l) + "\n");
+  }
+
+  @Property(tries = 20000)
+  void readsGeneratedKeyLinesAsTheRegularExpressionsDid(@ForAll("keyLines") String text) {
+    sameAsTheOracle(text.getBytes(StandardCharsets.UTF_8), "\"" + text + "\"");
+  }
+
   @Provide
   Arbitrary<String> targets() {
     Arbitrary<String> line =
