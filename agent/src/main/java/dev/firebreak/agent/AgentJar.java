@@ -1,5 +1,6 @@
 package dev.firebreak.agent;
 
+import dev.firebreak.instrument.Instrumenter;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,6 +42,21 @@ final class AgentJar implements AutoCloseable {
         throw new IOException("the agent jar lacks " + path);
       }
       return in.readAllBytes();
+    }
+  }
+
+  /**
+   * {@link Instrumenter#warmUp} with its sample read from the jar, once: by the warm-up thread at
+   * the default start, by the instrumentation's first build otherwise. Never throws.
+   */
+  static void warmUpWeaver() {
+    if (Instrumenter.warm()) {
+      return;
+    }
+    try (AgentJar jar = new AgentJar()) {
+      Instrumenter.warmUp(jar.read(Instrumenter.WARM_UP_SAMPLE));
+    } catch (IOException | RuntimeException e) {
+      // only an optimisation
     }
   }
 

@@ -222,7 +222,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       ClassGate g = gate;
       try {
         long begin = System.nanoTime();
-        Instrumenter.warmUp(); // done already by the warm-up thread at a watched start: quick then
+        AgentJar.warmUpWeaver(); // done already by the warm-up thread at a watched start
         Instrumenter i = new Instrumenter(engine, rules::rules, g.filter());
         g.ready(i.transformer());
         instrumenter = i;

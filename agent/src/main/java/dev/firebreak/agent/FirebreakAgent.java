@@ -309,10 +309,7 @@ public final class FirebreakAgent {
       }
       return AgentRuntime.prepare(args, inst, attached, gate, rules, early);
     } catch (Throwable t) {
-      if (gate != null) {
-        gate.failed(); // nothing may wait for an agent that is not coming
-      }
-      failed(t);
+      abandoned(gate, t);
       return null;
     }
   }
@@ -321,11 +318,16 @@ public final class FirebreakAgent {
     try {
       rt.finish();
     } catch (Throwable t) {
-      if (gate != null) {
-        gate.failed();
-      }
-      failed(t);
+      abandoned(gate, t);
     }
+  }
+
+  /** The start failed: nothing may wait for an agent that is not coming. */
+  private static void abandoned(ClassGate gate, Throwable t) {
+    if (gate != null) {
+      gate.failed();
+    }
+    failed(t);
   }
 
   /**
@@ -353,10 +355,7 @@ public final class FirebreakAgent {
         dev.firebreak.bootstrap.Probe.openPending();
         gate.allowPending();
         // the weaver first: a class that loads now is woven on its own thread
-        try (AgentJar jar = new AgentJar()) {
-          dev.firebreak.instrument.Instrumenter.warmUp(
-              jar.read(dev.firebreak.instrument.Instrumenter.WARM_UP_SAMPLE));
-        }
+        AgentJar.warmUpWeaver();
         ClassLoader own = FirebreakAgent.class.getClassLoader();
         for (String c : WARM_CLASSES) {
           Class.forName(c, true, own);

@@ -45,19 +45,12 @@ public final class Instrumenter {
   /** Set once {@link #warmUp} has run: a second call costs nothing. */
   private static volatile boolean warm;
 
-  /** Where {@link #warmUp()} finds {@link WarmUpSample}'s class file. */
+  /** Where the agent jar holds {@link WarmUpSample}'s class file, for {@link #warmUp}. */
   public static final String WARM_UP_SAMPLE = "dev/firebreak/instrument/WarmUpSample.class";
 
-  /** {@link #warmUp(byte[])} with the sample read through the class loader; once. */
-  public static void warmUp() {
-    if (warm) {
-      return;
-    }
-    try (java.io.InputStream in = Instrumenter.class.getResourceAsStream("/" + WARM_UP_SAMPLE)) {
-      warmUp(in.readAllBytes());
-    } catch (Throwable t) {
-      // only an optimisation
-    }
+  /** Whether {@link #warmUp} has run. */
+  public static boolean warm() {
+    return warm;
   }
 
   /**
