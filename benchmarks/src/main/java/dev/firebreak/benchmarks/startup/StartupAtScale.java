@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Generates (once, cached under {@code benchmarks/target/startup-app/classes-N/}) the
  * application described in {@link AppGenerator}, then starts it {@code runs} times in each of four
- * configurations, interleaved (no-agent, match-10, match-0, match-10-lazy, no-agent, ...), after
- * {@code warmup} uncounted rounds:
+ * configurations (six with {@code --before}), interleaved (no-agent, match-10, match-0,
+ * match-10-lazy, no-agent, ...), after {@code warmup} uncounted rounds:
  *
  * <ul>
  *   <li>{@code no-agent}: plain JVM;
@@ -44,8 +44,13 @@ import java.util.concurrent.TimeUnit;
  *       not exist;
  *   <li>{@code match-10-lazy}: match-10 with the opt-in {@code startup=lazy}: nothing waits, the
  *       agent starts after the application and retransforms the Hot classes once it is ready (the
- *       calls at start-up are not watched).
+ *       calls at start-up are not watched);
+ *   <li>{@code match-10-before}, {@code match-0-before} (with {@code --before JAR}): match-10 and
+ *       match-0 with another agent jar, to compare two builds in the same rounds.
  * </ul>
+ *
+ * <p>The VM's slow spells slow every configuration of a round alike; the "paired by round" column
+ * (the median of each round's difference to no agent) cancels them.
  *
  * <p>Figures: startup = wall clock ({@link Instant#now()}, CLOCK_REALTIME, microseconds) from just
  * before the harness starts the process to the moment Main has loaded every class and made the ten
@@ -74,16 +79,18 @@ public final class StartupAtScale {
     final Path rules; // null: no agent
     final int expectedDefaults;
     final String agentOptions; // appended to rules=PATH, e.g. ",startup=lazy"
+    final Path agent; // null: the jar under test
 
     Config(String name, Path rules, int expectedDefaults) {
-      this(name, rules, expectedDefaults, "");
+      this(name, rules, expectedDefaults, "", null);
     }
 
-    Config(String name, Path rules, int expectedDefaults, String agentOptions) {
+    Config(String name, Path rules, int expectedDefaults, String agentOptions, Path agent) {
       this.agentOptions = agentOptions;
       this.name = name;
       this.rules = rules;
       this.expectedDefaults = expectedDefaults;
+      this.agent = agent;
     }
   }
 
@@ -122,6 +129,7 @@ public final class StartupAtScale {
   private int runs = 10;
   private int warmup = 1;
   private Path agent = Path.of("agent/target/firebreak-agent.jar");
+  private Path before; // another agent jar, run side by side (match-10 and match-0)
   private String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   private long timingWaitMs = 5_000;
   private boolean regenerate;
@@ -152,6 +160,8 @@ public final class StartupAtScale {
             "  --runs N            counted runs per configuration, interleaved (default 10)",
             "  --warmup N          uncounted rounds first (default 1)",
             "  --agent PATH        agent jar (default agent/target/firebreak-agent.jar; a copy is used)",
+            "  --before PATH       another agent jar (say, of the previous commit): match-10-before and",
+            "                      match-0-before run with it in the same rounds",
             "  --java PATH         java launcher for the runs (default: this JVM's)",
             "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
             "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
@@ -174,6 +184,9 @@ public final class StartupAtScale {
           break;
         case "--agent":
           agent = Path.of(arg(args, ++k, a));
+          break;
+        case "--before":
+          before = Path.of(arg(args, ++k, a));
           break;
         case "--java":
           java = arg(args, ++k, a);
@@ -231,6 +244,10 @@ public final class StartupAtScale {
           "startup: run from the repository root (no benchmarks/ and agent/ in " + root + ")");
       return 2;
     }
+    if (before != null && !Files.isRegularFile(before)) {
+      System.err.println("startup: --before jar not found: " + before.toAbsolutePath());
+      return 2;
+    }
     if (!Files.isRegularFile(agent)) {
       System.err.println(
           "startup: agent jar not found: "
@@ -264,6 +281,13 @@ public final class StartupAtScale {
     env.put("agentJar", agent.toAbsolutePath().toString());
     env.put("agentSha256", agentSha);
     env.put("agentBytes", Files.size(agentCopy));
+    Path beforeCopy = null;
+    if (before != null) {
+      beforeCopy = outDir.resolve("firebreak-agent-before.jar");
+      Files.copy(before, beforeCopy, StandardCopyOption.REPLACE_EXISTING);
+      env.put("beforeJar", before.toAbsolutePath().toString());
+      env.put("beforeSha256", sha256(beforeCopy));
+    }
 
     System.out.println(
         "# Startup at scale: " + classes + " classes, " + runs + " runs per configuration");
@@ -290,6 +314,10 @@ public final class StartupAtScale {
             + ", "
             + env.get("agentBytes")
             + " bytes)");
+    if (beforeCopy != null) {
+      System.out.println(
+          "- before: " + env.get("beforeJar") + " (sha256 " + env.get("beforeSha256") + ")");
+    }
     System.out.printf(
         Locale.ROOT,
         "- app: %s (%s), %d classes in %d packages, class files %.0f bytes on average, jar %d bytes%n",
@@ -305,23 +333,34 @@ public final class StartupAtScale {
             + warmup
             + " uncounted round(s), then "
             + runs
-            + " rounds of no-agent, match-10, match-0, match-10-lazy");
+            + " rounds of no-agent, match-10, match-0, match-10-lazy"
+            + (beforeCopy == null ? "" : ", match-10-before, match-0-before"));
     System.out.println();
     System.out.flush();
 
-    List<Config> configs =
-        List.of(
-            new Config("no-agent", null, 0),
-            new Config("match-10", app.rules("match-10"), AppGenerator.HOT_CLASSES),
-            new Config("match-0", app.rules("match-0"), 0),
-            new Config(
-                "match-10-lazy", app.rules("match-10"), AppGenerator.HOT_CLASSES, ",startup=lazy"));
+    List<Config> configs = new ArrayList<>();
+    configs.add(new Config("no-agent", null, 0));
+    configs.add(new Config("match-10", app.rules("match-10"), AppGenerator.HOT_CLASSES));
+    configs.add(new Config("match-0", app.rules("match-0"), 0));
+    configs.add(
+        new Config(
+            "match-10-lazy",
+            app.rules("match-10"),
+            AppGenerator.HOT_CLASSES,
+            ",startup=lazy",
+            null));
+    if (beforeCopy != null) {
+      configs.add(
+          new Config(
+              "match-10-before", app.rules("match-10"), AppGenerator.HOT_CLASSES, "", beforeCopy));
+      configs.add(new Config("match-0-before", app.rules("match-0"), 0, "", beforeCopy));
+    }
     Path tmp = outDir.resolve("tmp");
     Files.createDirectories(tmp);
     List<Run> all = new ArrayList<>();
     for (int round = 1 - warmup; round <= runs; round++) {
       for (Config c : configs) {
-        Run r = launch(c, round, app, agentCopy, tmp);
+        Run r = launch(c, round, app, c.agent != null ? c.agent : agentCopy, tmp);
         all.add(r);
         Object st = r.main == null ? null : r.main.get("startupMs");
         System.err.printf(
@@ -348,6 +387,9 @@ public final class StartupAtScale {
       s.put("addedStartupMs", m == null || base == null ? null : m - base);
       s.put("startupRatio", m == null || base == null ? null : m / base);
       s.put("addedProcessWallMs", w == null || baseWall == null ? null : w - baseWall);
+    }
+    for (Config c : configs) {
+      summary.get(c.name).put("pairedAddedStartupMs", pairedAdded(c.name, all));
     }
     printTables(configs, summary);
 
@@ -518,6 +560,34 @@ public final class StartupAtScale {
     return null;
   }
 
+  /**
+   * The median over rounds of (this configuration's start-up − no agent's in the same round): the
+   * VM's slow spells (every configuration of a round slower alike) cancel out.
+   */
+  private static Double pairedAdded(String config, List<Run> all) {
+    Map<Integer, Double> base = new LinkedHashMap<>();
+    Map<Integer, Double> mine = new LinkedHashMap<>();
+    for (Run r : all) {
+      if (r.warmup || !r.ok() || !(r.main.get("startupMs") instanceof Double)) {
+        continue;
+      }
+      if (r.config.equals("no-agent")) {
+        base.put(r.round, (Double) r.main.get("startupMs"));
+      }
+      if (r.config.equals(config)) {
+        mine.put(r.round, (Double) r.main.get("startupMs"));
+      }
+    }
+    List<Double> d = new ArrayList<>();
+    for (Map.Entry<Integer, Double> e : mine.entrySet()) {
+      Double b = base.get(e.getKey());
+      if (b != null) {
+        d.add(e.getValue() - b);
+      }
+    }
+    return median(d);
+  }
+
   private Map<String, Object> summarize(String config, List<Run> all) {
     List<Run> rs = new ArrayList<>();
     for (Run r : all) {
@@ -571,10 +641,10 @@ public final class StartupAtScale {
             + " interleaved runs); process = launch to exit, minus Main's wait for the agent's timing properties.");
     System.out.println();
     System.out.println(
-        "| configuration | runs | startup ms (median) | p90 | min | added ms vs no agent | ratio"
+        "| configuration | runs | startup ms (median) | p90 | min | added ms vs no agent | added ms, paired by round | ratio"
             + " | launch to main() ms | main() ms | process ms (median) | added process ms | hot() watched at start-up | hot() watched once the agent is ready |");
     System.out.println(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (Config c : configs) {
       Map<String, Object> s = summary.get(c.name);
       System.out.println(
@@ -590,6 +660,8 @@ public final class StartupAtScale {
               + f1(s.get("startupMsMin"))
               + " | "
               + (c.rules == null ? "—" : signed(s.get("addedStartupMs")))
+              + " | "
+              + (c.rules == null ? "—" : signed(s.get("pairedAddedStartupMs")))
               + " | "
               + (c.rules == null ? "1.000x" : ratio(s.get("startupRatio")))
               + " | "
