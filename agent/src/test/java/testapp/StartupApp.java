@@ -29,11 +29,11 @@ public final class StartupApp {
     return "timeout";
   }
 
-  /** How the agent's start went: PENDING n, then TIMING with three of its timing keys. */
+  /** How the agent's start went: PENDING n, then TIMING with four of its timing keys. */
   private static void printStart() throws InterruptedException {
     System.out.println("PENDING " + pendingClasses());
     StringBuilder t = new StringBuilder("TIMING");
-    for (String key : new String[] {"parse.ms", "yield.ms", "ready.ms"}) {
+    for (String key : new String[] {"parse.ms", "yield.ms", "ready.ms", "pending.waits"}) {
       t.append(' ').append(key).append('=').append(System.getProperty("firebreak.timing." + key));
     }
     System.out.println(t);

@@ -177,16 +177,45 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
   }
 
+  /**
+   * During the yield of a long start, once the rules are read with a class loaded with the pending
+   * entry: the first half of {@link #finish} at once (rules in force, instrumentation, the pending
+   * classes settled), so that the calls that come later in the start do not wait. The rest (the
+   * catch-up, /metrics, the evaluator) still waits for the end of the yield.
+   */
+  void settleEarly() {
+    synchronized (AgentRuntime.class) {
+      putRulesInForce();
+    }
+  }
+
+  /** Whether {@link #putRulesInForce} ran. Guarded by the class lock. */
+  private boolean rulesInForce;
+
+  /**
+   * The rules in force for the classes that load from now on, the instrumentation built and the
+   * classes that loaded with the pending entry given what the rules say; the calls waiting in them
+   * go on. Once.
+   */
+  private void putRulesInForce() {
+    if (rulesInForce) {
+      return;
+    }
+    rulesInForce = true;
+    ClassGate g = gate;
+    RuleSet loaded = initial;
+    g.rulesKnown(loaded);
+    if (loaded != null && loaded.instruments()) {
+      ensureInstrumentation(false);
+    }
+    // the calls waiting in a pending entry first: they need only their own classes
+    settlePending(g);
+  }
+
   private void finishStart() {
     synchronized (AgentRuntime.class) {
-      ClassGate g = gate;
       RuleSet loaded = initial;
-      g.rulesKnown(loaded);
-      if (loaded != null && loaded.instruments()) {
-        ensureInstrumentation(false);
-      }
-      // the calls waiting in a pending entry first: they need only their own classes
-      settlePending(g);
+      putRulesInForce();
       if (instrumenter != null) {
         catchUp(instrumenter);
       }

@@ -102,9 +102,9 @@ public final class FirebreakAgent {
    * class the rules may name has loaded (with the pending entry, so a call may come to wait in it).
    * A short start (a service up in a few hundred milliseconds) runs alone on the CPUs, the agent's
    * parse after it: on two CPUs the parse beside it slowed the sample service's first response by a
-   * quarter. A long start (thousands of classes) has its calls come late, and the parse done by
-   * then: they wait only for the instrumentation. One that loads nothing the rules name does not
-   * pay for the parse during its start.
+   * quarter. A long start (thousands of classes) has its calls come late, and by then the rules
+   * parsed and the classes that loaded with the pending entry instrumented: they do not wait. One
+   * that loads nothing the rules name does not pay for the parse during its start.
    */
   static final long PREPARE_AFTER_NANOS = 500_000_000L;
 
@@ -215,6 +215,24 @@ public final class FirebreakAgent {
       }
     }
 
+    private boolean settledYet;
+
+    /**
+     * The rules in force for the classes that loaded with the pending entry, during the yield
+     * ({@link AgentRuntime#settleEarly}): the calls that come later in a long start need not wait.
+     */
+    private void settleOnce() {
+      if (!settledYet && prepared != null) {
+        settledYet = true;
+        try {
+          prepared.settleEarly();
+        } catch (Throwable t) {
+          prepared = null; // no finish for a runtime that failed halfway
+          abandoned(gate, t);
+        }
+      }
+    }
+
     /** The rules file parsed, or null (then parsed again, and reported, by the runtime). */
     private AgentRuntime.EarlyRules parse(byte[] rules) {
       try {
@@ -238,6 +256,15 @@ public final class FirebreakAgent {
       letTheApplicationStart(System.nanoTime() + WATCHED_YIELD_NANOS, true);
     }
 
+    /**
+     * A count that grows while the application loads classes: the gate's count of the classes it
+     * saw when there is one (free), else the JVM's list of loaded classes (a walk of every class:
+     * about 3 ms with 20,000 of them, too dear to take every 100 ms beside a long start).
+     */
+    private long loadedSoFar() {
+      return gate != null ? gate.matchedClasses() : inst.getAllLoadedClasses().length;
+    }
+
     private void yieldToTheApplication() {
       letTheApplicationStart(enteredAt + YIELD_NANOS, false);
     }
@@ -250,7 +277,7 @@ public final class FirebreakAgent {
     private void letTheApplicationStart(long deadline, boolean untilNeeded) {
       try {
         long lastLook = System.nanoTime();
-        int loaded = inst.getAllLoadedClasses().length;
+        long loaded = loadedSoFar();
         while (System.nanoTime() < deadline) {
           if (untilNeeded
               && (dev.firebreak.bootstrap.Probe.pendingWaits() > 0 || gate.waitingNow() > 0)) {
@@ -260,10 +287,11 @@ public final class FirebreakAgent {
               && System.nanoTime() - enteredAt >= PREPARE_AFTER_NANOS
               && gate.anyPended()) {
             prepareOnce();
+            settleOnce();
           }
           Thread.sleep(untilNeeded ? 5 : 100);
           if (System.nanoTime() - lastLook >= 100_000_000L) {
-            int now = inst.getAllLoadedClasses().length;
+            long now = loadedSoFar();
             if (now == loaded) {
               break;
             }

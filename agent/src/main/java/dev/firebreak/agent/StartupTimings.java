@@ -25,6 +25,7 @@ import java.util.Locale;
  * @param waitedClasses classes that waited at the gate
  * @param waitNanos how long in all
  * @param pendingClasses classes that loaded with the pending entry (their calls wait instead)
+ * @param pendingWaits calls that waited in a pending entry
  */
 record StartupTimings(
     long entered,
@@ -42,7 +43,8 @@ record StartupTimings(
     long transformNanos,
     long waitedClasses,
     long waitNanos,
-    long pendingClasses) {
+    long pendingClasses,
+    long pendingWaits) {
 
   static StartupTimings of(
       long ready,
@@ -67,7 +69,8 @@ record StartupTimings(
         gate == null ? 0 : gate.transformNanos(),
         gate == null ? 0 : gate.waitedClasses(),
         gate == null ? 0 : gate.waitNanos(),
-        gate == null ? 0 : gate.pended().size());
+        gate == null ? 0 : gate.pended().size(),
+        dev.firebreak.bootstrap.Probe.pendingWaits());
   }
 
   /**
@@ -103,6 +106,7 @@ record StartupTimings(
     set("wait.classes", Long.toString(waitedClasses));
     set("wait.ms", millis(waitNanos));
     set("pending.classes", Long.toString(pendingClasses));
+    set("pending.waits", Long.toString(pendingWaits));
     set("catchup.classes", Long.toString(catchUpClasses));
     set("catchup.ms", millis(catchUpNanos));
   }

@@ -156,8 +156,8 @@ class StartupIT {
    */
   /**
    * An application that starts for longer (here: loads the watched class, then other classes for
-   * 1.5 s) gets the rules parsed beside its start, not after it: its first call then waits only for
-   * the instrumentation.
+   * 1.5 s) gets the rules parsed and put in force beside its start, not after it: the class that
+   * loaded with the pending entry is instrumented meanwhile, and its first call does not wait.
    */
   @ParameterizedTest
   @MethodSource("javas")
@@ -174,6 +174,7 @@ class StartupIT {
       assertThat(parsed)
           .as("not before the application had half a second to itself")
           .isGreaterThanOrEqualTo(500.0);
+      assertThat(timing(app, "pending.waits")).as("calls that waited for the rules").isZero();
       assertThat(
               ChildJvm.sample(
                   app.metrics(port), "firebreak_calls_total", labels("target", "first")))
@@ -197,6 +198,7 @@ class StartupIT {
       app.awaitLine("READY");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       assertThat(Integer.parseInt(app.lineAfter("PENDING "))).isPositive();
+      assertThat(timing(app, "pending.waits")).as("calls that waited for the rules").isEqualTo(1);
       // the start thread parsed the file before the rules were held back (1.5 s), not after
       assertThat(timing(app, "ready.ms") - timing(app, "parse.ms")).isGreaterThan(1500.0);
       assertThat(app.stderr()).doesNotContain("firebreak:");
