@@ -2,7 +2,9 @@ package dev.firebreak.it;
 
 import static dev.firebreak.it.ChildJvm.labels;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -157,13 +159,20 @@ class StartupIT {
   /**
    * An application that starts for longer (here: loads the watched class, then other classes for
    * 1.5 s) gets the rules parsed and put in force beside its start, not after it: the class that
-   * loaded with the pending entry is instrumented meanwhile, and its first call does not wait.
+   * loaded with the pending entry is instrumented meanwhile, and its first call does not wait. That
+   * call's recursion is cut before the rest of the start (the evaluator, the alert sinks,
+   * /metrics): its count, its short-circuit and its alert are all there afterwards.
    */
   @ParameterizedTest
   @MethodSource("javas")
   void aLongStartHasTheRulesParsedBesideIt(String java) throws Exception {
     int port = ChildJvm.freePort();
-    Path rules = startupRules(port, runaway("first", "First"));
+    Path alerts = Files.createTempFile("firebreak-alerts", ".jsonl");
+    Path rules =
+        ChildJvm.writeRules(
+            ChildJvm.rulesHeader(port, "'" + alerts + "'", "")
+                + "targets:\n"
+                + runaway("first", "First"));
     try (ChildJvm app =
         ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "long-start")) {
       app.awaitLine("READY");
@@ -175,10 +184,21 @@ class StartupIT {
           .as("not before the application had half a second to itself")
           .isGreaterThanOrEqualTo(500.0);
       assertThat(timing(app, "pending.waits")).as("calls that waited for the rules").isZero();
+      String m = app.metrics(port);
+      assertThat(ChildJvm.sample(m, "firebreak_calls_total", labels("target", "first")))
+          .isEqualTo(33);
       assertThat(
               ChildJvm.sample(
-                  app.metrics(port), "firebreak_calls_total", labels("target", "first")))
-          .isEqualTo(33);
+                  m,
+                  "firebreak_short_circuits_total",
+                  labels("target", "first", "reason", "limit")))
+          .isEqualTo(1);
+      await().atMost(ChildJvm.TIMEOUT).until(() -> !Files.readString(alerts).isBlank());
+      List<String> events = Files.readAllLines(alerts);
+      assertThat(events).hasSize(1);
+      assertThat(events.get(0)).contains("\"rule\":\"first-depth\"", "\"action\":\"limit\"");
+    } finally {
+      Files.deleteIfExists(alerts);
     }
   }
 
