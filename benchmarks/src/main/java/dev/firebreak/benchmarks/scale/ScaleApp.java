@@ -29,6 +29,11 @@ import java.util.stream.Stream;
 public final class ScaleApp {
   private static final LongAdder CALLS = new LongAdder();
 
+  /**
+   * Where {@code churn-alloc}'s threads put what they allocate, so that it is not optimised away.
+   */
+  static volatile Object SINK;
+
   private ScaleApp() {}
 
   public static void main(String[] args) throws Exception {
@@ -83,13 +88,19 @@ public final class ScaleApp {
       if (!ex.awaitTermination(10, TimeUnit.MINUTES)) {
         throw new IllegalStateException("virtual threads did not finish");
       }
-    } else if (mode.equals("churn")) {
+    } else if (mode.equals("churn") || mode.equals("churn-alloc")) {
+      boolean alloc = mode.equals("churn-alloc");
       for (int i = 0; i < threads; i += 4) {
         List<Thread> batch = new ArrayList<>(4);
         for (int j = 0; j < 4 && i + j < threads; j++) {
           Thread t =
               new Thread(
                   () -> {
+                    if (alloc) {
+                      // as a thread of a real service does (a buffer, a string): its first
+                      // allocation takes a TLAB with or without the agent
+                      SINK = new byte[64];
+                    }
                     for (int k = 0; k < 10; k++) {
                       Scale.work(0);
                     }
@@ -103,7 +114,7 @@ public final class ScaleApp {
         }
       }
     } else {
-      throw new IllegalArgumentException("mode: virtual or churn, not " + mode);
+      throw new IllegalArgumentException("mode: virtual, churn or churn-alloc, not " + mode);
     }
   }
 
