@@ -70,6 +70,18 @@ record Configuration(
     return jvmArgs.stream().anyMatch(a -> a.contains("{port}"));
   }
 
+  /**
+   * Firebreak from {@code jar} with {@code rulesFile} and its metrics on the service's port ({@code
+   * options}: more agent options after it), measured under load; the same flags for the
+   * verification run.
+   */
+  private static Configuration firebreak(
+      String name, String label, Path jar, Path rulesFile, String options, Check check) {
+    List<String> args =
+        List.of("-javaagent:" + jar + "=rules=" + rulesFile + ",port={port}" + options);
+    return new Configuration(name, label, args, args, check, List.of(), true);
+  }
+
   /** Every configuration this harness knows, by name. */
   static Map<String, Configuration> all(
       Path firebreakAgent,
@@ -116,74 +128,59 @@ record Configuration(
             Check.NONE,
             List.of(),
             true));
-    List<String> firebreakIdle =
-        List.of("-javaagent:" + firebreakAgent + "=rules=" + noTargetRules + ",port={port}");
     m.put(
         "firebreak-idle",
-        new Configuration(
+        firebreak(
             "firebreak-idle",
             "Firebreak, rules naming no class of the service",
-            firebreakIdle,
-            firebreakIdle,
-            Check.NONE,
-            List.of(),
-            true));
+            firebreakAgent,
+            noTargetRules,
+            "",
+            Check.NONE));
 
-    List<String> firebreak =
-        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port}");
     m.put(
         "firebreak",
-        new Configuration(
+        firebreak(
             "firebreak",
             "Firebreak (rules/emoji-pipeline.yaml)",
-            firebreak,
-            firebreak,
-            Check.FIREBREAK_METRICS,
-            List.of(),
-            true));
+            firebreakAgent,
+            rules,
+            "",
+            Check.FIREBREAK_METRICS));
     // An A/B of two agent jars in one run (--firebreak-before): the same rules, the other jar
     if (firebreakBefore != null) {
-      List<String> before =
-          List.of("-javaagent:" + firebreakBefore + "=rules=" + rules + ",port={port}");
       m.put(
           "firebreak-before",
-          new Configuration(
+          firebreak(
               "firebreak-before",
               "Firebreak, the --firebreak-before jar (rules/emoji-pipeline.yaml)",
-              before,
-              before,
-              Check.FIREBREAK_METRICS,
-              List.of(),
-              true));
+              firebreakBefore,
+              rules,
+              "",
+              Check.FIREBREAK_METRICS));
     }
     // The auto-fence's net over the whole service (rules/auto-fence.yaml, next to --rules), no
     // target: what the net costs while nothing runs away
-    List<String> autoFence =
-        List.of("-javaagent:" + firebreakAgent + "=rules=" + autoFenceRules + ",port={port}");
     m.put(
         "firebreak-auto-fence",
-        new Configuration(
+        firebreak(
             "firebreak-auto-fence",
             "Firebreak, only the auto-fence's net (rules/auto-fence.yaml)",
-            autoFence,
-            autoFence,
-            Check.NONE,
-            List.of(),
-            true));
+            firebreakAgent,
+            autoFenceRules,
+            "",
+            Check.NONE));
     // Diagnostic: the opt-in startup=lazy, which lets the service start first and instruments
     // afterwards (calls made meanwhile are not watched), against the default startup=watched.
-    List<String> firebreakLazy =
-        List.of("-javaagent:" + firebreakAgent + "=rules=" + rules + ",port={port},startup=lazy");
     m.put(
         "firebreak-lazy",
-        new Configuration(
+        firebreak(
             "firebreak-lazy",
             "Firebreak, startup=lazy",
-            firebreakLazy,
-            firebreakLazy,
-            Check.FIREBREAK_METRICS,
-            List.of(),
-            true));
+            firebreakAgent,
+            rules,
+            ",startup=lazy",
+            Check.FIREBREAK_METRICS));
 
     StringBuilder include = new StringBuilder();
     for (String[] cm : METHODS) {
