@@ -215,15 +215,13 @@ public final class FirebreakAgent {
       }
     }
 
-    private boolean settledYet;
-
     /**
      * The rules in force for the classes that loaded with the pending entry, during the yield
-     * ({@link AgentRuntime#settleEarly}): the calls that come later in a long start need not wait.
+     * ({@link AgentRuntime#settleEarly}, which does it once): the calls that come later in a long
+     * start need not wait.
      */
     private void settleOnce() {
-      if (!settledYet && prepared != null) {
-        settledYet = true;
+      if (prepared != null) {
         try {
           prepared.settleEarly();
         } catch (Throwable t) {
