@@ -146,6 +146,42 @@ class ThreadRegistryTest {
     assertThat(monitor.threadStates()).isEqualTo(1);
   }
 
+  /**
+   * While threads keep starting, the running evaluator looks for dead ones every few milliseconds,
+   * not once per 1,024 threads or per round: a dead thread's state lingers that long, and every
+   * young collection it lingers through copies it. A thread a millisecond (about 1,000 a second,
+   * fewer than 1,024 in the second between two rounds) never has more than a few states alive.
+   */
+  @Test
+  void whileThreadsKeepStartingTheEvaluatorReleasesDeadOnesWithinMilliseconds() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    monitor.start();
+    try {
+      int n = 0;
+      int most = 0;
+      long until = System.nanoTime() + 1_500_000_000L;
+      long sampleFrom = System.nanoTime() + 500_000_000L;
+      while (System.nanoTime() < until) {
+        Thread t = new Thread(() -> calls(engine, m.id(), 1));
+        t.start();
+        t.join();
+        n++;
+        Thread.sleep(1);
+        if (System.nanoTime() > sampleFrom) {
+          most = Math.max(most, monitor.threadStates());
+        }
+      }
+      assertThat(n).as("threads started").isGreaterThan(100);
+      assertThat(most).as("dead threads' states alive at once").isLessThan(Math.min(n / 2, 200));
+      assertThat(monitor.calls(m.id())).isEqualTo(n);
+    } finally {
+      monitor.stop();
+    }
+  }
+
   @Test
   void aDepthOnlyGuardRecordsNoLatencyAndALatencyRuleRecordsEveryCallOnceAcrossThreads()
       throws Exception {
