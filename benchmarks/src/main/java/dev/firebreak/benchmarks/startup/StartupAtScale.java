@@ -130,6 +130,7 @@ public final class StartupAtScale {
   private int warmup = 1;
   private Path agent = Path.of("agent/target/firebreak-agent.jar");
   private Path before; // another agent jar, run side by side (match-10 and match-0)
+  private List<String> only = List.of(); // configurations to run (empty: all)
   private String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   private long timingWaitMs = 5_000;
   private boolean regenerate;
@@ -162,6 +163,8 @@ public final class StartupAtScale {
             "  --agent PATH        agent jar (default agent/target/firebreak-agent.jar; a copy is used)",
             "  --before PATH       another agent jar (say, of the previous commit): match-10-before and",
             "                      match-0-before run with it in the same rounds",
+            "  --configs A,B,...   only these configurations (no-agent is always run: the",
+            "                      paired column needs it), more rounds in the same time",
             "  --java PATH         java launcher for the runs (default: this JVM's)",
             "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
             "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
@@ -187,6 +190,9 @@ public final class StartupAtScale {
           break;
         case "--before":
           before = Path.of(arg(args, ++k, a));
+          break;
+        case "--configs":
+          only = List.of(arg(args, ++k, a).split(","));
           break;
         case "--java":
           java = arg(args, ++k, a);
@@ -328,16 +334,6 @@ public final class StartupAtScale {
         cf[0] == 0 ? 0.0 : (double) cf[1] / cf[0],
         Files.size(app.jar()));
     System.out.println("- rules: " + app.rules("match-10") + ", " + app.rules("match-0"));
-    System.out.println(
-        "- order: "
-            + warmup
-            + " uncounted round(s), then "
-            + runs
-            + " rounds of no-agent, match-10, match-0, match-10-lazy"
-            + (beforeCopy == null ? "" : ", match-10-before, match-0-before"));
-    System.out.println();
-    System.out.flush();
-
     List<Config> configs = new ArrayList<>();
     configs.add(new Config("no-agent", null, 0));
     configs.add(new Config("match-10", app.rules("match-10"), AppGenerator.HOT_CLASSES));
@@ -355,6 +351,22 @@ public final class StartupAtScale {
               "match-10-before", app.rules("match-10"), AppGenerator.HOT_CLASSES, "", beforeCopy));
       configs.add(new Config("match-0-before", app.rules("match-0"), 0, "", beforeCopy));
     }
+    if (!only.isEmpty()) {
+      configs.removeIf(c -> !c.name.equals("no-agent") && !only.contains(c.name));
+    }
+    List<String> names = new ArrayList<>();
+    for (Config c : configs) {
+      names.add(c.name);
+    }
+    System.out.println(
+        "- order: "
+            + warmup
+            + " uncounted round(s), then "
+            + runs
+            + " rounds of "
+            + String.join(", ", names));
+    System.out.println();
+    System.out.flush();
     Path tmp = outDir.resolve("tmp");
     Files.createDirectories(tmp);
     List<Run> all = new ArrayList<>();
