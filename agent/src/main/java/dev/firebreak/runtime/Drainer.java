@@ -67,7 +67,7 @@ final class Drainer {
   void reap(Consumer<ThreadState> retired) {
     for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
       ThreadState ts = it.next();
-      if (ts.pooled) {
+      if (ts.pooled || ts.held) {
         if (ts.reclaimFromDeadBorrower()) {
           engine.reclaimed(ts);
         }
@@ -86,6 +86,7 @@ final class Drainer {
       ts.addNanosTo(retiredSum);
       it.remove();
       engine.stripes.release(ts.stripe); // the next thread continues its recorder stripe
+      engine.ownStateRetired();
       retired.accept(ts);
     }
   }

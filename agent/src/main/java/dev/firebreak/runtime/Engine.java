@@ -33,10 +33,17 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>{@link #enter} and {@link #exit} take no lock and never block: they touch the calling thread's
  * own {@link ThreadState}, read the immutable {@link Plan} in force and, for a timed target, add
- * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: a
- * thread's first call (its state, registered with one lock-free insertion), an array that must
- * grow, the first call into a recorder's stripe, and a rule firing, which builds an alert event (at
- * most one per rule and target per {@code repeat-interval}) for the alert thread.
+ * one to a bucket of the method's {@link LatencyRecorder}. They allocate only on rare paths: the
+ * first use of a place of the platform threads' table (its state, registered with one lock-free
+ * insertion), a thread that found its window of the table full (a state of its own, through a
+ * thread-local), an array that must grow, the first call into a recorder's stripe, and a rule
+ * firing, which builds an alert event (at most one per rule and target per {@code repeat-interval})
+ * for the alert thread.
+ *
+ * <p>A platform thread takes a place of a table on its first tracked call (one compare-and-set) and
+ * holds it for its life; the state at that place, counts and all, goes to the next thread once the
+ * evaluator (or that thread, finding its window full) sees the holder dead (see {@link #hold}). A
+ * thread that dies allocated nothing for the agent and leaves nothing for the collector.
  *
  * <p>A virtual thread has no state of its own: it borrows a pooled one from a small table for each
  * outermost tracked call (one compare-and-set) and gives it back at its end (one store), with no
@@ -53,8 +60,9 @@ public final class Engine extends Dispatcher {
   private final CounterRegistry counters = new CounterRegistry();
 
   /**
-   * Every thread's state: registering is one lock-free insertion (no lock that application threads
-   * share, no copy of the list); the evaluator removes the dead ones.
+   * Every state made: the tables' (made once per place, kept, lent from thread to thread) and the
+   * platform threads' own ones. Registering is one lock-free insertion (no lock that application
+   * threads share, no copy of the list); the evaluator removes the own states of dead threads.
    */
   final Queue<ThreadState> threads = new ConcurrentLinkedQueue<>();
 
@@ -79,6 +87,15 @@ public final class Engine extends Dispatcher {
   /** Places in the table. */
   static final int SLOTS = WINDOWS * PROBES;
 
+  /** How many places of the platform threads' table a thread looks at (see {@link #held}). */
+  static final int HELD_PROBES = 8;
+
+  /** Windows of the platform threads' table, chosen by thread id. */
+  static final int HELD_WINDOWS = 32;
+
+  /** Places in the platform threads' table. */
+  static final int HELD_SLOTS = HELD_WINDOWS * HELD_PROBES;
+
   private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadState[].class);
 
   /**
@@ -88,6 +105,25 @@ public final class Engine extends Dispatcher {
    * compare-and-set and one store. Every state made is also in {@link #threads}, for the readers.
    */
   private final ThreadState[] slots = new ThreadState[SLOTS];
+
+  /**
+   * Platform threads' states: a thread takes the first free place of its window on its first
+   * tracked call and holds it for its life; the evaluator frees the places of dead threads (see
+   * {@link #reap}), and the next thread takes the state over, counts and all. So a thread allocates
+   * nothing, not even the JDK's thread-local map: a short-lived thread that allocates nothing of
+   * its own then takes no allocation buffer of the heap either (a new thread's first allocation
+   * takes one, the rest of which is lost when it dies: with 20,000 such threads, 150 young
+   * collections instead of 4). A thread that finds its window full has a state of its own, through
+   * {@link #local}.
+   */
+  private final ThreadState[] held = new ThreadState[HELD_SLOTS];
+
+  /**
+   * How many platform threads have a state of their own ({@link #local}): while none does, looking
+   * for a platform thread's state never touches the thread-local (whose first use on a thread makes
+   * its thread-local map).
+   */
+  final AtomicInteger ownStates = new AtomicInteger();
 
   /**
    * Pooled states no virtual thread holds now, for the virtual threads that found every place of
@@ -121,7 +157,9 @@ public final class Engine extends Dispatcher {
   /** Which recorder stripes are owned by a thread state (the same one in every recorder). */
   final LatencyRecorder.Stripes stripes = new LatencyRecorder.Stripes();
 
+  /** The state of its own of a platform thread that found its window of {@link #held} full. */
   private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
+
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
   private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();
   private final AlertDispatcher alerts;
@@ -333,22 +371,28 @@ public final class Engine extends Dispatcher {
 
   // ---------------------------------------------------------------- hot path
 
-  /** A platform thread's state, on its first call: registered for the readers. */
+  /**
+   * A platform thread's state of its own, on its first call when its window of the table was full:
+   * registered for the readers.
+   */
   private ThreadState newThreadState() {
     ThreadState ts = new ThreadState(Thread.currentThread());
     threads.add(ts);
     registered.increment();
+    ownStates.incrementAndGet();
     return ts;
   }
 
   /**
-   * The calling thread's state, for a call that is tracked: a platform thread's own, or the pooled
-   * state a virtual thread holds, or, if it holds none, one it claims now.
+   * The calling thread's state, for a call that is tracked: the place a platform thread holds (or
+   * its own state), or the pooled state a virtual thread holds, or, if it holds none, one it claims
+   * now.
    */
   private ThreadState state() {
     Thread t = Thread.currentThread();
     if (!isVirtual(t)) {
-      return local.get();
+      ThreadState ts = holding(t);
+      return ts != null ? ts : hold(t);
     }
     ThreadState ts = lent(t);
     return ts != null ? ts : claim(t);
@@ -357,7 +401,78 @@ public final class Engine extends Dispatcher {
   /** The calling thread's state if it has one (a virtual thread's may be null). */
   private ThreadState current() {
     Thread t = Thread.currentThread();
-    return isVirtual(t) ? lent(t) : local.get();
+    if (!isVirtual(t)) {
+      ThreadState ts = holding(t);
+      return ts != null ? ts : hold(t);
+    }
+    return lent(t);
+  }
+
+  /**
+   * The place platform thread {@code t} holds, or its own state, or null: a look along its window
+   * up to its place or the first place never used, then (only while some platform thread has a
+   * state of its own) at the thread-local.
+   */
+  private ThreadState holding(Thread t) {
+    ThreadState[] h = held;
+    int first = heldWindow(t);
+    for (int i = 0; i < HELD_PROBES; i++) {
+      ThreadState ts = h[first + i];
+      if (ts == null) {
+        break; // the places of a window are made in order: none is further on
+      }
+      if (ts.lentTo(t)) {
+        return ts;
+      }
+    }
+    return ownStates.get() == 0 ? null : local.get();
+  }
+
+  /** The first place of platform thread {@code t}'s window. */
+  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same field
+  static int heldWindow(Thread t) {
+    return ((int) t.getId() & (HELD_WINDOWS - 1)) * HELD_PROBES;
+  }
+
+  /**
+   * Platform thread {@code t} (which holds none) takes the first free place of its window, made on
+   * its first use, for its life; if all are taken, it gets a state of its own.
+   */
+  private ThreadState hold(Thread t) {
+    int first = heldWindow(t);
+    for (int i = 0; i < HELD_PROBES; i++) {
+      ThreadState ts = heldAt(first + i);
+      if (ts.tryLend(t)) {
+        registered.increment(); // the evaluator frees the places of dead threads sooner
+        return ts;
+      }
+    }
+    // every place is held: one whose thread died since the evaluator last looked is taken over
+    for (int i = 0; i < HELD_PROBES; i++) {
+      ThreadState ts = held[first + i];
+      if (ts.takeOverFromDeadHolder(t)) {
+        registered.increment();
+        return ts;
+      }
+    }
+    return local.get();
+  }
+
+  /**
+   * The state at place {@code k} of the platform threads' table, made now if it is its first use.
+   */
+  private ThreadState heldAt(int k) {
+    ThreadState ts = (ThreadState) SLOT.getAcquire(held, k);
+    if (ts != null) {
+      return ts;
+    }
+    ThreadState fresh = ThreadState.held(k);
+    ThreadState won = (ThreadState) SLOT.compareAndExchange(held, k, null, fresh);
+    if (won != null) {
+      return won;
+    }
+    threads.add(fresh);
+    return fresh;
   }
 
   /**
@@ -468,8 +583,20 @@ public final class Engine extends Dispatcher {
     borrowers.decrementAndGet();
   }
 
+  /** A platform thread's state of its own was retired (the thread is dead). */
+  void ownStateRetired() {
+    ownStates.decrementAndGet();
+  }
+
   /** A pooled state the evaluator took back from a borrower that died holding it. */
   void reclaimed(ThreadState ts) {
+    if (ts.held) {
+      if (ts.freeStripe >= 0) {
+        stripes.release(ts.freeStripe);
+        ts.freeStripe = -1;
+      }
+      return;
+    }
     if (ts.slot < 0) {
       idle.offer(ts);
       borrowers.decrementAndGet();

@@ -12,9 +12,11 @@ import org.HdrHistogram.Histogram;
  * What one application thread needs on the hot path: its depth tracking (by counter id), its frame
  * stack, and its call counts and time sums by method id. Sized lazily: a thread that calls one
  * method of one target holds a few hundred bytes, whatever the number of methods instrumented, and
- * latencies go to the shared {@link LatencyRecorder}s, never into the thread's state. A dead
- * thread's state is released by the evaluator (within one round, or sooner when many threads
- * started since the last look) with its counts folded into the retired totals.
+ * latencies go to the shared {@link LatencyRecorder}s, never into the thread's state. Most states
+ * are places of the engine's tables, lent from thread to thread with their counts (see {@link
+ * Engine#hold} and {@link Engine#claim}); a platform thread's state of its own, once it is dead, is
+ * released by the evaluator (within one round, or sooner while threads keep starting) with its
+ * counts folded into the retired totals.
  *
  * <p>Concurrency contract: the owning thread writes every field and array element, with plain or
  * opaque stores and no atomic read-modify-write, except {@code maxDepth}, which the agent's reader
@@ -69,6 +71,12 @@ final class ThreadState {
    */
   final boolean pooled;
 
+  /**
+   * A state of the platform threads' table (see {@link Engine#hold}): held by one platform thread
+   * for its life, then, once the evaluator saw that thread dead, by the next one, counts and all.
+   */
+  final boolean held;
+
   /** A pooled state's borrower, null while idle (written by the borrower, CAS by the evaluator). */
   @SuppressWarnings("unused") // through OWNER
   private volatile Thread owner;
@@ -113,22 +121,34 @@ final class ThreadState {
   ThreadState(Thread thread) {
     this.thread = new WeakReference<>(thread);
     this.pooled = false;
+    this.held = false;
     this.slot = -1;
+  }
+
+  private ThreadState(int slot, boolean pooled, boolean held) {
+    this.thread = null;
+    this.pooled = pooled;
+    this.held = held;
+    this.slot = slot;
+  }
+
+  /** A state of the platform threads' table, at place {@code slot}, held by nobody yet. */
+  static ThreadState held(int slot) {
+    return new ThreadState(slot, false, true);
   }
 
   /** A pooled state of the idle pool, first lent to {@code borrower}. */
   ThreadState(Thread borrower, boolean pooled) {
     this.thread = null;
     this.pooled = pooled;
+    this.held = false;
     this.slot = -1;
     OWNER.setRelease(this, borrower);
   }
 
   /** A pooled state of the engine's table, at place {@code slot}, lent to nobody yet. */
   ThreadState(int slot) {
-    this.thread = null;
-    this.pooled = true;
-    this.slot = slot;
+    this(slot, true, false);
   }
 
   /** Lends a pooled state to the calling thread (it came out of the idle pool). */
@@ -183,9 +203,34 @@ final class ThreadState {
     if (top > 0) {
       pop(0);
     }
+    if (held) {
+      freeStripe = stripe; // the next thread may own another stripe: the evaluator releases this
+      stripe = -1;
+    }
     giveBack();
     return true;
   }
+
+  /**
+   * Platform thread {@code t} takes over this held state if the thread holding it is dead (it found
+   * every place of its window held): its frames undone, as the evaluator would. True if it did.
+   */
+  boolean takeOverFromDeadHolder(Thread t) {
+    Thread o = (Thread) OWNER.getAcquire(this);
+    if (o == null || o.isAlive() || !OWNER.compareAndSet(this, o, t)) {
+      return false; // what the dead thread wrote happened before isAlive() saw it dead
+    }
+    if (top > 0) {
+      pop(0);
+    }
+    lastPlan = null;
+    lastRule = null;
+    lastTarget = null;
+    return true;
+  }
+
+  /** A held state's stripe its dead thread owned, for the evaluator to release; -1 if none. */
+  int freeStripe = -1;
 
   /** The thread using this state now (null if none, or if it was collected). */
   Thread currentThread() {
@@ -329,9 +374,12 @@ final class ThreadState {
     return (int) INTS.getAndSet(m, counter, 0);
   }
 
-  /** False once a platform thread is dead; a pooled state is never dead (see the pool). */
+  /**
+   * False once a platform thread with a state of its own is dead; a pooled or held state is never
+   * dead (the evaluator frees it for another thread instead).
+   */
   boolean alive() {
-    if (pooled) {
+    if (pooled || held) {
       return true;
     }
     Thread t = thread.get();

@@ -1,15 +1,18 @@
 package dev.firebreak.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.firebreak.alert.AlertDispatcher;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.RulesParser;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
@@ -182,6 +185,119 @@ class ThreadRegistryTest {
     }
   }
 
+  /** {@code n} unstarted threads running {@code r} whose places are in one window of the table. */
+  private static List<Thread> threadsOfOneWindow(int n, Runnable r) {
+    List<Thread> out = new ArrayList<>();
+    int window = -1;
+    while (out.size() < n) {
+      Thread t = new Thread(r);
+      if (window < 0) {
+        window = Engine.heldWindow(t);
+      }
+      if (Engine.heldWindow(t) == window) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A platform thread holds a place of the table for its life and allocates no state of its own;
+   * when every place of its window is held by a thread that died since the evaluator last looked
+   * (here, each in the middle of a call), it takes one over: the dead thread's frame is undone and
+   * its counts stay. Nothing is counted twice, nothing is left in flight once the evaluator looked.
+   */
+  @Test
+  void aThreadWhoseWindowIsHeldByDeadThreadsTakesOneOverWithTheirFramesUndone() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    int own = engine.plan().targets[0].ownCounter;
+    AtomicInteger started = new AtomicInteger();
+    AtomicReference<ThreadState> took = new AtomicReference<>();
+    List<Thread> window =
+        threadsOfOneWindow(
+            Engine.HELD_PROBES + 1,
+            () -> {
+              if (started.incrementAndGet() <= Engine.HELD_PROBES) {
+                engine.enter(m.id(), null, null); // dies in the call: its exit never runs
+                return;
+              }
+              calls(engine, m.id(), 2);
+              took.set((ThreadState) engine.thread());
+            });
+    for (Thread t : window.subList(0, Engine.HELD_PROBES)) {
+      t.start();
+      t.join();
+    }
+    assertThat(monitor.statesMade()).isEqualTo(Engine.HELD_PROBES);
+    assertThat(monitor.inflight(own)).isEqualTo(Engine.HELD_PROBES);
+    Thread last = window.get(Engine.HELD_PROBES);
+    last.start();
+    last.join();
+    assertThat(took.get()).isNotNull();
+    assertThat(took.get().held).isTrue();
+    assertThat(monitor.statesMade()).as("no new state").isEqualTo(Engine.HELD_PROBES);
+    assertThat(monitor.inflight(own)).isEqualTo(Engine.HELD_PROBES - 1);
+    assertThat(monitor.calls(m.id())).isEqualTo(Engine.HELD_PROBES + 2);
+    monitor.tick(System.nanoTime());
+    assertThat(monitor.inflight(own)).isZero();
+    assertThat(monitor.threadStates()).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(Engine.HELD_PROBES + 2);
+  }
+
+  /**
+   * A thread whose window is held by live threads gets a state of its own (through the
+   * thread-local), released once it is dead with its counts folded in; then the threads of the
+   * table no longer look at the thread-local.
+   */
+  @Test
+  void aThreadWhoseWindowIsHeldByLiveThreadsHasAStateOfItsOwnUntilItDies() throws Exception {
+    Engine engine = new Engine(new AlertDispatcher());
+    engine.apply(rules("{name: t-deep, depth: 50, action: limit}"));
+    MethodInfo m = register(engine, "run");
+    Monitor monitor = new Monitor(engine);
+    CountDownLatch holding = new CountDownLatch(Engine.HELD_PROBES);
+    CountDownLatch end = new CountDownLatch(1);
+    AtomicReference<ThreadState> spilled = new AtomicReference<>();
+    List<Thread> window =
+        threadsOfOneWindow(
+            Engine.HELD_PROBES + 1,
+            () -> {
+              calls(engine, m.id(), 3);
+              ThreadState ts = (ThreadState) engine.thread();
+              if (!ts.held) {
+                spilled.set(ts);
+              }
+              holding.countDown();
+              try {
+                end.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    for (Thread t : window.subList(0, Engine.HELD_PROBES)) {
+      t.start();
+    }
+    holding.await();
+    Thread last = window.get(Engine.HELD_PROBES);
+    last.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> spilled.get() != null);
+    assertThat(engine.ownStates.get()).isEqualTo(1);
+    assertThat(monitor.statesMade()).isEqualTo(Engine.HELD_PROBES + 1);
+    assertThat(monitor.threadStates()).isEqualTo(Engine.HELD_PROBES + 1);
+    end.countDown();
+    for (Thread t : window) {
+      t.join();
+    }
+    monitor.tick(System.nanoTime());
+    assertThat(monitor.threadStates()).isZero();
+    assertThat(monitor.statesMade()).as("its own state released").isEqualTo(Engine.HELD_PROBES);
+    assertThat(engine.ownStates.get()).isZero();
+    assertThat(monitor.calls(m.id())).isEqualTo(3L * (Engine.HELD_PROBES + 1));
+  }
+
   @Test
   void aDepthOnlyGuardRecordsNoLatencyAndALatencyRuleRecordsEveryCallOnceAcrossThreads()
       throws Exception {
@@ -241,7 +357,8 @@ class ThreadRegistryTest {
     assertThat(engine.lent(borrower)).isNull();
     assertThat(monitor.inflight(own)).isZero();
     assertThat(monitor.calls(m.id())).isEqualTo(2);
-    assertThat(monitor.threadStates()).isEqualTo(1); // pooled: kept, counts and all
+    assertThat(monitor.threadStates()).isZero();
+    assertThat(monitor.statesMade()).isEqualTo(1); // pooled: kept, counts and all
     Thread next = LatencyRecorderTest.sameWindowAs(borrower, () -> {});
     assertThat(engine.claim(next)).isSameAs(lent.get());
   }
@@ -298,7 +415,7 @@ class ThreadRegistryTest {
     monitor.tick(System.nanoTime());
     assertThat(monitor.calls(m.id())).isEqualTo(threads * 3 * 2L);
     assertThat(monitor.inflight(own)).isZero();
-    assertThat(monitor.threadStates()).isBetween(1, Engine.SLOTS);
+    assertThat(monitor.statesMade()).isBetween(1, Engine.SLOTS);
     assertThat(engine.threads).allMatch(ts -> ts.slot >= 0);
     assertThat(engine.idle).isEmpty();
     assertThat(engine.borrowers.get()).isZero();
