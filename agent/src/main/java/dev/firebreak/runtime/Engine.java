@@ -157,8 +157,11 @@ public final class Engine extends Dispatcher {
   /** Which recorder stripes are owned by a thread state (the same one in every recorder). */
   final LatencyRecorder.Stripes stripes = new LatencyRecorder.Stripes();
 
-  /** The state of its own of a platform thread that found its window of {@link #held} full. */
-  private final ThreadLocal<ThreadState> local = ThreadLocal.withInitial(this::newThreadState);
+  /**
+   * The state of its own of a platform thread that found its window of {@link #held} full. No
+   * initial value: a look at it by a thread that has none must not make one.
+   */
+  private final ThreadLocal<ThreadState> local = new ThreadLocal<>();
 
   private final Map<String, TargetState> targetStates = new ConcurrentHashMap<>();
   private final Map<String, RuleState> ruleStates = new ConcurrentHashMap<>();
@@ -375,11 +378,12 @@ public final class Engine extends Dispatcher {
    * A platform thread's state of its own, on its first call when its window of the table was full:
    * registered for the readers.
    */
-  private ThreadState newThreadState() {
-    ThreadState ts = new ThreadState(Thread.currentThread());
+  private ThreadState newThreadState(Thread t) {
+    ThreadState ts = new ThreadState(t);
     threads.add(ts);
     registered.increment();
-    ownStates.incrementAndGet();
+    ownStates.incrementAndGet(); // before the thread-local is set: its owner looks at it from now
+    local.set(ts);
     return ts;
   }
 
@@ -455,7 +459,7 @@ public final class Engine extends Dispatcher {
         return ts;
       }
     }
-    return local.get();
+    return newThreadState(t);
   }
 
   /**
