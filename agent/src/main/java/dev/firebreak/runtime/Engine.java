@@ -418,10 +418,17 @@ public final class Engine extends Dispatcher {
    * state of its own) at the thread-local.
    */
   private ThreadState holding(Thread t) {
-    ThreadState[] h = held;
-    int first = heldWindow(t);
-    for (int i = 0; i < HELD_PROBES; i++) {
-      ThreadState ts = h[first + i];
+    ThreadState ts = heldBy(held, heldWindow(t), HELD_PROBES, t);
+    return ts != null || ownStates.get() == 0 ? ts : local.get();
+  }
+
+  /**
+   * The state {@code t} holds among the {@code probes} places of {@code table} from {@code first},
+   * or null: a look up to its place or the first place never used.
+   */
+  private static ThreadState heldBy(ThreadState[] table, int first, int probes, Thread t) {
+    for (int i = 0; i < probes; i++) {
+      ThreadState ts = table[first + i];
       if (ts == null) {
         break; // the places of a window are made in order: none is further on
       }
@@ -429,7 +436,7 @@ public final class Engine extends Dispatcher {
         return ts;
       }
     }
-    return ownStates.get() == 0 ? null : local.get();
+    return null;
   }
 
   /** The first place of platform thread {@code t}'s window. */
@@ -466,17 +473,7 @@ public final class Engine extends Dispatcher {
    * The state at place {@code k} of the platform threads' table, made now if it is its first use.
    */
   private ThreadState heldAt(int k) {
-    ThreadState ts = (ThreadState) SLOT.getAcquire(held, k);
-    if (ts != null) {
-      return ts;
-    }
-    ThreadState fresh = ThreadState.held(k);
-    ThreadState won = (ThreadState) SLOT.compareAndExchange(held, k, null, fresh);
-    if (won != null) {
-      return won;
-    }
-    threads.add(fresh);
-    return fresh;
+    return placeAt(held, k, true);
   }
 
   /**
@@ -485,18 +482,8 @@ public final class Engine extends Dispatcher {
    * from the idle pool) at its thread-local.
    */
   ThreadState lent(Thread t) {
-    ThreadState[] s = slots;
-    int first = window(t);
-    for (int i = 0; i < PROBES; i++) {
-      ThreadState ts = s[first + i];
-      if (ts == null) {
-        break; // the places of a window are made in order: none is further on
-      }
-      if (ts.lentTo(t)) {
-        return ts;
-      }
-    }
-    return borrowers.get() == 0 ? null : borrowed.get();
+    ThreadState ts = heldBy(slots, window(t), PROBES, t);
+    return ts != null || borrowers.get() == 0 ? ts : borrowed.get();
   }
 
   /** The first place of virtual thread {@code t}'s window in the table. */
@@ -524,14 +511,20 @@ public final class Engine extends Dispatcher {
 
   /** The state at place {@code k} of the table, made now if it is its first use. */
   private ThreadState at(int k) {
-    ThreadState ts = (ThreadState) SLOT.getAcquire(slots, k);
-    return ts != null ? ts : place(k);
+    return placeAt(slots, k, false);
   }
 
-  /** The state at place {@code k} of the table, made now if nobody made it yet. */
-  private ThreadState place(int k) {
-    ThreadState fresh = new ThreadState(k);
-    ThreadState won = (ThreadState) SLOT.compareAndExchange(slots, k, null, fresh);
+  /**
+   * The state at place {@code k} of {@code table}, made now (one held for a thread's life, or one
+   * lent per outermost call) if nobody made it yet, and registered for the readers.
+   */
+  private ThreadState placeAt(ThreadState[] table, int k, boolean forLife) {
+    ThreadState ts = (ThreadState) SLOT.getAcquire(table, k);
+    if (ts != null) {
+      return ts;
+    }
+    ThreadState fresh = forLife ? ThreadState.held(k) : new ThreadState(k);
+    ThreadState won = (ThreadState) SLOT.compareAndExchange(table, k, null, fresh);
     if (won != null) {
       return won;
     }
