@@ -25,6 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The running agent: loads the rules, starts the engine, the evaluator, the alert thread, /metrics
@@ -42,7 +43,16 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
   private final AlertDispatcher alerts = new AlertDispatcher();
   private final Engine engine = new Engine(alerts);
   private final Monitor monitor = new Monitor(engine);
-  private final AutoFences fences = new AutoFences(engine, alerts, this::installFences);
+  private final AutoFences fences =
+      new AutoFences(
+          engine,
+          alerts,
+          new Consumer<Set<String>>() { // no lambda: no invokedynamic bootstrap at start
+            @Override
+            public void accept(Set<String> classes) {
+              installFences(classes);
+            }
+          });
   private final RulesInForce rules;
   private RulesWatcher watcher;
   private boolean watcherStarted;
@@ -221,7 +231,13 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       }
       readyAt = System.nanoTime();
       startMetrics(loaded);
-      monitor.afterTick(this::afterTick);
+      monitor.afterTick(
+          new Runnable() {
+            @Override
+            public void run() {
+              afterTick();
+            }
+          });
       monitor.start();
       startWatcher();
       status();
@@ -252,7 +268,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
       try {
         long begin = System.nanoTime();
         AgentJar.warmUpWeaver(); // done already by the warm-up thread at a watched start
-        Instrumenter i = new Instrumenter(engine, rules::rules, g.filter());
+        Instrumenter i = new Instrumenter(engine, rules, g.filter());
         g.ready(i.transformer());
         instrumenter = i;
         instrumentedAt = System.nanoTime();
@@ -507,7 +523,7 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
     CollectorRegistry registry = new CollectorRegistry();
     registry.register(
-        new FirebreakCollector(monitor, alerts, rules::rules, rules.reloads(), fences.counts()));
+        new FirebreakCollector(monitor, alerts, rules, rules.reloads(), fences.counts()));
     try {
       metrics = MetricsServer.start(host, port, fromFile, registry, new AdminEndpoints(this));
     } catch (Exception e) {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * The rules file's life in the agent: which file, the rule set in force with its text (for {@code
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Fields are volatile: the evaluator, /metrics and the admin endpoints read them; the agent's
  * start thread, the rules watcher and admin reloads write them under {@link AgentRuntime}'s lock.
  */
-final class RulesInForce {
+final class RulesInForce implements Supplier<RuleSet> {
   /** What a reload read: a rule set to put in force, or the answer to give without one. */
   record Read(RuleSet next, AdminEndpoints.Result answer) {}
 
@@ -44,6 +45,12 @@ final class RulesInForce {
   /** Another file (attach with new rules), or none (detached: null). */
   void path(String p) {
     path = p;
+  }
+
+  /** {@link #rules()}: what the instrumenter and /metrics read, with no lambda to bootstrap. */
+  @Override
+  public RuleSet get() {
+    return rules();
   }
 
   RuleSet rules() {

@@ -34,7 +34,15 @@ final class RulesWatcher {
   }
 
   void start() {
-    Thread t = new Thread(this::loop, "firebreak-reload");
+    Thread t =
+        new Thread(
+            new Runnable() { // no lambda: no invokedynamic bootstrap at start
+              @Override
+              public void run() {
+                loop();
+              }
+            },
+            "firebreak-reload");
     t.setDaemon(true);
     t.start();
   }

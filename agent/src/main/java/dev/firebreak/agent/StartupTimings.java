@@ -1,7 +1,7 @@
 package dev.firebreak.agent;
 
 import dev.firebreak.instrument.ClassGate;
-import java.util.Locale;
+import java.util.Arrays;
 
 /**
  * What the agent's start cost, published as system properties {@code firebreak.timing.*} (read them
@@ -115,7 +115,55 @@ record StartupTimings(
     System.setProperty("firebreak.timing." + key, value);
   }
 
-  private static String millis(long nanos) {
-    return String.format(Locale.ROOT, "%.3f", nanos / 1e6);
+  /**
+   * Milliseconds with three decimals, as {@code %.3f} would give them, without {@link
+   * String#format}: its first call loads the JDK's locale providers (tens of classes and method
+   * handles) on the evaluator thread during the application's start.
+   */
+  static String millis(long nanos) {
+    long micros = Math.round(nanos / 1e3);
+    long abs = Math.abs(micros);
+    long fraction = abs % 1000;
+    return (micros < 0 ? "-" : "")
+        + abs / 1000
+        + (fraction < 10 ? ".00" : fraction < 100 ? ".0" : ".")
+        + fraction;
+  }
+
+  /**
+   * Written out: a record's generated {@code equals} bootstraps a method handle per component (17
+   * here, about 40 generated classes) the first time the evaluator compares two timings, during the
+   * application's start.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof StartupTimings t && Arrays.equals(values(), t.values());
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(values());
+  }
+
+  private long[] values() {
+    return new long[] {
+      entered,
+      returned,
+      yielded,
+      parsed,
+      ready,
+      instrumented,
+      weaverNanos,
+      catchUpNanos,
+      catchUpClasses,
+      matchedClasses,
+      matchNanos,
+      transformedClasses,
+      transformNanos,
+      waitedClasses,
+      waitNanos,
+      pendingClasses,
+      pendingWaits
+    };
   }
 }

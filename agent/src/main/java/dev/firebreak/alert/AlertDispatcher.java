@@ -103,7 +103,13 @@ public final class AlertDispatcher {
   }
 
   private void count(String sink, String result) {
-    counts.computeIfAbsent(sink + "|" + result, k -> new LongAdder()).increment();
+    String key = sink + "|" + result;
+    LongAdder c = counts.get(key);
+    if (c == null) {
+      counts.putIfAbsent(key, new LongAdder());
+      c = counts.get(key);
+    }
+    c.increment();
   }
 
   /** For tests and shutdown: waits until every sink has handled every event offered so far. */
@@ -161,7 +167,7 @@ public final class AlertDispatcher {
       this.sink = sink;
       this.name = sink.name();
       for (String result : new String[] {"sent", "failed", "dropped"}) {
-        counts.computeIfAbsent(name + "|" + result, k -> new LongAdder());
+        counts.putIfAbsent(name + "|" + result, new LongAdder());
       }
       thread = new Thread(this, "firebreak-alerts-" + name);
       thread.setDaemon(true);

@@ -130,7 +130,12 @@ public final class AlertmanagerSink implements AlertSink {
         rules,
         HttpPost.CONNECT_TIMEOUT_MILLIS,
         HttpPost.READ_TIMEOUT_MILLIS,
-        System::currentTimeMillis);
+        new LongSupplier() { // no lambda: no invokedynamic bootstrap on the agent's start
+          @Override
+          public long getAsLong() {
+            return System.currentTimeMillis();
+          }
+        });
   }
 
   AlertmanagerSink(

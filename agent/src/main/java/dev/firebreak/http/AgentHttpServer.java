@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -118,7 +119,6 @@ public final class AgentHttpServer implements AutoCloseable {
   private AgentHttpServer(ServerSocket listener, Handler handler) {
     this.listener = listener;
     this.handler = handler;
-    AtomicInteger n = new AtomicInteger();
     // A fixed number of workers and a bounded queue: a connection admitted while the worker of
     // an evicted one is still unwinding waits a moment for it instead of being closed unanswered.
     this.workers =
@@ -128,12 +128,16 @@ public final class AgentHttpServer implements AutoCloseable {
             30,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(QUEUED_CONNECTIONS),
-            r -> {
-              Thread t = new Thread(null, r, "firebreak-http-" + n.incrementAndGet(), 256 * 1024);
-              t.setDaemon(true);
-              return t;
-            });
-    this.acceptor = new Thread(this::acceptLoop, "firebreak-http-accept");
+            new WorkerThreads());
+    this.acceptor =
+        new Thread(
+            new Runnable() { // no lambda: no invokedynamic bootstrap on the agent's start
+              @Override
+              public void run() {
+                acceptLoop();
+              }
+            },
+            "firebreak-http-accept");
     acceptor.setDaemon(true);
     workers.allowCoreThreadTimeOut(true);
   }
@@ -476,6 +480,18 @@ public final class AgentHttpServer implements AutoCloseable {
       c.close();
     } catch (Exception ignored) {
       // nothing to do about it
+    }
+  }
+
+  /** The workers: daemon threads with a small stack, numbered. */
+  private static final class WorkerThreads implements ThreadFactory {
+    private final AtomicInteger n = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(null, r, "firebreak-http-" + n.incrementAndGet(), 256 * 1024);
+      t.setDaemon(true);
+      return t;
     }
   }
 }

@@ -65,18 +65,22 @@ public final class Instrumenter {
     try {
       Weaver.pending(sample, java.util.List.of(dev.firebreak.rules.Glob.forMethod("*")));
       LeafMethods.Facts facts = LeafMethods.scan(sample);
-      int[] n = new int[1];
-      Weaver.weave(
-          new ClassReader(sample),
-          facts.maxLocals(),
-          (access, method, descriptor) -> {
-            Signatures.label(method, descriptor);
-            Signatures.parameterTypes(descriptor);
-            return n[0]++ % 2 == 0 ? Weaver.Weave.NET : Weaver.Weave.probe(1, 0);
-          });
+      Weaver.weave(new ClassReader(sample), facts.maxLocals(), new WarmUpPlan());
       warm = true;
     } catch (Throwable t) {
       // only an optimisation
+    }
+  }
+
+  /** The warm-up's plan: every other method of the sample to the net, the others probed. */
+  private static final class WarmUpPlan implements Weaver.Plan {
+    private int n;
+
+    @Override
+    public Weaver.Weave of(int access, String method, String descriptor) {
+      Signatures.label(method, descriptor);
+      Signatures.parameterTypes(descriptor);
+      return n++ % 2 == 0 ? Weaver.Weave.NET : Weaver.Weave.probe(1, 0);
     }
   }
 
@@ -116,24 +120,7 @@ public final class Instrumenter {
         LeafMethods.Facts facts = LeafMethods.scan(bytes);
         byte[] out =
             Weaver.weave(
-                reader,
-                facts.maxLocals(),
-                (access, method, descriptor) -> {
-                  Target t = targetFor(loader, name, targets, rs, method, descriptor);
-                  String key = method + descriptor;
-                  if (t != null) {
-                    // a method glob leaves out methods that can be in no recursion or loop,
-                    // unless the target asks for them
-                    boolean broad = t.methodGlob().contains("*") || t.methodGlob().contains("?");
-                    if (!t.leaves() && broad && facts.leaves().contains(key)) {
-                      return null;
-                    }
-                    int id = register(name, method, descriptor, t).id();
-                    return Weaver.Weave.probe(id, fallbackArgument(t, descriptor));
-                  }
-                  // the auto-fence's net: every method no target covers that can be in a cycle
-                  return net && !facts.leaves().contains(key) ? Weaver.Weave.NET : null;
-                });
+                reader, facts.maxLocals(), new ClassPlan(loader, name, targets, rs, facts, net));
         if (net) {
           netted.add(name);
         }
@@ -145,6 +132,66 @@ public final class Instrumenter {
       } finally {
         busy.remove();
       }
+    }
+  }
+
+  /**
+   * What each method of a class being loaded gets: the probe of the first target covering it, the
+   * auto-fence's net, or nothing. A class, not a lambda: no invokedynamic bootstrap at start.
+   */
+  private final class ClassPlan implements Weaver.Plan {
+    private final ClassLoader loader;
+    private final String name;
+    private final List<Integer> targets;
+    private final RuleSet rs;
+    private final LeafMethods.Facts facts;
+    private final boolean net;
+
+    ClassPlan(
+        ClassLoader loader,
+        String name,
+        List<Integer> targets,
+        RuleSet rs,
+        LeafMethods.Facts facts,
+        boolean net) {
+      this.loader = loader;
+      this.name = name;
+      this.targets = targets;
+      this.rs = rs;
+      this.facts = facts;
+      this.net = net;
+    }
+
+    @Override
+    public Weaver.Weave of(int access, String method, String descriptor) {
+      Target t = targetFor(loader, name, targets, rs, method, descriptor);
+      String key = method + descriptor;
+      if (t != null) {
+        // a method glob leaves out methods that can be in no recursion or loop,
+        // unless the target asks for them
+        boolean broad = t.methodGlob().contains("*") || t.methodGlob().contains("?");
+        if (!t.leaves() && broad && facts.leaves().contains(key)) {
+          return null;
+        }
+        int id = register(name, method, descriptor, t).id();
+        return Weaver.Weave.probe(id, fallbackArgument(t, descriptor));
+      }
+      // the auto-fence's net: every method no target covers that can be in a cycle
+      return net && !facts.leaves().contains(key) ? Weaver.Weave.NET : null;
+    }
+  }
+
+  /** Types as the class loader of a class being loaded sees them, read without loading any. */
+  private static final class LoaderTypes implements Signatures.Assignability {
+    private final ClassLoader loader;
+
+    LoaderTypes(ClassLoader loader) {
+      this.loader = loader;
+    }
+
+    @Override
+    public boolean assignable(String from, String to) {
+      return Hierarchy.assignable(loader, from, to);
     }
   }
 
@@ -162,7 +209,7 @@ public final class Instrumenter {
    * are rebound. Returns how many classes were retransformed.
    */
   public int retransform(Instrumentation inst, RuleSet old, RuleSet next) {
-    return retransform(inst, old, next, c -> true);
+    return retransform(inst, old, next, null);
   }
 
   /**
@@ -170,8 +217,7 @@ public final class Instrumenter {
    * slip between installing the transformer and listing the loaded classes).
    */
   public int retransformUnwatched(Instrumentation inst, RuleSet rules) {
-    Set<String> watched = watchedClasses();
-    return retransform(inst, null, rules, c -> !watched.contains(c.getName()));
+    return retransform(inst, null, rules, watchedClasses());
   }
 
   /** The names of the classes woven so far: a method of theirs registered, or the net. */
@@ -184,11 +230,11 @@ public final class Instrumenter {
     return watched;
   }
 
-  private int retransform(
-      Instrumentation inst,
-      RuleSet old,
-      RuleSet next,
-      java.util.function.Predicate<Class<?>> wanted) {
+  /**
+   * Retransforms the loaded classes the old or the new rules match (or the net covers), except
+   * those named in {@code skip} (null: none). Returns how many were retransformed.
+   */
+  private int retransform(Instrumentation inst, RuleSet old, RuleSet next, Set<String> skip) {
     if ((old == null || !old.instruments()) && (next == null || !next.instruments())) {
       return 0;
     }
@@ -207,7 +253,7 @@ public final class Instrumenter {
           || !inst.isModifiableClass(c)) {
         continue;
       }
-      if (wanted.test(c)) {
+      if (skip == null || !skip.contains(c.getName())) {
         classes.add(c);
       }
     }
@@ -356,9 +402,7 @@ public final class Instrumenter {
           || t.automatic() && !t.members().contains(className + "#" + method)) {
         continue;
       }
-      String problem =
-          Signatures.incompatibility(
-              t, descriptor, (from, to) -> Hierarchy.assignable(loader, from, to));
+      String problem = Signatures.incompatibility(t, descriptor, new LoaderTypes(loader));
       if (problem != null) {
         String key = t.name() + "|" + className + "#" + method + descriptor;
         if (reported.add(key)) {

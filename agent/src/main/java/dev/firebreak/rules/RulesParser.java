@@ -32,6 +32,7 @@ import org.yaml.snakeyaml.events.CollectionStartEvent;
 import org.yaml.snakeyaml.events.Event;
 import org.yaml.snakeyaml.events.NodeEvent;
 import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.inspector.TagInspector;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
@@ -280,7 +281,13 @@ public final class RulesParser {
       options.setProcessComments(false);
       options.setMergeOnCompose(false);
       // Tags are checked by GuardedParser; nothing is ever constructed from them.
-      options.setTagInspector(tag -> true);
+      options.setTagInspector(
+          new TagInspector() { // a class, not a lambda: no invokedynamic bootstrap at start
+            @Override
+            public boolean isGlobalTagAllowed(Tag tag) {
+              return true;
+            }
+          });
       GuardedParser parser =
           new GuardedParser(new ParserImpl(new StreamReader(new StringReader(text)), options));
       Composer composer = new Composer(parser, new Resolver(), options);

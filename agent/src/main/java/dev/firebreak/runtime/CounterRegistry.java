@@ -11,7 +11,12 @@ public final class CounterRegistry {
   private final Map<String, Integer> ids = new ConcurrentHashMap<>();
 
   public synchronized int id(String counter) {
-    return ids.computeIfAbsent(counter, k -> ids.size());
+    Integer id = ids.get(counter);
+    if (id == null) { // under this registry's lock: ids stay dense
+      id = ids.size();
+      ids.put(counter, id);
+    }
+    return id;
   }
 
   public int size() {

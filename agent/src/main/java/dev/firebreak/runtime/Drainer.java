@@ -5,8 +5,6 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
-import java.util.function.ObjIntConsumer;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -27,16 +25,20 @@ final class Drainer {
   private long[] retiredCalls = new long[0];
   private long[] retiredSum = new long[0];
 
-  Drainer(Engine engine) {
+  private final Watchdog watchdog;
+
+  Drainer(Engine engine, Watchdog watchdog) {
     this.engine = engine;
+    this.watchdog = watchdog;
   }
 
   /**
-   * One drain. {@code intervals} gets each method's new latencies (a histogram reused by the next
-   * call: read it, do not keep it); {@code retired} each thread whose state was just released.
+   * One drain: {@code latency} gets each method's new latencies under {@code plan} (a histogram
+   * reused by the next method: read it, do not keep it); the watchdog forgets each thread whose
+   * state was just released.
    */
-  void drain(ObjIntConsumer<Histogram> intervals, Consumer<ThreadState> retired) {
-    reap(retired);
+  void drain(LatencyRules latency, Plan plan, long now) {
+    reap();
     LatencyRecorder[] rs = engine.recorders();
     for (int id = 0; id < rs.length; id++) {
       LatencyRecorder r = rs[id];
@@ -44,7 +46,11 @@ final class Drainer {
       if (!r.sumInto(sum)) {
         continue;
       }
-      long[] prev = last.computeIfAbsent(r, k -> new long[LatencyRecorder.BUCKETS]);
+      long[] prev = last.get(r);
+      if (prev == null) {
+        prev = new long[LatencyRecorder.BUCKETS];
+        last.put(r, prev);
+      }
       boolean any = false;
       for (int i = 0; i < sum.length; i++) {
         // each bucket only grows: a difference of two reads of it is never negative
@@ -53,7 +59,7 @@ final class Drainer {
         any |= delta[i] != 0;
       }
       if (any) {
-        intervals.accept(LatencyRecorder.toHistogram(delta, interval), id);
+        latency.add(plan, now, id, LatencyRecorder.toHistogram(delta, interval));
       }
     }
     if (last.size() > rs.length) {
@@ -64,7 +70,7 @@ final class Drainer {
   }
 
   /** Releases the state of every dead thread, its counts folded into the retired totals. */
-  void reap(Consumer<ThreadState> retired) {
+  void reap() {
     for (Iterator<ThreadState> it = engine.threads.iterator(); it.hasNext(); ) {
       ThreadState ts = it.next();
       if (ts.pooled || ts.held) {
@@ -87,7 +93,7 @@ final class Drainer {
       it.remove();
       engine.stripes.release(ts.stripe); // the next thread continues its recorder stripe
       engine.ownStateRetired();
-      retired.accept(ts);
+      watchdog.forget(ts);
     }
   }
 

@@ -20,9 +20,11 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -185,13 +187,16 @@ public final class Engine extends Dispatcher {
   public synchronized void apply(RuleSet rules) {
     Plan old = plan;
     repeatNanos = rules.alerts().repeatInterval().toNanos();
-    targetStates.keySet().retainAll(rules.targets().stream().map(Target::name).toList());
-    ruleStates
-        .keySet()
-        .retainAll(
-            rules.targets().stream()
-                .flatMap(t -> t.rules().stream().map(r -> ruleKey(r, t)))
-                .toList());
+    Set<String> targetNames = new HashSet<>();
+    Set<String> ruleKeys = new HashSet<>();
+    for (Target t : rules.targets()) {
+      targetNames.add(t.name());
+      for (Rule r : t.rules()) {
+        ruleKeys.add(ruleKey(r, t));
+      }
+    }
+    targetStates.keySet().retainAll(targetNames);
+    ruleStates.keySet().retainAll(ruleKeys);
     Plan next = build(rules, methods.all());
     for (TargetPlan t : next.targets) {
       TargetPlan before = old.target(t.name);
@@ -256,16 +261,18 @@ public final class Engine extends Dispatcher {
     for (Target t : rules.targets()) {
       int own = counters.id("target:" + t.name());
       int counter = counters.id(t.depthCounter());
-      TargetState ts =
-          targetStates.computeIfAbsent(
-              t.name(), n -> new TargetState(new KillSwitch(openFor, halfOpen)));
+      TargetState ts = targetStates.get(t.name());
+      if (ts == null) { // build runs under this engine's lock, as every writer of the map
+        ts = new TargetState(new KillSwitch(openFor, halfOpen));
+        targetStates.put(t.name(), ts);
+      }
       ts.killSwitch.configure(openFor, halfOpen);
       List<RulePlan> depth = new ArrayList<>();
       List<RulePlan> latency = new ArrayList<>();
       List<RulePlan> stuck = new ArrayList<>();
       List<RulePlan> budget = new ArrayList<>();
       for (Rule r : t.rules()) {
-        RuleState rs = ruleStates.computeIfAbsent(ruleKey(r, t), k -> new RuleState());
+        RuleState rs = ruleState(ruleKey(r, t));
         if (r.condition() instanceof Rule.CallsPerInvocation c) {
           budget.add(
               new RulePlan(
@@ -285,23 +292,16 @@ public final class Engine extends Dispatcher {
           stuck.add(rp);
         }
       }
-      depth.sort((a, b) -> Integer.compare(a.depthLimit, b.depthLimit));
-      int[] resets =
-          rules.targets().stream()
-              .flatMap(x -> x.rules().stream().map(r -> Map.entry(x, r)))
-              .filter(
-                  e ->
-                      e.getValue().condition() instanceof Rule.CallsPerInvocation c
-                          && c.of().equals(t.name()))
-              .mapToInt(e -> counters.id("budget:" + ruleKey(e.getValue(), e.getKey())))
-              .toArray();
+      RulePlan[] depthRules = depth.toArray(new RulePlan[0]);
+      Arrays.sort(depthRules, RulePlan.BY_DEPTH_LIMIT);
+      int[] resets = resetsOf(rules, t);
       targets.add(
           new TargetPlan(
               t,
               own,
               counter,
               t.force() == Target.Force.OPEN && !observeFile,
-              depth.toArray(new RulePlan[0]),
+              depthRules,
               latency.toArray(new RulePlan[0]),
               stuck.toArray(new RulePlan[0]),
               budget.toArray(new RulePlan[0]),
@@ -319,6 +319,33 @@ public final class Engine extends Dispatcher {
     return new Plan(rules, mp, tp);
   }
 
+  /**
+   * The budget counters that {@code t}'s calls reset: of every budget rule counted in {@code t}.
+   */
+  private int[] resetsOf(RuleSet rules, Target t) {
+    int[] ids = new int[0];
+    for (Target x : rules.targets()) {
+      for (Rule r : x.rules()) {
+        if (r.condition() instanceof Rule.CallsPerInvocation c && c.of().equals(t.name())) {
+          ids = Arrays.copyOf(ids, ids.length + 1);
+          ids[ids.length - 1] = counters.id("budget:" + ruleKey(r, x));
+        }
+      }
+    }
+    return ids;
+  }
+
+  /** The state of a rule of a target, made on first sight. */
+  private RuleState ruleState(String key) {
+    RuleState rs = ruleStates.get(key);
+    if (rs == null) {
+      RuleState fresh = new RuleState();
+      rs = ruleStates.putIfAbsent(key, fresh);
+      return rs == null ? fresh : rs;
+    }
+    return rs;
+  }
+
   /** Registers a method being instrumented for {@code target}; its plan is in force at once. */
   public synchronized MethodInfo register(
       String className,
@@ -330,20 +357,7 @@ public final class Engine extends Dispatcher {
       String targetName) {
     MethodInfo info =
         methods.register(
-            className,
-            name,
-            descriptor,
-            targetName,
-            id ->
-                new MethodInfo(
-                    id,
-                    className,
-                    name,
-                    descriptor,
-                    label,
-                    returnType,
-                    parameterTypes,
-                    targetName));
+            className, name, descriptor, label, returnType, parameterTypes, targetName);
     Plan p = plan;
     if (info.id() >= p.methods.length
         || p.methods[info.id()] == null
@@ -885,10 +899,7 @@ public final class Engine extends Dispatcher {
    * alert, not two (the rule's next one comes a repeat interval later, as for any rule).
    */
   public void notifiedNow(String rule, String target) {
-    ruleStates
-        .computeIfAbsent(rule + "|" + target, k -> new RuleState())
-        .lastNotified
-        .set(System.nanoTime());
+    ruleState(rule + "|" + target).lastNotified.set(System.nanoTime());
   }
 
   /** Who hears of the auto-fence's net (a thread gone deep, an overflow), or null. */

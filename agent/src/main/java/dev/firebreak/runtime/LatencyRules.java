@@ -112,13 +112,14 @@ final class LatencyRules {
       }
     }
     firing.keySet().retainAll(live);
-    windows
-        .keySet()
-        .removeIf(
-            id ->
-                id >= tracked.length
-                    || tracked[id] == null
-                    || tracked[id].target.latencyRules.length == 0);
+    for (java.util.Iterator<Integer> it = windows.keySet().iterator(); it.hasNext(); ) {
+      int id = it.next();
+      if (id >= tracked.length
+          || tracked[id] == null
+          || tracked[id].target.latencyRules.length == 0) {
+        it.remove();
+      }
+    }
   }
 
   int windowCount() {

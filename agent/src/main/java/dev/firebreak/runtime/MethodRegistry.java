@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.IntFunction;
 
 /**
  * Append-only: ids are dense, start at 0 and are never reused, so arrays indexed by id only grow.
@@ -21,8 +20,10 @@ public final class MethodRegistry {
       String className,
       String name,
       String descriptor,
-      String targetName,
-      IntFunction<MethodInfo> create) {
+      String label,
+      String returnType,
+      List<String> parameterTypes,
+      String targetName) {
     MethodInfo known = byKey.get(MethodInfo.key(className, name, descriptor));
     if (known != null) {
       if (known.targetName().equals(targetName)) {
@@ -45,7 +46,9 @@ public final class MethodRegistry {
       return moved;
     }
     MethodInfo[] old = byId;
-    MethodInfo info = create.apply(old.length);
+    MethodInfo info =
+        new MethodInfo(
+            old.length, className, name, descriptor, label, returnType, parameterTypes, targetName);
     MethodInfo[] grown = java.util.Arrays.copyOf(old, old.length + 1);
     grown[old.length] = info;
     byKey.put(info.key(), info);

@@ -29,14 +29,16 @@ public final class Monitor {
 
   private Thread thread;
   private volatile boolean running;
-  private volatile Runnable afterTick = () -> {};
+
+  /** Run after every round, or null. */
+  private volatile Runnable afterTick;
 
   public Monitor(Engine engine) {
     this.engine = engine;
     this.switches = new SwitchWatcher(engine);
-    this.drainer = new Drainer(engine);
     this.latency = new LatencyRules(engine);
     this.watchdog = new Watchdog(engine);
+    this.drainer = new Drainer(engine, watchdog);
   }
 
   public synchronized void start() {
@@ -44,7 +46,15 @@ public final class Monitor {
       return;
     }
     running = true;
-    thread = new Thread(this::loop, "firebreak-evaluator");
+    thread =
+        new Thread(
+            new Runnable() { // no lambda: no invokedynamic bootstrap on the agent's start
+              @Override
+              public void run() {
+                loop();
+              }
+            },
+            "firebreak-evaluator");
     thread.setDaemon(true);
     thread.start();
   }
@@ -65,7 +75,14 @@ public final class Monitor {
   private void loop() {
     while (running) {
       tick(System.nanoTime());
-      guarded("evaluator", afterTick);
+      Runnable after = afterTick;
+      if (after != null) {
+        try {
+          after.run();
+        } catch (Throwable t) {
+          failed(t);
+        }
+      }
       long until = System.nanoTime() + periodMillis() * 1_000_000;
       long left;
       long nap = REAP_MILLIS;
@@ -114,11 +131,11 @@ public final class Monitor {
       long n = engine.registered.sum();
       if (n - registeredAtReap >= REAP_AFTER) {
         registeredAtReap = n;
-        drainer.reap(watchdog::forget);
+        drainer.reap();
         return true;
       }
     } catch (Throwable t) {
-      AgentErrors.report("evaluator", "evaluator step failed: " + AgentErrors.describe(t));
+      failed(t);
     }
     return false;
   }
@@ -143,22 +160,36 @@ public final class Monitor {
   /** One evaluation round. A part that fails is reported; the parts after it still run. */
   public synchronized void tick(long now) {
     Plan plan = engine.plan();
-    guarded("evaluator", () -> switches.poll(plan, now));
-    guarded("evaluator", () -> drain(plan, now));
-    guarded("evaluator", () -> latency.evaluate(plan, now));
-    guarded("evaluator", () -> watchdog.watch(plan, now));
-    if (plan != retainedFor) {
-      retainedFor = plan;
-      guarded("evaluator", () -> retain(plan));
+    boolean retain = plan != retainedFor;
+    retainedFor = plan;
+    for (int part = 0; part < PARTS; part++) {
+      try {
+        run(part, plan, now, retain);
+      } catch (Throwable t) {
+        failed(t);
+      }
     }
   }
 
-  private static void guarded(String kind, Runnable part) {
-    try {
-      part.run();
-    } catch (Throwable t) {
-      AgentErrors.report(kind, "evaluator step failed: " + AgentErrors.describe(t));
+  private static final int PARTS = 5;
+
+  /** Part {@code part} of a round; {@code retain}: the plan is new since the last round. */
+  private void run(int part, Plan plan, long now, boolean retain) {
+    switch (part) {
+      case 0 -> switches.poll(plan, now);
+      case 1 -> drain(plan, now);
+      case 2 -> latency.evaluate(plan, now);
+      case 3 -> watchdog.watch(plan, now);
+      default -> {
+        if (retain) {
+          retain(plan);
+        }
+      }
     }
+  }
+
+  private static void failed(Throwable t) {
+    AgentErrors.report("evaluator", "evaluator step failed: " + AgentErrors.describe(t));
   }
 
   /** Moves every thread's recorded latencies into the per-method totals and windows. */
@@ -168,7 +199,7 @@ public final class Monitor {
 
   private void drain(Plan plan, long now) {
     registeredAtReap = engine.registered.sum();
-    drainer.drain((interval, id) -> latency.add(plan, now, id, interval), watchdog::forget);
+    drainer.drain(latency, plan, now);
   }
 
   /** A new plan: release what the evaluator kept for rules and targets it dropped. */

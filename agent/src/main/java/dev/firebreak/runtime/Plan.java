@@ -7,6 +7,7 @@ import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Rule;
 import dev.firebreak.rules.RuleSet;
 import dev.firebreak.rules.Target;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -99,6 +100,15 @@ final class Plan {
   }
 
   static final class RulePlan {
+    /** Depth rules in the order the hot path checks them: the lowest limit first. */
+    static final Comparator<RulePlan> BY_DEPTH_LIMIT =
+        new Comparator<>() {
+          @Override
+          public int compare(RulePlan a, RulePlan b) {
+            return Integer.compare(a.depthLimit, b.depthLimit);
+          }
+        };
+
     final Rule rule;
     final String name;
     final Action action;
@@ -199,15 +209,27 @@ final class Plan {
       this.latencyRules = latencyRules;
       this.stuckRules = stuckRules;
       this.budgetRules = budgetRules;
-      this.allRules =
-          java.util.stream.Stream.of(depthRules, latencyRules, stuckRules, budgetRules)
-              .flatMap(java.util.Arrays::stream)
-              .toArray(RulePlan[]::new);
+      this.allRules = concat(depthRules, latencyRules, stuckRules, budgetRules);
       this.budgetResets = budgetResets;
       this.counterSlots = counterSlots;
       this.lowestDepthLimit = depthRules.length == 0 ? Integer.MAX_VALUE : depthRules[0].depthLimit;
       this.state = state;
       this.killSwitch = state.killSwitch;
     }
+  }
+
+  /** The arrays' elements in order, in one array. */
+  private static RulePlan[] concat(RulePlan[]... parts) {
+    int n = 0;
+    for (RulePlan[] p : parts) {
+      n += p.length;
+    }
+    RulePlan[] all = new RulePlan[n];
+    int at = 0;
+    for (RulePlan[] p : parts) {
+      System.arraycopy(p, 0, all, at, p.length);
+      at += p.length;
+    }
+    return all;
   }
 }

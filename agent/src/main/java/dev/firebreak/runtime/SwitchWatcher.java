@@ -39,7 +39,11 @@ final class SwitchWatcher {
       }
       resolveWhenClosed(t);
     }
-    tripsSeen.keySet().retainAll(java.util.Arrays.stream(plan.targets).map(t -> t.name).toList());
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (TargetPlan t : plan.targets) {
+      names.add(t.name);
+    }
+    tripsSeen.keySet().retainAll(names);
   }
 
   /**
