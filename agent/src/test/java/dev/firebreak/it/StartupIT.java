@@ -102,6 +102,12 @@ class StartupIT {
     return ChildJvm.writeRules(ChildJvm.rulesHeader(port, "off", "") + "targets:\n" + targets);
   }
 
+  /** StartupApp's {@code first-line} program under the agent, with these JVM flags. */
+  private static ChildJvm firstLine(String java, Path rules, String... jvmArgs) throws Exception {
+    return ChildJvm.startMain(
+        java, List.of(jvmArgs), "testapp.StartupApp", "rules=" + rules, List.of(), "first-line");
+  }
+
   /** One of the agent's timing keys from StartupApp's TIMING line. */
   private static double timing(ChildJvm app, String key) {
     for (String kv : app.lineAfter("TIMING ").split(" ")) {
@@ -136,8 +142,7 @@ class StartupIT {
   void aRecursionInMainsFirstLineIsCaught(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = startupRules(port, runaway("first", "First"));
-    try (ChildJvm app =
-        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "first-line")) {
+    try (ChildJvm app = firstLine(java, rules)) {
       app.awaitLine("READY");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       assertThat(app.stderr()).doesNotContain("StackOverflowError");
@@ -207,14 +212,7 @@ class StartupIT {
   void aCallWhileTheRulesAreReadWaitsAndIsWatched(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = startupRules(port, runaway("first", "First"));
-    try (ChildJvm app =
-        ChildJvm.startMain(
-            java,
-            List.of("-Dfirebreak.test.delay-rules-ms=1500"),
-            "testapp.StartupApp",
-            "rules=" + rules,
-            List.of(),
-            "first-line")) {
+    try (ChildJvm app = firstLine(java, rules, "-Dfirebreak.test.delay-rules-ms=1500")) {
       app.awaitLine("READY");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       assertThat(Integer.parseInt(app.lineAfter("PENDING "))).isPositive();
@@ -265,8 +263,7 @@ class StartupIT {
   void aHealthyStartPrintsNoWarning(String java) throws Exception {
     int port = ChildJvm.freePort();
     Path rules = startupRules(port, runaway("first", "First"));
-    try (ChildJvm app =
-        ChildJvm.startMain(java, "testapp.StartupApp", "rules=" + rules, "first-line")) {
+    try (ChildJvm app = firstLine(java, rules)) {
       app.awaitLine("READY");
       assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       app.metrics(port);
@@ -289,14 +286,7 @@ class StartupIT {
     Path rules = startupRules(port, runaway("first", "First"));
     Path log = Files.createTempFile("firebreak-class-load", ".log");
     try {
-      try (ChildJvm app =
-          ChildJvm.startMain(
-              java,
-              List.of("-Xlog:class+load=info:file=" + log),
-              "testapp.StartupApp",
-              "rules=" + rules,
-              List.of(),
-              "first-line")) {
+      try (ChildJvm app = firstLine(java, rules, "-Xlog:class+load=info:file=" + log)) {
         app.awaitLine("READY");
         assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
       } // the child exits: the log is complete
