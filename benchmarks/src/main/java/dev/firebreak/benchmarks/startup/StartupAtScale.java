@@ -46,7 +46,11 @@ import java.util.concurrent.TimeUnit;
  *       agent starts after the application and retransforms the Hot classes once it is ready (the
  *       calls at start-up are not watched);
  *   <li>{@code match-10-before}, {@code match-0-before} (with {@code --before JAR}): match-10 and
- *       match-0 with another agent jar, to compare two builds in the same rounds.
+ *       match-0 with another agent jar, to compare two builds in the same rounds;
+ *   <li>{@code otel}, {@code elastic} (only when {@code --configs} names them): the OpenTelemetry
+ *       and Elastic APM agents of {@code benchmarks/target/peer-agents}, with ProcessComparison's
+ *       options and the ten {@code hot()} methods named (whether they instrumented them is not
+ *       checked here).
  * </ul>
  *
  * <p>The VM's slow spells slow every configuration of a round alike; the "paired by round" column
@@ -80,12 +84,34 @@ public final class StartupAtScale {
     final int expectedDefaults;
     final String agentOptions; // appended to rules=PATH, e.g. ",startup=lazy"
     final Path agent; // null: the jar under test
+    final List<String> peer; // another vendor's agent: its JVM options; null for Firebreak's
 
     Config(String name, Path rules, int expectedDefaults) {
       this(name, rules, expectedDefaults, "", null);
     }
 
+    /** The baseline: no agent at all. */
+    boolean noAgent() {
+      return rules == null && peer == null;
+    }
+
+    /** Another vendor's agent, with these JVM options, watching the ten hot() methods. */
+    Config(String name, List<String> peer) {
+      this(name, null, 0, "", null, peer);
+    }
+
     Config(String name, Path rules, int expectedDefaults, String agentOptions, Path agent) {
+      this(name, rules, expectedDefaults, agentOptions, agent, null);
+    }
+
+    Config(
+        String name,
+        Path rules,
+        int expectedDefaults,
+        String agentOptions,
+        Path agent,
+        List<String> peer) {
+      this.peer = peer;
       this.agentOptions = agentOptions;
       this.name = name;
       this.rules = rules;
@@ -164,7 +190,9 @@ public final class StartupAtScale {
             "  --before PATH       another agent jar (say, of the previous commit): match-10-before and",
             "                      match-0-before run with it in the same rounds",
             "  --configs A,B,...   only these configurations (no-agent is always run: the",
-            "                      paired column needs it), more rounds in the same time",
+            "                      paired column needs it), more rounds in the same time;",
+            "                      otel and elastic (the peer agents in benchmarks/target/peer-agents,",
+            "                      watching the ten hot()) run only when named here",
             "  --java PATH         java launcher for the runs (default: this JVM's)",
             "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
             "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
@@ -351,6 +379,12 @@ public final class StartupAtScale {
               "match-10-before", app.rules("match-10"), AppGenerator.HOT_CLASSES, "", beforeCopy));
       configs.add(new Config("match-0-before", app.rules("match-0"), 0, "", beforeCopy));
     }
+    if (only.contains("otel")) {
+      configs.add(new Config("otel", otelArgs(app)));
+    }
+    if (only.contains("elastic")) {
+      configs.add(new Config("elastic", elasticArgs(app)));
+    }
     if (!only.isEmpty()) {
       configs.removeIf(c -> !c.name.equals("no-agent") && !only.contains(c.name));
     }
@@ -463,6 +497,9 @@ public final class StartupAtScale {
               + c.agentOptions);
       cmd.add("-Dstartup.agent=true");
     }
+    if (c.peer != null) {
+      cmd.addAll(c.peer);
+    }
     cmd.add("-Dstartup.config=" + c.name);
     cmd.add("-Dstartup.timingWaitMs=" + timingWaitMs);
     int launchArg = cmd.size();
@@ -518,6 +555,52 @@ public final class StartupAtScale {
       r.problem = check(c, r);
     }
     return r;
+  }
+
+  /** The peer agents' jars (`mvn package` copies them there from Maven Central). */
+  private static final Path PEER_AGENTS = Path.of("benchmarks/target/peer-agents");
+
+  /**
+   * The OpenTelemetry agent as ProcessComparison runs it: no exporter, and a span for each of the
+   * ten hot() methods.
+   */
+  private static List<String> otelArgs(AppGenerator app) {
+    List<String> methods = new ArrayList<>();
+    for (String hot : hotClasses(app)) {
+      methods.add(hot + "[hot]");
+    }
+    return List.of(
+        "-javaagent:" + PEER_AGENTS.resolve("opentelemetry-javaagent.jar").toAbsolutePath(),
+        "-Dotel.service.name=startup",
+        "-Dotel.traces.exporter=none",
+        "-Dotel.metrics.exporter=none",
+        "-Dotel.logs.exporter=none",
+        "-Dotel.instrumentation.methods.include=" + String.join(";", methods));
+  }
+
+  /** The Elastic APM agent as ProcessComparison runs it: nothing sent, the ten hot() traced. */
+  private static List<String> elasticArgs(AppGenerator app) {
+    List<String> methods = new ArrayList<>();
+    for (String hot : hotClasses(app)) {
+      methods.add(hot + "#hot");
+    }
+    return List.of(
+        "-javaagent:" + PEER_AGENTS.resolve("elastic-apm-agent.jar").toAbsolutePath(),
+        "-Delastic.apm.service_name=startup",
+        "-Delastic.apm.application_packages=startup.app",
+        "-Delastic.apm.disable_send=true",
+        "-Delastic.apm.central_config=false",
+        "-Delastic.apm.cloud_provider=NONE",
+        "-Delastic.apm.log_level=ERROR",
+        "-Delastic.apm.trace_methods=" + String.join(",", methods));
+  }
+
+  private static List<String> hotClasses(AppGenerator app) {
+    List<String> names = new ArrayList<>();
+    for (int i : app.hotIndex) {
+      names.add(app.packageOf(i) + "." + app.simpleName(i));
+    }
+    return names;
   }
 
   private String check(Config c, Run r) {
@@ -671,11 +754,11 @@ public final class StartupAtScale {
               + " | "
               + f1(s.get("startupMsMin"))
               + " | "
-              + (c.rules == null ? "—" : signed(s.get("addedStartupMs")))
+              + (c.noAgent() ? "—" : signed(s.get("addedStartupMs")))
               + " | "
-              + (c.rules == null ? "—" : signed(s.get("pairedAddedStartupMs")))
+              + (c.noAgent() ? "—" : signed(s.get("pairedAddedStartupMs")))
               + " | "
-              + (c.rules == null ? "1.000x" : ratio(s.get("startupRatio")))
+              + (c.noAgent() ? "1.000x" : ratio(s.get("startupRatio")))
               + " | "
               + f1(s.get("toMainMsMedian"))
               + " | "
@@ -683,13 +766,13 @@ public final class StartupAtScale {
               + " | "
               + f1(s.get("processWallMsMedian"))
               + " | "
-              + (c.rules == null ? "—" : signed(s.get("addedProcessWallMs")))
+              + (c.noAgent() ? "—" : signed(s.get("addedProcessWallMs")))
               + " | "
-              + (s.get("hotDefaults") == null
+              + (s.get("hotDefaults") == null || c.peer != null
                   ? "—"
                   : (long) num(s.get("hotDefaults")) + " / " + AppGenerator.HOT_CLASSES)
               + " | "
-              + (s.get("hotDefaultsAfterReady") == null
+              + (s.get("hotDefaultsAfterReady") == null || c.peer != null
                   ? "—"
                   : (long) num(s.get("hotDefaultsAfterReady")) + " / " + AppGenerator.HOT_CLASSES)
               + " |");
