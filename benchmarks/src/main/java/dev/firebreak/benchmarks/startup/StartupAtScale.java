@@ -49,8 +49,8 @@ import java.util.concurrent.TimeUnit;
  *       match-0 with another agent jar, to compare two builds in the same rounds;
  *   <li>{@code otel}, {@code elastic} (only when {@code --configs} names them): the OpenTelemetry
  *       and Elastic APM agents of {@code benchmarks/target/peer-agents}, with ProcessComparison's
- *       options and the ten {@code hot()} methods named (whether they instrumented them is not
- *       checked here).
+ *       options and the ten {@code hot()} methods named (that they instrumented them is not checked
+ *       on each run; see results/2026-12-07/startup-peers.md).
  * </ul>
  *
  * <p>The VM's slow spells slow every configuration of a round alike; the "paired by round" column
@@ -565,34 +565,54 @@ public final class StartupAtScale {
    * ten hot() methods.
    */
   private static List<String> otelArgs(AppGenerator app) {
-    List<String> methods = new ArrayList<>();
-    for (String hot : hotClasses(app)) {
-      methods.add(hot + "[hot]");
-    }
-    return List.of(
-        "-javaagent:" + PEER_AGENTS.resolve("opentelemetry-javaagent.jar").toAbsolutePath(),
+    return peerArgs(
+        app,
+        "opentelemetry-javaagent.jar",
+        "-Dotel.instrumentation.methods.include=",
+        "[hot]",
+        ";",
         "-Dotel.service.name=startup",
         "-Dotel.traces.exporter=none",
         "-Dotel.metrics.exporter=none",
-        "-Dotel.logs.exporter=none",
-        "-Dotel.instrumentation.methods.include=" + String.join(";", methods));
+        "-Dotel.logs.exporter=none");
   }
 
   /** The Elastic APM agent as ProcessComparison runs it: nothing sent, the ten hot() traced. */
   private static List<String> elasticArgs(AppGenerator app) {
-    List<String> methods = new ArrayList<>();
-    for (String hot : hotClasses(app)) {
-      methods.add(hot + "#hot");
-    }
-    return List.of(
-        "-javaagent:" + PEER_AGENTS.resolve("elastic-apm-agent.jar").toAbsolutePath(),
+    return peerArgs(
+        app,
+        "elastic-apm-agent.jar",
+        "-Delastic.apm.trace_methods=",
+        "#hot",
+        ",",
         "-Delastic.apm.service_name=startup",
         "-Delastic.apm.application_packages=startup.app",
         "-Delastic.apm.disable_send=true",
         "-Delastic.apm.central_config=false",
         "-Delastic.apm.cloud_provider=NONE",
-        "-Delastic.apm.log_level=ERROR",
-        "-Delastic.apm.trace_methods=" + String.join(",", methods));
+        "-Delastic.apm.log_level=ERROR");
+  }
+
+  /**
+   * A peer agent's JVM options: its jar, {@code options}, then {@code methodsOption} naming each
+   * hot class with {@code method} appended, joined by {@code separator}.
+   */
+  private static List<String> peerArgs(
+      AppGenerator app,
+      String jar,
+      String methodsOption,
+      String method,
+      String separator,
+      String... options) {
+    List<String> methods = new ArrayList<>();
+    for (String hot : hotClasses(app)) {
+      methods.add(hot + method);
+    }
+    List<String> args = new ArrayList<>();
+    args.add("-javaagent:" + PEER_AGENTS.resolve(jar).toAbsolutePath());
+    args.addAll(List.of(options));
+    args.add(methodsOption + String.join(separator, methods));
+    return args;
   }
 
   private static List<String> hotClasses(AppGenerator app) {
