@@ -1,5 +1,6 @@
 package dev.firebreak.benchmarks.process;
 
+import dev.firebreak.benchmarks.PeerAgents;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -182,19 +183,7 @@ record Configuration(
             ",startup=lazy",
             Check.FIREBREAK_METRICS));
 
-    StringBuilder include = new StringBuilder();
-    for (String[] cm : METHODS) {
-      if (include.length() > 0) include.append(';');
-      include.append(cm[0]).append('[').append(cm[1]).append(']');
-    }
-    List<String> otel =
-        List.of(
-            "-javaagent:" + otelAgent,
-            "-Dotel.service.name=chat",
-            "-Dotel.traces.exporter=none",
-            "-Dotel.metrics.exporter=none",
-            "-Dotel.logs.exporter=none",
-            "-Dotel.instrumentation.methods.include=" + include);
+    List<String> otel = PeerAgents.otel(otelAgent, "chat", METHODS);
     List<Marker> otelMarkers = new ArrayList<>();
     for (String[] cm : METHODS) {
       String span = simpleName(cm[0]) + "." + cm[1];
@@ -232,21 +221,7 @@ record Configuration(
             otelMarkers,
             true));
 
-    StringBuilder traceMethods = new StringBuilder();
-    for (String[] cm : METHODS) {
-      if (traceMethods.length() > 0) traceMethods.append(',');
-      traceMethods.append(cm[0]).append('#').append(cm[1]);
-    }
-    List<String> elastic =
-        List.of(
-            "-javaagent:" + elasticAgent,
-            "-Delastic.apm.service_name=chat",
-            "-Delastic.apm.application_packages=com.acme.chat",
-            "-Delastic.apm.disable_send=true",
-            "-Delastic.apm.central_config=false",
-            "-Delastic.apm.cloud_provider=NONE",
-            "-Delastic.apm.log_level=ERROR",
-            "-Delastic.apm.trace_methods=" + traceMethods);
+    List<String> elastic = PeerAgents.elastic(elasticAgent, "chat", "com.acme.chat", METHODS);
     List<Marker> elasticMarkers = new ArrayList<>();
     for (String[] cm : METHODS) {
       String span = simpleName(cm[0]) + "#" + cm[1];

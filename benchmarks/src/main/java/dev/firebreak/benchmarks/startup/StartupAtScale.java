@@ -1,6 +1,7 @@
 package dev.firebreak.benchmarks.startup;
 
 import dev.firebreak.benchmarks.Json;
+import dev.firebreak.benchmarks.PeerAgents;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -560,67 +561,30 @@ public final class StartupAtScale {
   /** The peer agents' jars (`mvn package` copies them there from Maven Central). */
   private static final Path PEER_AGENTS = Path.of("benchmarks/target/peer-agents");
 
-  /**
-   * The OpenTelemetry agent as ProcessComparison runs it: no exporter, and a span for each of the
-   * ten hot() methods.
-   */
+  /** OpenTelemetry with the options ProcessComparison gives it: a span for each hot(). */
   private static List<String> otelArgs(AppGenerator app) {
-    return peerArgs(
-        app,
-        "opentelemetry-javaagent.jar",
-        "-Dotel.instrumentation.methods.include=",
-        "[hot]",
-        ";",
-        "-Dotel.service.name=startup",
-        "-Dotel.traces.exporter=none",
-        "-Dotel.metrics.exporter=none",
-        "-Dotel.logs.exporter=none");
+    return PeerAgents.otel(
+        PEER_AGENTS.resolve("opentelemetry-javaagent.jar").toAbsolutePath(),
+        "startup",
+        hotMethods(app));
   }
 
-  /** The Elastic APM agent as ProcessComparison runs it: nothing sent, the ten hot() traced. */
+  /** Elastic APM with the options ProcessComparison gives it: a trace for each hot(). */
   private static List<String> elasticArgs(AppGenerator app) {
-    return peerArgs(
-        app,
-        "elastic-apm-agent.jar",
-        "-Delastic.apm.trace_methods=",
-        "#hot",
-        ",",
-        "-Delastic.apm.service_name=startup",
-        "-Delastic.apm.application_packages=startup.app",
-        "-Delastic.apm.disable_send=true",
-        "-Delastic.apm.central_config=false",
-        "-Delastic.apm.cloud_provider=NONE",
-        "-Delastic.apm.log_level=ERROR");
+    return PeerAgents.elastic(
+        PEER_AGENTS.resolve("elastic-apm-agent.jar").toAbsolutePath(),
+        "startup",
+        "startup.app",
+        hotMethods(app));
   }
 
-  /**
-   * A peer agent's JVM options: its jar, {@code options}, then {@code methodsOption} naming each
-   * hot class with {@code method} appended, joined by {@code separator}.
-   */
-  private static List<String> peerArgs(
-      AppGenerator app,
-      String jar,
-      String methodsOption,
-      String method,
-      String separator,
-      String... options) {
-    List<String> methods = new ArrayList<>();
-    for (String hot : hotClasses(app)) {
-      methods.add(hot + method);
-    }
-    List<String> args = new ArrayList<>();
-    args.add("-javaagent:" + PEER_AGENTS.resolve(jar).toAbsolutePath());
-    args.addAll(List.of(options));
-    args.add(methodsOption + String.join(separator, methods));
-    return args;
-  }
-
-  private static List<String> hotClasses(AppGenerator app) {
-    List<String> names = new ArrayList<>();
+  /** The ten hot() methods, as {class, method}. */
+  private static List<String[]> hotMethods(AppGenerator app) {
+    List<String[]> methods = new ArrayList<>();
     for (int i : app.hotIndex) {
-      names.add(app.packageOf(i) + "." + app.simpleName(i));
+      methods.add(new String[] {app.packageOf(i) + "." + app.simpleName(i), "hot"});
     }
-    return names;
+    return methods;
   }
 
   private String check(Config c, Run r) {
