@@ -14,7 +14,7 @@ import java.time.Duration;
  * failure; and since a later change has a new digest, a file that failed is retried as soon as it
  * changes again.
  */
-final class RulesWatcher {
+final class RulesWatcher implements Runnable {
   static final Duration DEFAULT_INTERVAL = RuleSet.ReloadConfig.DEFAULT.interval();
   private static final long MAX_BYTES = 1 << 20;
 
@@ -34,20 +34,14 @@ final class RulesWatcher {
   }
 
   void start() {
-    Thread t =
-        new Thread(
-            new Runnable() { // no lambda: no invokedynamic bootstrap at start
-              @Override
-              public void run() {
-                loop();
-              }
-            },
-            "firebreak-reload");
+    Thread t = new Thread(this, "firebreak-reload"); // no lambda: none to bootstrap at start
     t.setDaemon(true);
     t.start();
   }
 
-  private void loop() {
+  /** The reload thread (a daemon): a look at the file every interval, for the JVM's life. */
+  @Override
+  public void run() {
     while (true) {
       RuleSet rs = runtime.rules();
       Duration interval = rs == null ? DEFAULT_INTERVAL : rs.reload().interval();
