@@ -63,6 +63,9 @@ public final class ClassFilter {
       return false;
     }
     Compiled c = compiled(rs);
+    if (!startsWithAny(name, c.starts)) {
+      return false; // most classes: a glob matches only a name that starts with its literal text
+    }
     String inProtected = protectedPackage(name);
     if (inProtected == null && inNet(name, c)) {
       return true;
@@ -114,6 +117,82 @@ public final class ClassFilter {
     return false;
   }
 
+  /**
+   * The class gate's first look at a class, by its internal name ({@code com/acme/Foo}): texts one
+   * of which the name of every class a rule of {@code rs} may match starts with, or null when a
+   * class of any name may match (a target wants subtypes, or a glob starts with a wildcard). Empty
+   * when none can.
+   */
+  public String[] internalStarts(RuleSet rs) {
+    if (rs == null || !rs.instruments()) {
+      return new String[0];
+    }
+    return compiled(rs).internalStarts;
+  }
+
+  /** As {@link #internalStarts(RuleSet)}, for these class globs. */
+  public static String[] internalStarts(List<Glob> globs) {
+    return internal(starts(globs, false));
+  }
+
+  /**
+   * Whether {@code name} starts with one of {@code starts} (null: with anything). Small and free of
+   * calls but {@code startsWith}: it runs for every class the JVM loads, and the JIT compiles it
+   * cheaply.
+   */
+  public static boolean startsWithAny(String name, String[] starts) {
+    if (starts == null) {
+      return true;
+    }
+    for (int i = 0; i < starts.length; i++) {
+      if (name.startsWith(starts[i])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The texts the names {@code globs} match start with, without one that a shorter one already
+   * covers; null when one is empty or {@code any}.
+   */
+  private static String[] starts(List<Glob> globs, boolean any) {
+    if (any) {
+      return null;
+    }
+    List<String> all = new java.util.ArrayList<>();
+    for (int i = 0; i < globs.size(); i++) {
+      all.addAll(globs.get(i).starts());
+    }
+    List<String> kept = new java.util.ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      String s = all.get(i);
+      if (s.isEmpty()) {
+        return null;
+      }
+      boolean covered = false;
+      for (int j = 0; j < all.size() && !covered; j++) {
+        String o = all.get(j);
+        covered = s.startsWith(o) && (o.length() < s.length() || j < i);
+      }
+      if (!covered) {
+        kept.add(s);
+      }
+    }
+    return kept.toArray(new String[0]);
+  }
+
+  private static String[] internal(String[] starts) {
+    if (starts == null) {
+      return null;
+    }
+    String[] out = new String[starts.length];
+    for (int i = 0; i < starts.length; i++) {
+      out[i] = starts[i].replace('.', '/');
+    }
+    return out;
+  }
+
   /** The class glob of target {@code i} of {@code rs}. */
   public Glob classGlob(RuleSet rs, int i) {
     return compiled(rs).classGlobs[i];
@@ -142,6 +221,11 @@ public final class ClassFilter {
     final boolean bootTargets;
     final Glob[] netGlobs;
 
+    /** What the name of a class a rule may match starts with ({@link #starts}); null: anything. */
+    final String[] starts;
+
+    final String[] internalStarts;
+
     Compiled(RuleSet rs) {
       of = rs;
       List<Target> targets = rs.targets();
@@ -149,6 +233,7 @@ public final class ClassFilter {
       methodGlobs = new Glob[targets.size()];
       subtypes = new boolean[targets.size()];
       boolean boot = false;
+      boolean anySubtypes = false;
       for (int i = 0; i < targets.size(); i++) {
         Target t = targets.get(i);
         if (t.automatic()) {
@@ -166,6 +251,7 @@ public final class ClassFilter {
           methodGlobs[i] = Glob.forMethod(t.methodGlob());
         }
         subtypes[i] = t.subtypes();
+        anySubtypes |= t.subtypes();
         for (String p : PROTECTED) {
           boot |= reachesInto(classGlobs[i].literalPrefix(), p);
         }
@@ -176,6 +262,10 @@ public final class ClassFilter {
       for (int i = 0; i < packages.size(); i++) {
         netGlobs[i] = Glob.forClass(packages.get(i));
       }
+      List<Glob> named = new java.util.ArrayList<>(List.of(classGlobs));
+      named.addAll(List.of(netGlobs));
+      starts = ClassFilter.starts(named, anySubtypes);
+      internalStarts = internal(starts);
     }
 
     boolean reaches(String protectedPackage) {

@@ -63,6 +63,14 @@ public final class ClassGate implements ClassFileTransformer {
   private volatile boolean failed;
   private volatile Thread starter;
 
+  /**
+   * The first look at each class ({@link ClassFilter#startsWithAny}): the internal names a class
+   * the gate may do something with starts with; null: any. Follows the state above (set after it,
+   * under {@link #lock}, by {@link #rescreen}), so a class it turns away would have passed under
+   * the state of that moment.
+   */
+  private volatile String[] screen;
+
   /** The pending entry may be woven: the boot loader has the probe (the warm-up thread says so). */
   private volatile boolean pendAllowed;
 
@@ -86,6 +94,28 @@ public final class ClassGate implements ClassFileTransformer {
   public ClassGate(ClassFilter filter, boolean hold) {
     this.filter = filter;
     this.hold = hold;
+    this.screen = hold ? null : new String[0];
+  }
+
+  /** Sets the screen from the state now; after each change of the state that decides a verdict. */
+  private void rescreen() {
+    synchronized (lock) {
+      screen = screenNow();
+    }
+  }
+
+  private String[] screenNow() {
+    if (failed) {
+      return new String[0];
+    }
+    if (!rulesKnown) {
+      if (!hold) {
+        return new String[0];
+      }
+      List<Glob> e = expected;
+      return e == null ? null : ClassFilter.internalStarts(e);
+    }
+    return filter.internalStarts(rules);
   }
 
   /** The agent's start thread: it never waits at the gate (what it waits for, it does itself). */
@@ -108,6 +138,7 @@ public final class ClassGate implements ClassFileTransformer {
   public void expect(List<Glob> globs, List<Glob> methodGlobs) {
     expectedMethods = methodGlobs == null ? null : List.copyOf(methodGlobs);
     expected = List.copyOf(globs);
+    rescreen();
     wake();
   }
 
@@ -134,12 +165,14 @@ public final class ClassGate implements ClassFileTransformer {
   public void rulesKnown(RuleSet rs) {
     rules = rs;
     rulesKnown = true;
+    rescreen();
     wake();
   }
 
   /** A reload put new rules in force. */
   public void rules(RuleSet rs) {
     rules = rs;
+    rescreen();
   }
 
   /** The advice transformer is ready: waiting classes go through it. */
@@ -151,6 +184,7 @@ public final class ClassGate implements ClassFileTransformer {
   /** The advice transformer cannot be built: nothing will be instrumented, and nothing waits. */
   public void failed() {
     failed = true;
+    rescreen();
     wake();
     if (pendAllowed) {
       dev.firebreak.bootstrap.Probe.releasePending(); // calls waiting in a pending entry go on
@@ -230,13 +264,32 @@ public final class ClassGate implements ClassFileTransformer {
     if (internalName == null) {
       return null;
     }
+    // every class the JVM loads comes here: most are turned away by their name's first letters,
+    // in a method small enough that the JIT compiles it cheaply
+    long start = System.nanoTime();
+    matchClasses.incrementAndGet();
+    if (!ClassFilter.startsWithAny(internalName, screen)) {
+      matchNanos.addAndGet(System.nanoTime() - start);
+      return null;
+    }
+    return look(module, loader, internalName, redefined, pd, bytes, start);
+  }
+
+  /** A class the screen let through: the verdict, and the wait or the weave it asks for. */
+  private byte[] look(
+      Module module,
+      ClassLoader loader,
+      String internalName,
+      Class<?> redefined,
+      ProtectionDomain pd,
+      byte[] bytes,
+      long start)
+      throws IllegalClassFormatException {
     // a retransformation, or the start thread itself (what it would wait for, it does): never wait
     boolean mayWait = redefined == null && Thread.currentThread() != starter;
-    long start = System.nanoTime();
     String name = internalName.replace('/', '.');
     Verdict v = verdict(loader, name, start, start);
     matchNanos.addAndGet(System.nanoTime() - start);
-    matchClasses.incrementAndGet();
     if (v == Verdict.WAIT) {
       if (!mayWait) {
         return null;
@@ -349,6 +402,7 @@ public final class ClassGate implements ClassFileTransformer {
    * loaded before it is installed, not while it looks at one of them.
    */
   public void prime() {
+    ClassFilter.startsWithAny("java/firebreak/Prime", new String[] {"javax/"});
     verdict(null, "java.firebreak.Prime", 0, 0);
     waited(0, 0);
   }

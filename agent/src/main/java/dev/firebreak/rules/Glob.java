@@ -28,6 +28,9 @@ public final class Glob {
   /** What follows the literal prefix, when it is all one wildcard the name needs no regex for. */
   private final Tail tail;
 
+  /** The names of {@link #anyOf} (more than one), or null. */
+  private final java.util.List<String> names;
+
   /**
    * Compiled on first use: most names are decided by the literal prefix and the tail alone, and
    * java.util.regex costs tens of milliseconds to load cold, on the application's start-up path.
@@ -46,6 +49,12 @@ public final class Glob {
   }
 
   private Glob(Kind kind, String text, String regex, String literalPrefix) {
+    this(kind, text, regex, literalPrefix, null);
+  }
+
+  private Glob(
+      Kind kind, String text, String regex, String literalPrefix, java.util.List<String> names) {
+    this.names = names;
     this.kind = kind;
     this.text = text;
     this.regex = regex;
@@ -130,7 +139,11 @@ public final class Glob {
       common++;
     }
     return new Glob(
-        kind, "{" + String.join(",", sorted) + "}", regex.toString(), first.substring(0, common));
+        kind,
+        "{" + String.join(",", sorted) + "}",
+        regex.toString(),
+        first.substring(0, common),
+        java.util.List.copyOf(sorted));
   }
 
   /** The error message for {@code text}, or null when it is a valid glob of this kind. */
@@ -244,6 +257,14 @@ public final class Glob {
   /** The text before the first wildcard: the whole glob when it is literal. */
   public String literalPrefix() {
     return literalPrefix;
+  }
+
+  /**
+   * Texts one of which every name this glob matches starts with: its literal prefix, or for {@link
+   * #anyOf} its names (their common prefix may be empty).
+   */
+  public java.util.List<String> starts() {
+    return names != null ? names : java.util.List.of(literalPrefix);
   }
 
   public boolean isLiteral() {

@@ -120,4 +120,23 @@ class ClassGateTest {
     assertThat(watched.verdict(APP, "com.acme.Renderer", T0, T0)).isEqualTo(Verdict.PASS);
     assertThat(watched.verdict(APP, "com.acme.Other", T0, T0)).isEqualTo(Verdict.TRANSFORM);
   }
+
+  @Test
+  void theFirstLookAtAClassFollowsAReload() throws Exception {
+    byte[] bytes = new byte[] {42};
+    watched.rulesKnown(RULES);
+    watched.ready(ADVICE);
+    assertThat(watched.transform(APP, "com/acme/Renderer", null, null, bytes)).isSameAs(bytes);
+    assertThat(watched.transform(APP, "com/acme/Other", null, null, bytes)).isNull();
+    watched.rules(
+        rules(
+            Mode.ENFORCE,
+            target(
+                "other", "com.acme.Oth*", "*", new Fallback.Throw(), depth("d", 8, Action.LIMIT))));
+    assertThat(watched.transform(APP, "com/acme/Other", null, null, bytes)).isSameAs(bytes);
+    assertThat(watched.transform(APP, "com/acme/Renderer", null, null, bytes)).isNull();
+    watched.failed();
+    assertThat(watched.transform(APP, "com/acme/Other", null, null, bytes)).isNull();
+    assertThat(watched.matchedClasses()).isEqualTo(5);
+  }
 }
