@@ -25,7 +25,7 @@ public final class EmptyAgent {
   }
 
   /** A jar holding only this class, with {@code Premain-Class} naming it. */
-  static Path writeJar(Path jar) throws IOException {
+  public static Path writeJar(Path jar) throws IOException {
     Manifest manifest = new Manifest();
     manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
     manifest

@@ -2,6 +2,7 @@ package dev.firebreak.benchmarks.startup;
 
 import dev.firebreak.benchmarks.Json;
 import dev.firebreak.benchmarks.PeerAgents;
+import dev.firebreak.benchmarks.process.EmptyAgent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +52,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code otel}, {@code elastic} (only when {@code --configs} names them): the OpenTelemetry
  *       and Elastic APM agents of {@code benchmarks/target/peer-agents}, with ProcessComparison's
  *       options and the ten {@code hot()} methods named (that they instrumented them is not checked
- *       on each run; see results/2026-12-07/startup-peers.md).
+ *       on each run; see results/2026-12-07/startup-peers.md);
+ *   <li>{@code empty-agent} (only when {@code --configs} names it): a {@code -javaagent} whose
+ *       premain does nothing, the share of any agent's figure that comes from the JVM's agent
+ *       machinery alone.
  * </ul>
  *
  * <p>The VM's slow spells slow every configuration of a round alike; the "paired by round" column
@@ -96,7 +100,7 @@ public final class StartupAtScale {
       return rules == null && peer == null;
     }
 
-    /** Another vendor's agent, with these JVM options, watching the ten hot() methods. */
+    /** Another agent (another vendor's, or the empty one), with these JVM options. */
     Config(String name, List<String> peer) {
       this(name, null, 0, "", null, peer);
     }
@@ -193,7 +197,8 @@ public final class StartupAtScale {
             "  --configs A,B,...   only these configurations (no-agent is always run: the",
             "                      paired column needs it), more rounds in the same time;",
             "                      otel and elastic (the peer agents in benchmarks/target/peer-agents,",
-            "                      watching the ten hot()) run only when named here",
+            "                      watching the ten hot()) and empty-agent (a premain that does",
+            "                      nothing) run only when named here",
             "  --java PATH         java launcher for the runs (default: this JVM's)",
             "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
             "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
@@ -379,6 +384,12 @@ public final class StartupAtScale {
           new Config(
               "match-10-before", app.rules("match-10"), AppGenerator.HOT_CLASSES, "", beforeCopy));
       configs.add(new Config("match-0-before", app.rules("match-0"), 0, "", beforeCopy));
+    }
+    if (only.contains("empty-agent")) {
+      // what any -javaagent costs this start (the JVM's agent machinery, no archived module
+      // graph): the part of an agent's figure no agent can take back
+      Path empty = EmptyAgent.writeJar(outDir.resolve("empty-agent.jar"));
+      configs.add(new Config("empty-agent", List.of("-javaagent:" + empty.toAbsolutePath())));
     }
     if (only.contains("otel")) {
       configs.add(new Config("otel", otelArgs(app)));
