@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.firebreak.instrument.ClassGate.Verdict;
 import dev.firebreak.rules.Fallback;
 import dev.firebreak.rules.Glob;
+import dev.firebreak.rules.GlobArbitraries;
 import dev.firebreak.rules.Mode;
 import dev.firebreak.rules.Position;
 import dev.firebreak.rules.RuleSet;
@@ -13,7 +14,6 @@ import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
@@ -41,20 +41,12 @@ class ClassGateScreenPropertyTest {
 
   @Provide
   Arbitrary<String> classGlobs() {
-    return Arbitraries.of("a", "b", "ab", ".", "*", "**", "?", "$")
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(6)
-        .map(l -> String.join("", l));
+    return GlobArbitraries.classGlobs();
   }
 
   @Provide
   Arbitrary<String> names() {
-    return Arbitraries.of("a", "b", ".", "$", "ab.")
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(7)
-        .map(l -> String.join("", l));
+    return GlobArbitraries.names();
   }
 
   @Property(tries = 2000)

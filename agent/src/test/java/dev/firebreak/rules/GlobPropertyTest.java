@@ -2,7 +2,6 @@ package dev.firebreak.rules;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
@@ -18,34 +17,17 @@ class GlobPropertyTest {
 
   @Provide
   Arbitrary<String> classGlobs() {
-    return Arbitraries.of("a", "b", "ab", ".", "*", "**", "?", "$")
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(7)
-        .map(l -> String.join("", l));
+    return GlobArbitraries.classGlobs();
   }
 
   @Provide
   Arbitrary<String> methodGlobs() {
-    return Arbitraries.of("a", "b", "ab", "*", "?")
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(6)
-        .map(l -> String.join("", l));
+    return GlobArbitraries.methodGlobs();
   }
 
   @Provide
   Arbitrary<String> names() {
-    return Arbitraries.of('a', 'b', '.', '$')
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(8)
-        .map(
-            l -> {
-              StringBuilder b = new StringBuilder();
-              l.forEach(b::append);
-              return b.toString();
-            });
+    return GlobArbitraries.names();
   }
 
   @Property(tries = 3000)
