@@ -90,6 +90,7 @@ record Configuration(
       Path otelAgent,
       Path elasticAgent,
       Path emptyAgent,
+      Path emptyTransformer,
       Path noTargetRules,
       Path autoFenceRules,
       Path firebreakBefore) {
@@ -114,6 +115,17 @@ record Configuration(
             "empty-agent",
             "an empty Java agent (premain returns at once; start-up only)",
             List.of("-javaagent:" + emptyAgent),
+            List.of(),
+            Check.NONE,
+            List.of(),
+            false));
+    m.put(
+        "empty-transformer",
+        new Configuration(
+            "empty-transformer",
+            "an agent whose transformer changes nothing (the floor of watching from the first"
+                + " call; start-up only)",
+            List.of("-javaagent:" + emptyTransformer),
             List.of(),
             Check.NONE,
             List.of(),

@@ -116,6 +116,8 @@ public final class ProcessComparison {
           "  --configs noagent,empty-agent,firebreak,otel,elastic,noagent-again",
           "                             also known: firebreak-lazy (startup=lazy), firebreak-idle (rules naming no",
           "                             class of the service), empty-agent-load (the empty agent under load),",
+          "                             empty-transformer (start-up only: a transformer that changes nothing,",
+          "                             the floor of an agent that watches from the first call),",
           "                             otel-methods-only, elastic-methods-only",
           "                             (empty-agent: start-up only, the floor of any -javaagent;",
           "                             noagent-again: no agent, measured again, the A/A control: its",
@@ -412,6 +414,7 @@ public final class ProcessComparison {
     Path dir = o.out().resolve(stamp);
     Files.createDirectories(dir);
     Path emptyAgent = EmptyAgent.writeJar(dir.resolve("empty-agent.jar"));
+    Path emptyTransformer = EmptyAgent.writeTransformerJar(dir.resolve("empty-transformer.jar"));
     Path noTargetRules = Files.writeString(dir.resolve("rules-no-target.yaml"), NO_TARGET_RULES);
     Map<String, Configuration> known =
         Configuration.all(
@@ -420,6 +423,7 @@ public final class ProcessComparison {
             otelAgent,
             elasticAgent,
             emptyAgent,
+            emptyTransformer,
             noTargetRules,
             o.rules().resolveSibling("auto-fence.yaml"),
             o.firebreakBefore());

@@ -55,7 +55,11 @@ import java.util.concurrent.TimeUnit;
  *       on each run; see results/2026-12-07/startup-peers.md);
  *   <li>{@code empty-agent} (only when {@code --configs} names it): a {@code -javaagent} whose
  *       premain does nothing, the share of any agent's figure that comes from the JVM's agent
- *       machinery alone.
+ *       machinery alone;
+ *   <li>{@code empty-transformer} (only when {@code --configs} names it): a {@code -javaagent}
+ *       whose premain registers a class-file transformer that changes nothing. An agent that
+ *       watches a method from its first call must see its class load, so this is the floor of any
+ *       such agent.
  * </ul>
  *
  * <p>The VM's slow spells slow every configuration of a round alike; the "paired by round" column
@@ -201,8 +205,9 @@ public final class StartupAtScale {
             "  --configs A,B,...   only these configurations (no-agent is always run: the",
             "                      paired column needs it), more rounds in the same time;",
             "                      otel and elastic (the peer agents in benchmarks/target/peer-agents,",
-            "                      watching the ten hot()) and empty-agent (a premain that does",
-            "                      nothing) run only when named here",
+            "                      watching the ten hot()), empty-agent (a premain that does",
+            "                      nothing) and empty-transformer (a premain that registers a",
+            "                      transformer that changes nothing) run only when named here",
             "  --java PATH         java launcher for the runs (default: this JVM's)",
             "  --jvm-arg ARG       extra JVM option for every run (repeatable)",
             "  --timing-wait-ms N  how long Main waits for the agent's firebreak.timing.* properties (default 5000)",
@@ -394,6 +399,12 @@ public final class StartupAtScale {
       // graph): the part of an agent's figure no agent can take back
       Path empty = EmptyAgent.writeJar(outDir.resolve("empty-agent.jar"));
       configs.add(new Config("empty-agent", List.of("-javaagent:" + empty.toAbsolutePath())));
+    }
+    if (only.contains("empty-transformer")) {
+      // what watching from the first call costs at least: a transformer the JVM calls for every
+      // class that loads, here one that changes nothing
+      Path floor = EmptyAgent.writeTransformerJar(outDir.resolve("empty-transformer.jar"));
+      configs.add(new Config("empty-transformer", List.of("-javaagent:" + floor.toAbsolutePath())));
     }
     if (only.contains("otel")) {
       configs.add(new Config("otel", otelArgs(app)));

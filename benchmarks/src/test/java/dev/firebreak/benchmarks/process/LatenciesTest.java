@@ -166,7 +166,7 @@ class LatenciesTest {
 
   static Map<String, Configuration> known() {
     Path x = Path.of("x.jar");
-    return Configuration.all(x, x, x, x, x, x, x, null);
+    return Configuration.all(x, x, x, x, x, x, x, x, null);
   }
 
   @Test
@@ -220,6 +220,7 @@ class LatenciesTest {
             Path.of("o.jar"),
             Path.of("e.jar"),
             Path.of("empty.jar"),
+            Path.of("empty-transformer.jar"),
             noTarget,
             Path.of("auto-fence.yaml"),
             Path.of("before.jar"));
@@ -238,6 +239,9 @@ class LatenciesTest {
     assertThat(m.get("firebreak-idle").check())
         .isEqualTo(Configuration.Check.NONE); // no call to count
     assertThat(m.get("empty-agent-load").jvmArgs()).isEqualTo(m.get("empty-agent").jvmArgs());
+    assertThat(m.get("empty-transformer").jvmArgs())
+        .containsExactly("-javaagent:empty-transformer.jar");
+    assertThat(m.get("empty-transformer").underLoad()).isFalse(); // start-up only
     assertThat(m.get("empty-agent-load").underLoad()).isTrue();
     assertThat(m.get("empty-agent").underLoad()).isFalse();
     assertThat(Configuration.DEFAULT)
