@@ -9,7 +9,8 @@ import java.nio.charset.StandardCharsets;
  * first-line}: a runaway recursion in main's first line. {@code two-threads}: one thread loads a
  * watched class while another already waits for the instrumentation of another. {@code counted}:
  * calls of a target that has no rules. {@code long-start}: 1.5 s of class loading, then the
- * recursion. Then prints READY and waits for "quit" on stdin.
+ * recursion. {@code early}: once the agent runs, a recursion in a class another agent loaded before
+ * it. Then prints READY and waits for "quit" on stdin.
  */
 public final class StartupApp {
   private StartupApp() {}
@@ -62,6 +63,12 @@ public final class StartupApp {
         }
         System.out.println("RESULT " + First.down(0) + " after " + defined + " classes");
         printStart();
+        break;
+      case "early":
+        // Early loaded before the agent's premain (testapp.EarlyAgent, another -javaagent ahead
+        // of it): once the agent runs, its catch-up has instrumented it
+        System.out.println("PENDING " + pendingClasses());
+        System.out.println("RESULT " + Early.down(0));
         break;
       case "counted":
         int sum = 0;
@@ -133,6 +140,15 @@ public final class StartupApp {
   }
 
   /** Recurses without end: only a depth rule's limit stops it before the stack overflows. */
+  /** Loaded by testapp.EarlyAgent's premain, before the agent's. */
+  static final class Early {
+    private Early() {}
+
+    static int down(int n) {
+      return 1 + down(n + 1);
+    }
+  }
+
   static final class First {
     private First() {}
 

@@ -139,4 +139,92 @@ class ClassGateTest {
     assertThat(watched.transform(APP, "com/acme/Other", null, null, bytes)).isNull();
     assertThat(watched.matchedClasses()).isEqualTo(5);
   }
+
+  private static final Class<?>[] BEFORE = {String.class, ClassGateTest.class};
+
+  @Test
+  void theFirstCatchUpLooksOnlyAtWhatLoadedBeforeTheGateJudgedEveryClass() {
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    watched.loadedBefore(BEFORE);
+    watched.rulesKnown(RULES);
+    watched.ready(ADVICE);
+    assertThat(watched.catchUpAmong(RULES)).isSameAs(BEFORE);
+    assertThat(watched.catchUpAmong(RULES)).isNull(); // once: a later catch-up looks at them all
+  }
+
+  @Test
+  void everyLoadedClassIsLookedAtWithoutTheListOrTheHold() {
+    assertThat(watched.catchUpAmong(RULES)).isNull(); // no list taken (no globs found)
+    lazy.loadedBefore(BEFORE);
+    assertThat(lazy.catchUpAmong(RULES)).isNull(); // startup=lazy holds nothing back
+  }
+
+  @Test
+  void aRuleThatReachesIntoTheJdkMakesTheCatchUpLookAtEveryClass() {
+    // the JDK's classes pass the gate while the rules are read: one a rule names may have loaded
+    RuleSet jdk =
+        rules(
+            Mode.ENFORCE,
+            target(
+                "zip",
+                "java.util.zip.CRC32",
+                "update",
+                new Fallback.Throw(),
+                depth("d", 8, Action.LIMIT)));
+    watched.expect(List.of(Glob.forClass("java.util.zip.CRC32")));
+    watched.loadedBefore(BEFORE);
+    watched.rulesKnown(jdk);
+    assertThat(watched.catchUpAmong(jdk)).isNull();
+  }
+
+  @Test
+  void aClassTheStartThreadLoadsUnwovenMakesTheCatchUpLookAtEveryClass() throws Exception {
+    byte[] bytes = new byte[] {42};
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    watched.loadedBefore(BEFORE);
+    watched.startedBy(Thread.currentThread()); // the start thread never waits at the gate
+    assertThat(watched.transform(APP, "com/acme/Renderer", null, null, bytes)).isNull();
+    assertThat(watched.anyEscaped()).isTrue();
+    watched.rulesKnown(RULES);
+    watched.ready(ADVICE);
+    assertThat(watched.catchUpAmong(RULES)).isNull();
+  }
+
+  @Test
+  void aWaitCutShortMakesTheCatchUpLookAtEveryClass() throws Exception {
+    byte[] bytes = new byte[] {42};
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    watched.loadedBefore(BEFORE);
+    java.util.concurrent.atomic.AtomicReference<byte[]> out =
+        new java.util.concurrent.atomic.AtomicReference<>(bytes);
+    Thread loader =
+        new Thread(
+            () -> {
+              try {
+                out.set(watched.transform(APP, "com/acme/Renderer", null, null, bytes));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    loader.start();
+    org.awaitility.Awaitility.await().until(() -> watched.waitingNow() == 1);
+    loader.interrupt();
+    loader.join(10_000);
+    assertThat(loader.isAlive()).isFalse();
+    assertThat(out.get()).isNull(); // it loaded as it is, unwoven
+    watched.rulesKnown(RULES);
+    watched.ready(ADVICE);
+    assertThat(watched.catchUpAmong(RULES)).isNull();
+  }
+
+  @Test
+  void aClassTurnedAwayByTheGlobsIsNoEscape() throws Exception {
+    byte[] bytes = new byte[] {42};
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    watched.loadedBefore(BEFORE);
+    watched.startedBy(Thread.currentThread());
+    assertThat(watched.transform(APP, "com/acme/Main", null, null, bytes)).isNull();
+    assertThat(watched.transform(APP, "java/util/HashMap", null, null, bytes)).isNull();
+    assertThat(watched.anyEscaped()).isFalse();
+  }
 }

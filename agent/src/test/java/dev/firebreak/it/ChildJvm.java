@@ -74,7 +74,7 @@ final class ChildJvm implements AutoCloseable {
     return jar.toAbsolutePath();
   }
 
-  private static Path testClasses() {
+  static Path testClasses() {
     return Path.of(System.getProperty("firebreak.test.classes", "target/test-classes"))
         .toAbsolutePath();
   }

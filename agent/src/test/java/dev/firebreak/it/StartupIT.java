@@ -156,6 +156,52 @@ class StartupIT {
   }
 
   /**
+   * A class the rules name that loaded before the agent's premain (here: by another agent ahead of
+   * it on the command line) never passed the class gate. The start's catch-up instruments it: its
+   * recursion, once the agent runs, is cut at depth 32.
+   */
+  @ParameterizedTest
+  @MethodSource("javas")
+  void aClassLoadedBeforePremainIsCaughtUp(String java) throws Exception {
+    int port = ChildJvm.freePort();
+    Path rules = startupRules(port, runaway("early", "Early"));
+    try (ChildJvm app =
+        ChildJvm.startMain(
+            java,
+            List.of("-javaagent:" + earlyAgentJar()),
+            "testapp.StartupApp",
+            "rules=" + rules,
+            List.of(),
+            "early")) {
+      app.awaitLine("READY");
+      assertThat(app.lineAfter("RESULT ")).isEqualTo("32");
+      assertThat(app.stderr()).doesNotContain("StackOverflowError");
+      assertThat(
+              ChildJvm.sample(
+                  app.metrics(port),
+                  "firebreak_short_circuits_total",
+                  labels("target", "early", "reason", "limit")))
+          .isEqualTo(1);
+    }
+  }
+
+  /** A jar of testapp.EarlyAgent alone: its premain loads StartupApp$Early. */
+  private static Path earlyAgentJar() throws Exception {
+    Path jar = Files.createTempFile("firebreak-early-agent", ".jar");
+    java.util.jar.Manifest m = new java.util.jar.Manifest();
+    m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    m.getMainAttributes()
+        .put(new java.util.jar.Attributes.Name("Premain-Class"), "testapp.EarlyAgent");
+    try (java.util.jar.JarOutputStream out =
+        new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)) {
+      out.putNextEntry(new java.util.jar.JarEntry("testapp/EarlyAgent.class"));
+      Files.copy(ChildJvm.testClasses().resolve("testapp/EarlyAgent.class"), out);
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  /**
    * An application that starts for longer (here: loads the watched class, then other classes for
    * 1.5 s) gets the rules parsed and put in force beside its start, not after it: the class that
    * loaded with the pending entry is instrumented meanwhile, and its first call does not wait. That
