@@ -84,6 +84,9 @@ public final class ClassGate implements ClassFileTransformer {
    */
   private volatile boolean escaped;
 
+  /** The rules the start read ({@link #rulesKnown}): the list of {@link #before} is for them. */
+  private volatile RuleSet judgedBy;
+
   /** The pending entry may be woven: the boot loader has the probe (the warm-up thread says so). */
   private volatile boolean pendAllowed;
 
@@ -179,13 +182,21 @@ public final class ClassGate implements ClassFileTransformer {
   /**
    * The classes among which the first catch-up looks for those the rules {@code rs} match and the
    * gate did not weave, or null for every loaded class: when no list was taken, the gate does not
-   * hold classes back, a class escaped its verdict, or a rule reaches into a protected package (the
-   * JDK's own classes pass the gate while the rules are read). Once: a second call returns null.
+   * hold classes back, {@code rs} are not the rules the start read (none could be read, or a reload
+   * came: what loaded meanwhile was judged by other rules), a class escaped its verdict, or a rule
+   * reaches into a protected package (the JDK's own classes pass the gate while the rules are
+   * read). Once: a second call returns null.
    */
   public Class<?>[] catchUpAmong(RuleSet rs) {
     Class<?>[] b = before;
     before = null;
-    if (b == null || !hold || escaped || failed || filter.reachesProtected(rs)) {
+    if (b == null
+        || !hold
+        || rs == null
+        || rs != judgedBy
+        || escaped
+        || failed
+        || filter.reachesProtected(rs)) {
       return null;
     }
     return b;
@@ -208,6 +219,10 @@ public final class ClassGate implements ClassFileTransformer {
 
   /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
   public void rulesKnown(RuleSet rs) {
+    judgedBy = rs;
+    if (rs == null) {
+      before = null; // no rules: what loads meanwhile passes, a later reload looks at every class
+    }
     rules = rs;
     rulesKnown = true;
     rescreen();
@@ -216,6 +231,7 @@ public final class ClassGate implements ClassFileTransformer {
 
   /** A reload put new rules in force. */
   public void rules(RuleSet rs) {
+    before = null; // what loaded under the old rules was judged by them, not by these
     rules = rs;
     rescreen();
   }

@@ -160,6 +160,33 @@ class ClassGateTest {
   }
 
   @Test
+  void rulesOtherThanTheOnesTheStartReadMakeTheCatchUpLookAtEveryClass() {
+    // none could be read at the start: what loaded meanwhile passed, whatever a reload names
+    watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    watched.loadedBefore(BEFORE);
+    watched.rulesKnown(null);
+    assertThat(watched.catchUpAmong(RULES)).isNull();
+    // a reload before the first catch-up: what loaded before it was judged by the old rules
+    ClassGate reloaded = new ClassGate(new ClassFilter(), true);
+    reloaded.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    reloaded.loadedBefore(BEFORE);
+    reloaded.rulesKnown(RULES);
+    RuleSet next =
+        rules(
+            Mode.ENFORCE,
+            target(
+                "other", "com.acme.Oth*", "*", new Fallback.Throw(), depth("d", 8, Action.LIMIT)));
+    reloaded.rules(next);
+    assertThat(reloaded.catchUpAmong(next)).isNull();
+    // and rules the gate was never told of
+    ClassGate other = new ClassGate(new ClassFilter(), true);
+    other.expect(List.of(Glob.forClass("com.acme.Renderer")));
+    other.loadedBefore(BEFORE);
+    other.rulesKnown(RULES);
+    assertThat(other.catchUpAmong(next)).isNull();
+  }
+
+  @Test
   void aRuleThatReachesIntoTheJdkMakesTheCatchUpLookAtEveryClass() {
     // the JDK's classes pass the gate while the rules are read: one a rule names may have loaded
     RuleSet jdk =
