@@ -229,9 +229,14 @@ public final class ClassGate implements ClassFileTransformer {
     wake();
   }
 
-  /** A reload put new rules in force. */
+  /**
+   * New rules in force: the start's own, before {@link #rulesKnown}, or a reload's or a fence's
+   * after it.
+   */
   public void rules(RuleSet rs) {
-    before = null; // what loaded under the old rules was judged by them, not by these
+    if (rulesKnown) {
+      before = null; // what loaded under the old rules was judged by them, not by these
+    }
     rules = rs;
     rescreen();
   }

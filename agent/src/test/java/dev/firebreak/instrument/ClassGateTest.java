@@ -146,6 +146,7 @@ class ClassGateTest {
   void theFirstCatchUpLooksOnlyAtWhatLoadedBeforeTheGateJudgedEveryClass() {
     watched.expect(List.of(Glob.forClass("com.acme.Renderer")));
     watched.loadedBefore(BEFORE);
+    watched.rules(RULES); // the start's own rules, before it tells the gate they are known
     watched.rulesKnown(RULES);
     watched.ready(ADVICE);
     assertThat(watched.catchUpAmong(RULES)).isSameAs(BEFORE);
