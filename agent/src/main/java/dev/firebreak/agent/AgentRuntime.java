@@ -287,17 +287,10 @@ public final class AgentRuntime implements AdminEndpoints.Actions {
     }
   }
 
-  /**
-   * Retransforms the loaded classes the rules match that are not woven yet: after a watched start,
-   * among the classes that loaded before the gate judged them all, when the gate says that is
-   * enough ({@link ClassGate#catchUpAmong}); else among every loaded class.
-   */
+  /** Retransforms the loaded classes the rules match that are not woven yet. */
   private void catchUp(Instrumenter i) {
     long begin = System.nanoTime();
-    RuleSet rs = rules.rules();
-    Class<?>[] among = gate == null ? null : gate.catchUpAmong(rs);
-    catchUpClasses =
-        among == null ? i.retransformUnwatched(inst, rs) : i.retransformUnwatched(inst, rs, among);
+    catchUpClasses = i.retransformUnwatched(inst, rules.rules());
     catchUpNanos = System.nanoTime() - begin;
   }
 

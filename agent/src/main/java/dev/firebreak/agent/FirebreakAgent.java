@@ -158,9 +158,6 @@ public final class FirebreakAgent {
         if (globs != null) {
           gate.expect(globs, RulesPrescan.methodGlobs(rules));
           expected = true;
-          // from here on every class goes through the gate's verdict: the first catch-up need
-          // look only at what loaded before (a few hundred classes, not all of a large start's)
-          gate.loadedBefore(inst.getAllLoadedClasses());
         }
       } catch (Throwable t) {
         rules = null; // only an optimisation: every application class waits for the rules

@@ -85,11 +85,6 @@ public final class ClassFilter {
     return false;
   }
 
-  /** Does a class glob of {@code rs} reach into a protected package (the JDK's, say)? */
-  public boolean reachesProtected(RuleSet rs) {
-    return rs != null && rs.instruments() && compiled(rs).bootTargets;
-  }
-
   /**
    * Is this class out of bounds for the rules {@code rs}, whatever its hierarchy: the agent's own,
    * or in a protected package that no glob reaches into?

@@ -71,22 +71,6 @@ public final class ClassGate implements ClassFileTransformer {
    */
   private volatile String[] screen;
 
-  /**
-   * The classes loaded before the gate judged every class by the file's globs ({@link
-   * #loadedBefore}), for the first catch-up; null once taken, or when never given.
-   */
-  private volatile Class<?>[] before;
-
-  /**
-   * A class loaded unwoven for a reason other than the verdict of the globs: a class the agent's
-   * start thread loads or a retransformation of one that would wait, a wait that timed out or was
-   * interrupted. The first catch-up must then look at every loaded class.
-   */
-  private volatile boolean escaped;
-
-  /** The rules the start read ({@link #rulesKnown}): the list of {@link #before} is for them. */
-  private volatile RuleSet judgedBy;
-
   /** The pending entry may be woven: the boot loader has the probe (the warm-up thread says so). */
   private volatile boolean pendAllowed;
 
@@ -167,46 +151,6 @@ public final class ClassGate implements ClassFileTransformer {
     wake();
   }
 
-  /**
-   * The classes loaded so far, listed after {@link #expect}: every class that loads from then on
-   * goes through the gate's verdict under the file's globs, which the parser cannot exceed (see
-   * RulesPrescan). So only these, and none of the classes that loaded after them, can be ones the
-   * rules match that the gate let load unwoven: unless {@link #catchUpAmong} says otherwise, the
-   * first catch-up need look at them alone, not at every loaded class (tens of thousands in a large
-   * application, and the JIT compiling the scan).
-   */
-  public void loadedBefore(Class<?>[] classes) {
-    before = classes;
-  }
-
-  /**
-   * The classes among which the first catch-up looks for those the rules {@code rs} match and the
-   * gate did not weave, or null for every loaded class: when no list was taken, the gate does not
-   * hold classes back, {@code rs} are not the rules the start read (none could be read, or a reload
-   * came: what loaded meanwhile was judged by other rules), a class escaped its verdict, or a rule
-   * reaches into a protected package (the JDK's own classes pass the gate while the rules are
-   * read). Once: a second call returns null.
-   */
-  public Class<?>[] catchUpAmong(RuleSet rs) {
-    Class<?>[] b = before;
-    before = null;
-    if (b == null
-        || !hold
-        || rs == null
-        || rs != judgedBy
-        || escaped
-        || failed
-        || filter.reachesProtected(rs)) {
-      return null;
-    }
-    return b;
-  }
-
-  /** Whether a class loaded unwoven for a reason other than the verdict (see {@link #escaped}). */
-  public boolean anyEscaped() {
-    return escaped;
-  }
-
   /** Whether a class loaded with the pending entry: a call may come to wait in it. */
   public boolean anyPended() {
     return !pended.isEmpty();
@@ -219,24 +163,14 @@ public final class ClassGate implements ClassFileTransformer {
 
   /** The rules are read ({@code rs} null: none could be; then nothing waits any more). */
   public void rulesKnown(RuleSet rs) {
-    judgedBy = rs;
-    if (rs == null) {
-      before = null; // no rules: what loads meanwhile passes, a later reload looks at every class
-    }
     rules = rs;
     rulesKnown = true;
     rescreen();
     wake();
   }
 
-  /**
-   * New rules in force: the start's own, before {@link #rulesKnown}, or a reload's or a fence's
-   * after it.
-   */
+  /** A reload put new rules in force. */
   public void rules(RuleSet rs) {
-    if (rulesKnown) {
-      before = null; // what loaded under the old rules was judged by them, not by these
-    }
     rules = rs;
     rescreen();
   }
@@ -358,7 +292,6 @@ public final class ClassGate implements ClassFileTransformer {
     matchNanos.addAndGet(System.nanoTime() - start);
     if (v == Verdict.WAIT) {
       if (!mayWait) {
-        escaped = true;
         return null;
       }
       v = await(loader, name, start, true);
@@ -367,7 +300,6 @@ public final class ClassGate implements ClassFileTransformer {
     }
     if (v == Verdict.PEND) {
       if (!mayWait) {
-        escaped = true;
         return null;
       }
       long begin = System.nanoTime();
@@ -394,7 +326,6 @@ public final class ClassGate implements ClassFileTransformer {
       }
     }
     if (v == Verdict.TIMED_OUT) {
-      escaped = true;
       AgentErrors.report(
           "instrument",
           "instrumentation not ready after "
@@ -460,7 +391,6 @@ public final class ClassGate implements ClassFileTransformer {
           lock.wait(millis);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          escaped = true;
           return Verdict.PASS;
         }
       }

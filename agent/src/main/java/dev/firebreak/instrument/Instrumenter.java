@@ -209,7 +209,7 @@ public final class Instrumenter {
    * are rebound. Returns how many classes were retransformed.
    */
   public int retransform(Instrumentation inst, RuleSet old, RuleSet next) {
-    return retransform(inst, old, next, null, null);
+    return retransform(inst, old, next, null);
   }
 
   /**
@@ -217,12 +217,7 @@ public final class Instrumenter {
    * slip between installing the transformer and listing the loaded classes).
    */
   public int retransformUnwatched(Instrumentation inst, RuleSet rules) {
-    return retransform(inst, null, rules, watchedClasses(), null);
-  }
-
-  /** As {@link #retransformUnwatched(Instrumentation, RuleSet)}, among these classes only. */
-  public int retransformUnwatched(Instrumentation inst, RuleSet rules, Class<?>[] among) {
-    return retransform(inst, null, rules, watchedClasses(), among);
+    return retransform(inst, null, rules, watchedClasses());
   }
 
   /** The names of the classes woven so far: a method of theirs registered, or the net. */
@@ -237,18 +232,16 @@ public final class Instrumenter {
 
   /**
    * Retransforms the loaded classes the old or the new rules match (or the net covers), except
-   * those named in {@code skip} (null: none), among {@code loaded} (null: every loaded class).
-   * Returns how many were retransformed.
+   * those named in {@code skip} (null: none). Returns how many were retransformed.
    */
-  private int retransform(
-      Instrumentation inst, RuleSet old, RuleSet next, Set<String> skip, Class<?>[] loaded) {
+  private int retransform(Instrumentation inst, RuleSet old, RuleSet next, Set<String> skip) {
     if ((old == null || !old.instruments()) && (next == null || !next.instruments())) {
       return 0;
     }
     // the classes under the net need a new look only when the net changed
     boolean net = !java.util.Objects.equals(netOf(old), netOf(next));
     List<Class<?>> classes = new ArrayList<>();
-    for (Class<?> c : loaded != null ? loaded : inst.getAllLoadedClasses()) {
+    for (Class<?> c : inst.getAllLoadedClasses()) {
       // by name first: tens of thousands of classes go through this loop, mostly interpreted
       if (!(matchesLoaded(c, old, next) || net && inNet(c, old, next))) {
         continue;
