@@ -139,8 +139,10 @@ public final class StartupApp {
     }
   }
 
-  /** Recurses without end: only a depth rule's limit stops it before the stack overflows. */
-  /** Loaded by testapp.EarlyAgent's premain, before the agent's. */
+  /**
+   * Recurses without end, as First does; loaded by testapp.EarlyAgent's premain, before the
+   * agent's.
+   */
   static final class Early {
     private Early() {}
 
@@ -149,6 +151,7 @@ public final class StartupApp {
     }
   }
 
+  /** Recurses without end: only a depth rule's limit stops it before the stack overflows. */
   static final class First {
     private First() {}
 
