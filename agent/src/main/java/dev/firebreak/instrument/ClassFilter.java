@@ -132,7 +132,7 @@ public final class ClassFilter {
 
   /** As {@link #internalStarts(RuleSet)}, for these class globs. */
   public static String[] internalStarts(List<Glob> globs) {
-    return internal(starts(globs, false));
+    return internal(starts(globs));
   }
 
   /**
@@ -154,12 +154,9 @@ public final class ClassFilter {
 
   /**
    * The texts the names {@code globs} match start with, without one that a shorter one already
-   * covers; null when one is empty or {@code any}.
+   * covers; null when one is empty.
    */
-  private static String[] starts(List<Glob> globs, boolean any) {
-    if (any) {
-      return null;
-    }
+  private static String[] starts(List<Glob> globs) {
     List<String> all = new java.util.ArrayList<>();
     for (int i = 0; i < globs.size(); i++) {
       all.addAll(globs.get(i).starts());
@@ -264,7 +261,7 @@ public final class ClassFilter {
       }
       List<Glob> named = new java.util.ArrayList<>(List.of(classGlobs));
       named.addAll(List.of(netGlobs));
-      starts = ClassFilter.starts(named, anySubtypes);
+      starts = anySubtypes ? null : ClassFilter.starts(named); // a subtype may have any name
       internalStarts = internal(starts);
     }
 
