@@ -462,7 +462,7 @@ public final class StartupAtScale {
       s.put("addedProcessWallMs", w == null || baseWall == null ? null : w - baseWall);
     }
     for (Config c : configs) {
-      summary.get(c.name).put("pairedAddedStartupMs", pairedAdded(c.name, all));
+      summary.get(c.name).put("pairedAddedStartupMs", pairedAdded(c.name, all, "startupMs"));
       summary.get(c.name).put("pairedAddedStartCpuMs", pairedAdded(c.name, all, "startCpuMs"));
     }
     printTables(configs, summary);
@@ -667,14 +667,10 @@ public final class StartupAtScale {
   }
 
   /**
-   * The median over rounds of (this configuration's start-up − no agent's in the same round): the
-   * VM's slow spells (every configuration of a round slower alike) cancel out.
+   * The median over rounds of (this configuration's figure {@code key} of Main's output − no
+   * agent's in the same round): the VM's slow spells (every configuration of a round slower alike)
+   * cancel out.
    */
-  private static Double pairedAdded(String config, List<Run> all) {
-    return pairedAdded(config, all, "startupMs");
-  }
-
-  /** As {@link #pairedAdded(String, List)}, for figure {@code key} of Main's output. */
   private static Double pairedAdded(String config, List<Run> all, String key) {
     Map<Integer, Double> base = new LinkedHashMap<>();
     Map<Integer, Double> mine = new LinkedHashMap<>();
